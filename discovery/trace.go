@@ -1,0 +1,104 @@
+package discovery
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// Event is one step of a discovery or resolution, as printed by `ocidns
+// trace` (DESIGN §5).
+type Event struct {
+	Time time.Time `json:"time"`
+	// Source is "cache", "dns", "https", "registry" or "discovery" (a decision).
+	Source string `json:"source"`
+	// Query is what was asked: "TXT _oci-discovery.example.com.", "HEAD https://r/v2/x/manifests/t".
+	Query string `json:"query,omitempty"`
+	// Server is who answered: "127.0.0.1:53", "registry.example.com".
+	Server string `json:"server,omitempty"`
+	// Outcome is the rcode ("NOERROR", "NXDOMAIN"), HTTP status ("200") or error.
+	Outcome string        `json:"outcome,omitempty"`
+	TTL     time.Duration `json:"ttl,omitempty"`
+	// DNSSEC is "secure", "insecure", "bogus", "ad" or "" when not applicable.
+	DNSSEC   string        `json:"dnssec,omitempty"`
+	Duration time.Duration `json:"duration,omitempty"`
+	// Decision is what was concluded from this step, for a person.
+	Decision string `json:"decision,omitempty"`
+}
+
+// Trace collects events; a nil *Trace discards them. Safe for concurrent use.
+type Trace struct {
+	mu     sync.Mutex
+	events []Event
+	now    func() time.Time
+}
+
+// NewTrace returns an empty trace stamped by the given clock (time.Now if nil).
+func NewTrace(now func() time.Time) *Trace {
+	if now == nil {
+		now = time.Now
+	}
+	return &Trace{now: now}
+}
+
+// Add records e, stamping its Time when unset.
+func (t *Trace) Add(e Event) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	if e.Time.IsZero() {
+		e.Time = t.now()
+	}
+	t.events = append(t.events, e)
+	t.mu.Unlock()
+}
+
+// Events returns a copy of the events recorded so far, in order.
+func (t *Trace) Events() []Event {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Event(nil), t.events...)
+}
+
+// String formats e on one line the way dig +trace prints a hop: source,
+// question, server, outcome, TTL, DNSSEC state and duration, then "-> "
+// and the decision. The time is left out; callers print offsets if they
+// want them.
+func (e Event) String() string {
+	var b strings.Builder
+	b.WriteString(e.Source)
+	for _, s := range [...]string{e.Query, prefixed("@", e.Server), e.Outcome} {
+		if s != "" {
+			b.WriteByte(' ')
+			b.WriteString(s)
+		}
+	}
+	if e.TTL > 0 {
+		b.WriteString(" ttl=")
+		b.WriteString(e.TTL.String())
+	}
+	if e.DNSSEC != "" {
+		b.WriteString(" dnssec=")
+		b.WriteString(e.DNSSEC)
+	}
+	if e.Duration > 0 {
+		b.WriteString(" in ")
+		b.WriteString(e.Duration.Round(10 * time.Microsecond).String())
+	}
+	if e.Decision != "" {
+		b.WriteString(" -> ")
+		b.WriteString(e.Decision)
+	}
+	return b.String()
+}
+
+func prefixed(p, s string) string {
+	if s == "" {
+		return ""
+	}
+	return p + s
+}

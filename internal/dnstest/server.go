@@ -1,0 +1,315 @@
+// Package dnstest is a real authoritative DNS server (miekg/dns) for tests,
+// benchmarks and the demo: it serves zone files on one loopback port over
+// UDP and TCP, signs zones with DNSSEC keys made at start, and can be told
+// to misbehave for chosen questions (SERVFAIL, silence, forged IDs, ...).
+//
+// Behaviour, as an authoritative server's:
+//   - the deepest served zone that encloses the question answers it, with
+//     the AA bit; DS questions are answered by the parent zone; names under
+//     a delegation to a zone not served here get a referral;
+//   - NXDOMAIN and NODATA carry the zone's SOA (TTL min(SOA TTL, MINIMUM),
+//     RFC 2308 §3), and with the DO bit its RRSIG and the NSEC records that
+//     prove the denial;
+//   - RRSIGs only when the query has the DO bit;
+//   - CNAMEs are chased inside the zone, at most 8, loops cut;
+//   - wildcards (RFC 4592) synthesize answers owned by the name asked (with
+//     the wildcard's RRSIG; the NSEC proof that no closer name exists is
+//     not added);
+//   - UDP answers larger than the client's EDNS buffer (at most 1232, 512
+//     without EDNS) are truncated: TC bit and nothing but the OPT record.
+//
+// Signing follows what dnssec-signzone does, children first: each signed
+// zone gets an ECDSAP256SHA256 (or Zone.Algorithm) KSK and ZSK, or one CSK;
+// its DS goes into the parent zone when that is served and signed; then the
+// parent is signed. TrustAnchors returns the DS of the top-most signed
+// zones, for a validator. Keys come from crypto/rand: tests must not depend
+// on their values.
+package dnstest
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Zone is one zone to serve.
+type Zone struct {
+	// Origin is the zone's apex, e.g. "example.test.".
+	Origin string
+	// File is the path of a zone file (RFC 1035 master file syntax, as
+	// read by dns.NewZoneParser; no $INCLUDE). Errors name the file and
+	// line.
+	File string
+	// Text is the zone inline, instead of File.
+	Text string
+	// Sign makes the server sign the zone at Start. A zone file may instead
+	// carry its own RRSIG/NSEC records (pre-signed) with Sign false.
+	Sign bool
+	// Algorithm is the DNSSEC algorithm: dns.RSASHA256 (8),
+	// dns.ECDSAP256SHA256 (13, the default), dns.ECDSAP384SHA384 (14) or
+	// dns.ED25519 (15).
+	Algorithm uint8
+	// CSK signs with one combined key (flags 257) instead of a KSK and a ZSK.
+	CSK bool
+	// NoDS keeps the signed zone's DS out of its parent: the zone is an
+	// island, insecure from the parent's point of view, and no trust anchor.
+	NoDS bool
+	// StripSigs serves the zone unsigned (no DNSKEY, RRSIG or NSEC) while
+	// its parent publishes its DS: the "stripped" attack. Implies Sign.
+	StripSigs bool
+	// Expired signs with a validity window that ended before Now.
+	Expired bool
+}
+
+// Config configures a Server.
+type Config struct {
+	// Zones to serve; at least one; no two with the same origin.
+	Zones []Zone
+	// Addr to listen on, UDP and TCP; "127.0.0.1:0" (a free port) when
+	// empty. "[::1]:0" serves IPv6.
+	Addr string
+	// Now is the clock signatures are dated by; time.Now when nil.
+	Now func() time.Time
+	// SigValidity is how long signatures stay valid after Now: 30 days
+	// when zero.
+	SigValidity time.Duration
+	// SigInception is how long before Now signatures become valid (clock
+	// skew allowance): 1 hour when zero.
+	SigInception time.Duration
+	// AD sets the AD bit on answers whose data this server knows to be
+	// secure — from a signed zone chained by DS to a trust anchor, not
+	// expired, stripped or tampered — as a validating resolver would. It
+	// stands in for such a resolver in tests of trusting the AD bit; it is
+	// not validation.
+	AD bool
+}
+
+const (
+	defaultSigValidity  = 30 * 24 * time.Hour
+	defaultSigInception = time.Hour
+	// serverEDNSSize is the largest UDP answer this server sends, as BIND's
+	// default max-udp-size.
+	serverEDNSSize = 1232
+	// oversizePadding makes FaultOversize answers larger than any UDP buffer.
+	oversizePadding = 4096
+)
+
+// Server is a running authoritative server. Its methods are safe for
+// concurrent use with the queries it serves.
+type Server struct {
+	cfg   Config
+	addr  string
+	zones []*zone // deepest first
+
+	zmu sync.RWMutex // zone data: read by queries, written by Tamper/Resign
+
+	mu     sync.Mutex // faults and counters
+	faults map[faultKey]Fault
+	counts map[question]int
+	total  int
+
+	udp, tcp  *dns.Server
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start loads and signs the zones and starts serving. Errors name the
+// zone, and for zone files the file and line.
+func Start(cfg Config) (*Server, error) {
+	if len(cfg.Zones) == 0 {
+		return nil, errors.New("dnstest: no zones to serve")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SigValidity <= 0 {
+		cfg.SigValidity = defaultSigValidity
+	}
+	if cfg.SigInception <= 0 {
+		cfg.SigInception = defaultSigInception
+	}
+	s := &Server{cfg: cfg, faults: map[faultKey]Fault{}, counts: map[question]int{}}
+	seen := map[string]bool{}
+	for _, zc := range cfg.Zones {
+		z, err := loadZone(zc)
+		if err != nil {
+			return nil, err
+		}
+		if seen[z.origin] {
+			return nil, fmt.Errorf("dnstest: zone %s configured twice", z.origin)
+		}
+		seen[z.origin] = true
+		s.zones = append(s.zones, z)
+	}
+	sort.SliceStable(s.zones, func(i, j int) bool {
+		return dns.CountLabel(s.zones[i].origin) > dns.CountLabel(s.zones[j].origin)
+	})
+	for i, z := range s.zones {
+		for _, p := range s.zones[i+1:] {
+			if p.origin != z.origin && dns.IsSubDomain(p.origin, z.origin) {
+				z.parent = p
+				break
+			}
+		}
+	}
+	if err := s.signAll(); err != nil {
+		return nil, err
+	}
+	if err := s.listen(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// signAll signs the zones children first, putting each child's DS into its
+// parent before the parent is signed.
+func (s *Server) signAll() error {
+	for _, z := range s.zones {
+		if !z.cfg.Sign && !z.cfg.StripSigs {
+			for _, n := range z.nodes {
+				if len(n.sigs) > 0 {
+					z.signedBy = true // pre-signed file
+				}
+			}
+			continue
+		}
+		if err := z.generateKeys(); err != nil {
+			return err
+		}
+		if err := z.signZone(s.window(z.cfg.Expired)); err != nil {
+			return err
+		}
+		z.expired = z.cfg.Expired
+		if p := z.parent; p != nil && !z.cfg.NoDS && (p.cfg.Sign || p.cfg.StripSigs) {
+			n := p.node(z.origin)
+			n.rrsets[dns.TypeDS] = append([]dns.RR(nil), z.ds...)
+			z.dsInParent = true
+		}
+	}
+	return nil
+}
+
+// window is the signature validity window: around Now, or one that ended
+// an hour ago for expired signatures.
+func (s *Server) window(expired bool) (inception, expiration time.Time) {
+	now := s.cfg.Now()
+	if expired {
+		return now.Add(-s.cfg.SigValidity - time.Hour), now.Add(-time.Hour)
+	}
+	return now.Add(-s.cfg.SigInception), now.Add(s.cfg.SigValidity)
+}
+
+// listen binds UDP and TCP on one port and starts both servers.
+func (s *Server) listen() error {
+	addr := s.cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("dnstest: listen address %q: %w", addr, err)
+	}
+	var (
+		l  net.Listener
+		pc net.PacketConn
+	)
+	// A free TCP port may be taken for UDP: try a few before giving up.
+	for try := 0; ; try++ {
+		if l, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("dnstest: %w", err)
+		}
+		bound := net.JoinHostPort(host, fmt.Sprint(l.Addr().(*net.TCPAddr).Port))
+		if pc, err = net.ListenPacket("udp", bound); err == nil {
+			s.addr = bound
+			break
+		}
+		l.Close()
+		if port != "0" || try == 10 {
+			return fmt.Errorf("dnstest: %w", err)
+		}
+	}
+	started := make(chan struct{}, 2)
+	notify := func() { started <- struct{}{} }
+	s.tcp = &dns.Server{Listener: l, Handler: s, NotifyStartedFunc: notify}
+	s.udp = &dns.Server{PacketConn: pc, Handler: s, NotifyStartedFunc: notify}
+	errc := make(chan error, 2)
+	for _, srv := range []*dns.Server{s.tcp, s.udp} {
+		go func() {
+			if err := srv.ActivateAndServe(); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	for range 2 {
+		select {
+		case <-started:
+		case err := <-errc:
+			s.Close()
+			return fmt.Errorf("dnstest: serving: %w", err)
+		}
+	}
+	return nil
+}
+
+// Addr returns the address served, "127.0.0.1:port" (UDP and TCP).
+func (s *Server) Addr() string { return s.addr }
+
+// Close stops serving. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, srv := range []*dns.Server{s.udp, s.tcp} {
+			if srv != nil {
+				if err := srv.Shutdown(); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// ZonePath returns the path of a file in the repository's
+// testdata/zones directory, so that tests of any package find the shared
+// zone files whatever their working directory.
+func ZonePath(file string) string {
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		return filepath.Join("testdata", "zones", file)
+	}
+	return filepath.Join(filepath.Dir(self), "..", "..", "testdata", "zones", file)
+}
+
+// findZone returns the zone that answers name/qtype: the deepest served
+// zone enclosing name, or for DS at a zone's apex its parent. s.zmu held.
+func (s *Server) findZone(name string, qtype uint16) *zone {
+	name = dns.CanonicalName(name)
+	for _, z := range s.zones { // deepest first
+		if dns.IsSubDomain(z.origin, name) {
+			if qtype == dns.TypeDS && z.origin == name && z.parent != nil {
+				return z.parent
+			}
+			return z
+		}
+	}
+	return nil
+}
+
+// zoneFor returns the zone with this origin, or an error naming it.
+func (s *Server) zoneFor(origin string) (*zone, error) {
+	o := dns.CanonicalName(origin)
+	for _, z := range s.zones {
+		if z.origin == o {
+			return z, nil
+		}
+	}
+	return nil, fmt.Errorf("dnstest: no zone %s served", o)
+}
