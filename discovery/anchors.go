@@ -1,0 +1,298 @@
+package discovery
+
+// Trust anchors: the built-in IANA root key-signing keys, and files of DS or
+// DNSKEY records for private zones (--trust-anchor FILE).
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// rootAnchorText is the DS form of the root zone's key-signing keys as
+// published by IANA in root-anchors.xml: KSK-2017 (key tag 20326) and
+// KSK-2024 (key tag 38696, which signs the root from its rollover on).
+// Both are built in so that the rollover needs no new ocidns release.
+var rootAnchorText = []string{
+	". 172800 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
+	". 172800 IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16",
+}
+
+// RootAnchors returns the IANA root trust anchors (DS records of KSK-2017
+// and KSK-2024), freshly allocated so callers may modify them.
+func RootAnchors() []dns.RR {
+	out := make([]dns.RR, 0, len(rootAnchorText))
+	for _, s := range rootAnchorText {
+		rr, err := dns.NewRR(s)
+		if err != nil {
+			panic("discovery: built-in root anchor does not parse: " + err.Error())
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+// Limits of a trust anchor file: a few records in practice.
+const (
+	maxAnchorFileSize = 1 << 20
+	maxAnchors        = 1000
+)
+
+// ParseAnchors reads trust anchors in zone-file syntax (RFC 1035 §5: one
+// record per line, parentheses continue a record, ";" starts a comment,
+// $ORIGIN and $TTL directives), as written by `dig DNSKEY` or found in
+// root.key files. Only DS and DNSKEY records of class IN are allowed; every
+// DS must use a digest type of 1, 2 or 4 with a digest of the right length,
+// and every record an algorithm the validator implements (8, 10, 13, 14,
+// 15); a DNSKEY must be a zone key, not revoked. $INCLUDE and $GENERATE are
+// refused. Errors name file:line and what is wrong; an input without any
+// anchor, or larger than 1 MiB, is an error.
+func ParseAnchors(r io.Reader, file string) ([]dns.RR, error) {
+	if file == "" {
+		file = "trust anchors"
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxAnchorFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(data) > maxAnchorFileSize {
+		return nil, fmt.Errorf("%s: larger than %d bytes; a trust anchor file holds a few DS or DNSKEY records", file, maxAnchorFileSize)
+	}
+	recs, err := splitZoneRecords(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", file, err)
+	}
+	var (
+		out    []dns.RR
+		origin = "."
+		ttl    = ""
+		owner  = ""
+	)
+	for _, rec := range recs {
+		fail := func(format string, args ...any) error {
+			return fmt.Errorf("%s:%d: %s", file, rec.line, fmt.Sprintf(format, args...))
+		}
+		fields := strings.Fields(rec.text)
+		if strings.HasPrefix(fields[0], "$") {
+			switch strings.ToUpper(fields[0]) {
+			case "$ORIGIN":
+				if len(fields) != 2 {
+					return nil, fail("$ORIGIN takes one domain name")
+				}
+				o := fields[1]
+				if !dns.IsFqdn(o) {
+					o = dns.Fqdn(o + "." + strings.TrimSuffix(origin, "."))
+				}
+				if _, ok := dns.IsDomainName(o); !ok {
+					return nil, fail("$ORIGIN %q is not a domain name", fields[1])
+				}
+				origin = o
+			case "$TTL":
+				if len(fields) != 2 {
+					return nil, fail("$TTL takes one value")
+				}
+				if _, err := parseOne("$TTL "+fields[1]+"\n", "."); err != nil {
+					return nil, fail("%s", err)
+				}
+				ttl = fields[1]
+			default:
+				return nil, fail("%s not allowed in a trust anchor file", fields[0])
+			}
+			continue
+		}
+		text := rec.text
+		if rec.blankOwner {
+			if owner == "" {
+				return nil, fail("record without an owner name")
+			}
+			text = owner + " " + text
+		}
+		prelude := "$ORIGIN " + origin + "\n"
+		if ttl != "" {
+			prelude += "$TTL " + ttl + "\n"
+		}
+		rr, err := parseOne(prelude+text+"\n", origin)
+		if err != nil {
+			return nil, fail("%s", err)
+		}
+		if rr == nil {
+			continue
+		}
+		owner = rr.Header().Name
+		if err := checkAnchor(rr); err != nil {
+			return nil, fail("%s", err)
+		}
+		if len(out) == maxAnchors {
+			return nil, fail("more than %d trust anchors", maxAnchors)
+		}
+		out = append(out, rr)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no DS or DNSKEY record", file)
+	}
+	return out, nil
+}
+
+// parseOne parses a single record (after directives) and returns the
+// parser's message without its position, which is relative to the snippet.
+func parseOne(text, origin string) (dns.RR, error) {
+	zp := dns.NewZoneParser(strings.NewReader(text), origin, "")
+	zp.SetIncludeAllowed(false)
+	rr, _ := zp.Next()
+	if err := zp.Err(); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "dns: ")
+		if i := strings.LastIndex(msg, " at line: "); i >= 0 {
+			msg = msg[:i]
+		}
+		return nil, fmt.Errorf("%s", msg)
+	}
+	if rr != nil {
+		if extra, _ := zp.Next(); extra != nil {
+			return nil, fmt.Errorf("more than one record on a line")
+		}
+	}
+	return rr, nil
+}
+
+// checkAnchor accepts the DS and DNSKEY records the validator can use.
+func checkAnchor(rr dns.RR) error {
+	h := rr.Header()
+	if h.Class != dns.ClassINET {
+		return fmt.Errorf("class %s: trust anchors are class IN", dns.Class(h.Class))
+	}
+	switch rr := rr.(type) {
+	case *dns.DS:
+		if !supportedAlgorithm(rr.Algorithm) {
+			return fmt.Errorf("DS %s for %s: algorithm %s not supported (8, 10, 13, 14, 15 are)", strconv.Itoa(int(rr.KeyTag)), h.Name, dnssecAlgName(rr.Algorithm))
+		}
+		want := map[uint8]int{dns.SHA1: 40, dns.SHA256: 64, dns.SHA384: 96}[rr.DigestType]
+		if want == 0 {
+			return fmt.Errorf("DS %d for %s: digest type %d not supported (1, 2, 4 are)", rr.KeyTag, h.Name, rr.DigestType)
+		}
+		if _, err := hex.DecodeString(rr.Digest); err != nil {
+			return fmt.Errorf("DS %d for %s: digest %q is not hexadecimal", rr.KeyTag, h.Name, rr.Digest)
+		}
+		if len(rr.Digest) != want {
+			return fmt.Errorf("DS %d for %s: %s digest has %d hex digits, want %d", rr.KeyTag, h.Name, dsDigestName(rr.DigestType), len(rr.Digest), want)
+		}
+	case *dns.DNSKEY:
+		if rr.Flags&dns.ZONE == 0 {
+			return fmt.Errorf("DNSKEY for %s: flags %d lack the zone key bit (256)", h.Name, rr.Flags)
+		}
+		if rr.Flags&dns.REVOKE != 0 {
+			return fmt.Errorf("DNSKEY for %s: key %d is revoked (flag 128)", h.Name, rr.KeyTag())
+		}
+		if rr.Protocol != 3 {
+			return fmt.Errorf("DNSKEY for %s: protocol %d, must be 3", h.Name, rr.Protocol)
+		}
+		if !supportedAlgorithm(rr.Algorithm) {
+			return fmt.Errorf("DNSKEY for %s: algorithm %s not supported (8, 10, 13, 14, 15 are)", h.Name, dnssecAlgName(rr.Algorithm))
+		}
+		key, err := base64.StdEncoding.DecodeString(rr.PublicKey)
+		if err != nil {
+			return fmt.Errorf("DNSKEY for %s: public key is not base64: %v", h.Name, err)
+		}
+		if want := map[uint8]int{dns.ECDSAP256SHA256: 64, dns.ECDSAP384SHA384: 96, dns.ED25519: 32}[rr.Algorithm]; want != 0 && len(key) != want {
+			return fmt.Errorf("DNSKEY for %s: %s public key is %d bytes, want %d", h.Name, dnssecAlgName(rr.Algorithm), len(key), want)
+		}
+		if (rr.Algorithm == dns.RSASHA256 || rr.Algorithm == dns.RSASHA512) && len(key) < 64 {
+			return fmt.Errorf("DNSKEY for %s: RSA public key of %d bytes is too short", h.Name, len(key))
+		}
+	default:
+		return fmt.Errorf("%s record not allowed: trust anchors are DS or DNSKEY records", dns.Type(h.Rrtype))
+	}
+	return nil
+}
+
+// zoneRecord is one logical record of a zone file: its text with comments
+// removed and parentheses joined, and the line it starts on.
+type zoneRecord struct {
+	text       string
+	line       int
+	blankOwner bool // the record starts with a blank: it reuses the previous owner
+}
+
+// splitZoneRecords cuts a zone file into logical records so that every
+// record, and every error about it, has a line number (miekg/dns reports
+// syntax errors with positions but not the position of a record it parsed).
+func splitZoneRecords(data []byte) ([]zoneRecord, error) {
+	var (
+		recs      []zoneRecord
+		cur       bytes.Buffer
+		line      = 1
+		start     = 0 // line of the current record, 0 when none started
+		depth     = 0 // open parentheses
+		quoted    = false
+		comment   = false
+		openParen = 0 // line of the outermost open parenthesis
+	)
+	flush := func() {
+		if t := strings.TrimSpace(cur.String()); t != "" {
+			raw := cur.String()
+			recs = append(recs, zoneRecord{text: t, line: start, blankOwner: raw[0] == ' ' || raw[0] == '\t'})
+		}
+		cur.Reset()
+		start = 0
+	}
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c == '\n' {
+			comment = false
+			if quoted {
+				return nil, fmt.Errorf("%d: newline inside a quoted string", line)
+			}
+			if depth == 0 {
+				flush()
+			} else {
+				cur.WriteByte(' ')
+			}
+			line++
+			continue
+		}
+		if comment {
+			continue
+		}
+		if start == 0 {
+			start = line
+		}
+		switch {
+		case quoted && c == '\\' && i+1 < len(data) && data[i+1] != '\n':
+			cur.WriteByte(c)
+			i++
+			c = data[i]
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == ';':
+			comment = true
+			continue
+		case c == '(':
+			if depth == 0 {
+				openParen = line
+			}
+			depth++
+		case c == ')':
+			if depth == 0 {
+				return nil, fmt.Errorf("%d: \")\" without \"(\"", line)
+			}
+			depth--
+		case c == 0:
+			return nil, fmt.Errorf("%d: NUL byte: not a zone file", line)
+		}
+		cur.WriteByte(c)
+	}
+	switch {
+	case quoted:
+		return nil, fmt.Errorf("%d: unterminated quoted string", start)
+	case depth > 0:
+		return nil, fmt.Errorf("%d: \"(\" never closed", openParen)
+	}
+	flush()
+	return recs, nil
+}
