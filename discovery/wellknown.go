@@ -1,0 +1,852 @@
+package discovery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The HTTPS well-known document (DESIGN §2, records item 3) and its limits.
+const (
+	// WellKnownPath is where a host publishes its document.
+	WellKnownPath = "/.well-known/oci-discovery"
+	// WellKnownMaxBytes bounds the document: a larger body is an error.
+	WellKnownMaxBytes = 64 << 10
+	// WellKnownMaxRedirects bounds the redirects followed to the document.
+	WellKnownMaxRedirects = 5
+	// WellKnownMinMaxAge and WellKnownMaxMaxAge clamp Cache-Control max-age;
+	// WellKnownDefaultMaxAge applies when the response sets none.
+	WellKnownMinMaxAge     = 5 * time.Minute
+	WellKnownMaxMaxAge     = 48 * time.Hour
+	WellKnownDefaultMaxAge = 24 * time.Hour
+	// wellKnownTimeout bounds a fetch whose context and client set no limit,
+	// so that a stalled server cannot hold a caller forever.
+	wellKnownTimeout = 30 * time.Second
+)
+
+// ErrWellKnownUnknown: the well-known document could not be read or is
+// invalid, so whether the host maps the name is unknown. Discovery must not
+// fall through to a lower source. Wrapped by *WellKnownError.
+var ErrWellKnownUnknown = errors.New("well-known document unknown")
+
+// WellKnown is a fetched, valid well-known document.
+type WellKnown struct {
+	// Mappings in document order; a namespace with several registries
+	// gives one Mapping per registry (mirrors).
+	Mappings []Mapping
+	// MaxAge is how long the document may be cached: Cache-Control max-age
+	// (minus Age) clamped to [WellKnownMinMaxAge, WellKnownMaxMaxAge],
+	// WellKnownMinMaxAge for no-store/no-cache, WellKnownDefaultMaxAge when
+	// absent.
+	MaxAge time.Duration
+	// Status is the HTTP status of the final response (200).
+	Status int
+	// URL is the URL requested at the host, before any redirect: its scheme
+	// says whether the document was authenticated by the host's TLS
+	// certificate (redirects are in the trace).
+	URL string
+}
+
+// WellKnownError is a failed fetch of a host's well-known document: the
+// host, the URL requested, the HTTP status when there was one, and the cause.
+// It wraps ErrWellKnownUnknown and the cause (a *DocumentError for an invalid
+// document, a context error for a timeout).
+type WellKnownError struct {
+	Host   string
+	URL    string
+	Status int
+	Err    error
+}
+
+// Error names the host, the URL and the cause (with the HTTP status).
+func (e *WellKnownError) Error() string {
+	return fmt.Sprintf("well-known document of %s (%s): %v", e.Host, e.URL, e.Err)
+}
+
+// Is reports ErrWellKnownUnknown.
+func (e *WellKnownError) Is(target error) bool { return target == ErrWellKnownUnknown }
+
+// Unwrap returns the cause.
+func (e *WellKnownError) Unwrap() error { return e.Err }
+
+// FetchWellKnown fetches and parses https://<host>/.well-known/oci-discovery,
+// host being host[:port] (http:// when opt allows the host as insecure).
+//
+//   - 200 with a valid document: the document, its MaxAge and URL.
+//   - 404 and 410: (nil, nil) — the host publishes no document.
+//   - anything else — other statuses, 5xx, timeouts, TLS failures, a body
+//     over WellKnownMaxBytes, invalid JSON or mappings, more than
+//     WellKnownMaxRedirects redirects, a redirect from HTTPS to plain HTTP —
+//     a *WellKnownError wrapping ErrWellKnownUnknown.
+//
+// The Content-Type is not trusted (nor required). client nil means
+// http.DefaultClient; it is not modified (its redirect policy applies after
+// FetchWellKnown's own). Without a deadline on ctx or a client Timeout, the
+// fetch is bounded by 30s. At most WellKnownMaxBytes+1 bytes are read. Each
+// request, redirect and the decision are trace events in TraceFrom(ctx).
+func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt ParseOptions) (*WellKnown, error) {
+	tr := TraceFrom(ctx)
+	start := time.Now()
+	a, err := parseAuthority(host)
+	if err != nil {
+		return nil, &WellKnownError{Host: host, URL: "https://" + host + WellKnownPath, Err: fmt.Errorf("invalid host: %w", err)}
+	}
+	scheme := "https"
+	if insecureAllowed(opt, a) {
+		scheme = "http"
+	}
+	u := scheme + "://" + a.String() + WellKnownPath
+	fail := func(status int, err error) (*WellKnown, error) {
+		outcome := "error"
+		if status != 0 {
+			outcome = strconv.Itoa(status)
+		}
+		decision := "well-known document unknown (if discovery reaches this source it fails here, no fall-through): " + err.Error()
+		if errors.Is(err, context.Canceled) {
+			decision = "fetch abandoned: " + err.Error()
+		}
+		tr.Add(Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: outcome, Duration: time.Since(start),
+			Decision: decision})
+		return nil, &WellKnownError{Host: host, URL: u, Status: status, Err: err}
+	}
+
+	if client == nil {
+		client = http.DefaultClient
+	}
+	c := *client // shallow copy: the caller's client keeps its redirect policy
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		from := via[len(via)-1].URL
+		if len(via) > WellKnownMaxRedirects {
+			return fmt.Errorf("more than %d redirects (the next to %s)", WellKnownMaxRedirects, req.URL.Redacted())
+		}
+		if req.URL.Scheme != "https" {
+			for _, v := range via {
+				if v.URL.Scheme == "https" {
+					return fmt.Errorf("redirect from %s to %s refused: never from HTTPS to plain HTTP", from.Redacted(), req.URL.Redacted())
+				}
+			}
+			if ra, err := parseAuthority(req.URL.Host); err != nil || !insecureAllowed(opt, ra) {
+				return fmt.Errorf("redirect to %s refused: plain HTTP only for hosts marked insecure", req.URL.Redacted())
+			}
+		}
+		outcome := ""
+		if req.Response != nil {
+			outcome = strconv.Itoa(req.Response.StatusCode)
+		}
+		tr.Add(Event{Source: "https", Query: "GET " + from.Redacted(), Server: from.Host, Outcome: outcome,
+			Decision: fmt.Sprintf("redirect %d of at most %d to %s", len(via), WellKnownMaxRedirects, req.URL.Redacted())})
+		if client.CheckRedirect != nil {
+			return client.CheckRedirect(req, via)
+		}
+		return nil
+	}
+	if _, ok := ctx.Deadline(); !ok && c.Timeout == 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wellKnownTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fail(0, err)
+	}
+	req.Header.Set("Accept", "application/json")
+
+	resp, err := c.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			if ue.URL == u && noServer(ue.Err) {
+				// The host has no address or nothing listens for HTTPS:
+				// no document can exist there, and falling through only
+				// leads to the same host's own registry, never elsewhere.
+				tr.Add(Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: "no server",
+					Duration: time.Since(start), Decision: "no well-known document (" + ue.Err.Error() + "): absent, fall through"})
+				return nil, nil
+			}
+			err = ue.Err // the URL is in the message already
+		}
+		return fail(0, err)
+	}
+	defer resp.Body.Close()
+	final := resp.Request.URL
+
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound, http.StatusGone:
+		tr.Add(Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
+			Duration: time.Since(start), Decision: "no well-known document: absent, fall through"})
+		return nil, nil
+	default:
+		from := ""
+		if final.String() != u {
+			from = " from " + final.Redacted() // after redirects
+		}
+		return fail(resp.StatusCode, fmt.Errorf("HTTP status %q%s: only 200 is a document, 404 and 410 mean absent", resp.Status, from))
+	}
+	if resp.ContentLength > WellKnownMaxBytes {
+		return fail(resp.StatusCode, fmt.Errorf("body of %d bytes is over the %d KiB limit", resp.ContentLength, WellKnownMaxBytes>>10))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, WellKnownMaxBytes+1))
+	if err != nil {
+		return fail(resp.StatusCode, fmt.Errorf("reading the body: %w", err))
+	}
+	if len(body) > WellKnownMaxBytes {
+		return fail(resp.StatusCode, fmt.Errorf("body is over the %d KiB limit", WellKnownMaxBytes>>10))
+	}
+	ms, err := ParseWellKnown(body, opt)
+	if err != nil {
+		return fail(resp.StatusCode, err)
+	}
+	maxAge := wellKnownMaxAge(resp.Header)
+	tr.Add(Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
+		TTL: maxAge, Duration: time.Since(start), Decision: fmt.Sprintf("well-known document with %d mapping(s)", len(ms))})
+	return &WellKnown{Mappings: ms, MaxAge: maxAge, Status: resp.StatusCode, URL: u}, nil
+}
+
+// wellKnownMaxAge reads Cache-Control (every header line, directives
+// case-insensitive) and Age: no-store or no-cache give the minimum; the
+// smallest max-age wins, an invalid one counts as 0; the time already spent
+// in caches (Age) is subtracted; the result is clamped. Expires is ignored.
+func wellKnownMaxAge(h http.Header) time.Duration {
+	const maxSeconds = 1 << 31 // RFC 9111 §1.2.2: the largest delta-seconds to keep
+	seconds := int64(-1)
+	for _, line := range h.Values("Cache-Control") {
+		for _, d := range strings.Split(line, ",") {
+			name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+			name = strings.TrimSpace(name)
+			switch {
+			case strings.EqualFold(name, "no-store"), strings.EqualFold(name, "no-cache"):
+				return WellKnownMinMaxAge
+			case strings.EqualFold(name, "max-age"):
+				n, ok := deltaSeconds(strings.Trim(strings.TrimSpace(value), `"`), maxSeconds)
+				if !ok {
+					n = 0
+				}
+				if seconds < 0 || n < seconds {
+					seconds = n
+				}
+			}
+		}
+	}
+	if seconds < 0 {
+		return WellKnownDefaultMaxAge
+	}
+	if age, ok := deltaSeconds(strings.TrimSpace(h.Get("Age")), maxSeconds); ok {
+		seconds = max(seconds-age, 0)
+	}
+	return min(max(time.Duration(seconds)*time.Second, WellKnownMinMaxAge), WellKnownMaxMaxAge)
+}
+
+// deltaSeconds parses 1*DIGIT, saturating at limit.
+func deltaSeconds(s string, limit int64) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = min(n*10+int64(s[i]-'0'), limit)
+	}
+	return n, true
+}
+
+// DocumentError is an invalid well-known document: the JSON path of the
+// value at fault ("namespaces[2].registries[0].url"; "" for the document
+// itself), its byte offset in the body, and the cause. It wraps ErrMalformed
+// and the cause.
+type DocumentError struct {
+	Path   string
+	Offset int64
+	Err    error
+}
+
+// Error names the JSON path, the byte offset and the cause.
+func (e *DocumentError) Error() string {
+	if e.Path == "" {
+		return fmt.Sprintf("well-known document: at offset %d: %v", e.Offset, e.Err)
+	}
+	return fmt.Sprintf("well-known document: %s at offset %d: %v", e.Path, e.Offset, e.Err)
+}
+
+// Is reports ErrMalformed, so that errors.Is(err, ErrMalformed) holds.
+func (e *DocumentError) Is(target error) bool { return target == ErrMalformed }
+
+// Unwrap returns the cause.
+func (e *DocumentError) Unwrap() error { return e.Err }
+
+// ParseWellKnown parses a well-known document:
+//
+//	{"version": 1,
+//	 "namespaces": [
+//	   {"prefix": "acme", "delegate": "acme.example"},
+//	   {"prefix": "tools", "registries": [{"url": "https://ghcr.io/example-tools",
+//	     "priority": 10, "weight": 5, "caps": ["resolve"]}]},
+//	   {"prefix": "", "registries": [{"url": "https://registry.example.com"}]}]}
+//
+// version must be the integer 1. Each namespace has an optional prefix (""
+// or absent: the whole host) and exactly one target, delegate or a
+// non-empty registries list; the values follow the TXT record's rules
+// (see ParseTXT), and a namespace with several registries gives one Mapping
+// per registry (mirrors). Unknown fields are ignored; null is the same as
+// absent; a key twice in one object, trailing data or a body over
+// WellKnownMaxBytes make the document invalid. Mapping.Record describes the
+// entry: `well-known namespaces[1].registries[0] prefix="tools" registry=https://...`.
+//
+// Errors are a *DocumentError (wrapping ErrMalformed) naming the JSON path
+// and byte offset. A wrong version is reported before any other fault, since
+// another version may mean another schema.
+func ParseWellKnown(body []byte, opt ParseOptions) ([]Mapping, error) {
+	if len(body) > WellKnownMaxBytes {
+		return nil, &DocumentError{Offset: WellKnownMaxBytes, Err: fmt.Errorf("document is over the %d KiB limit", WellKnownMaxBytes>>10)}
+	}
+	p := &wkParser{body: body, dec: json.NewDecoder(bytes.NewReader(body)), opt: opt}
+	p.dec.UseNumber()
+	t, off, err := p.token("")
+	if err != nil {
+		return nil, err
+	}
+	if t != json.Delim('{') {
+		return nil, &DocumentError{Offset: off, Err: fmt.Errorf("document is %s, want a JSON object", describeToken(t))}
+	}
+	var versionErr error
+	versionSeen := false
+	err = p.object("", func(key string, keyOff int64) error {
+		switch key {
+		case "version":
+			t, off, err := p.token("version")
+			if err != nil {
+				return err
+			}
+			versionSeen = true
+			if n, ok := t.(json.Number); !ok {
+				versionErr = &DocumentError{Path: "version", Offset: off, Err: fmt.Errorf("version is %s, want the number 1", describeToken(t))}
+				return p.finish(t)
+			} else if n != "1" {
+				versionErr = &DocumentError{Path: "version", Offset: off, Err: fmt.Errorf("unsupported version %s: this client reads version 1", n)}
+			}
+			return nil
+		case "namespaces":
+			return p.namespaces()
+		default:
+			return p.skip(key)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	off = p.dec.InputOffset()
+	for off < int64(len(body)) && strings.IndexByte(" \t\r\n", body[off]) >= 0 {
+		off++
+	}
+	if off < int64(len(body)) {
+		return nil, &DocumentError{Offset: off, Err: errors.New("data after the document's closing '}'")}
+	}
+	if !versionSeen && versionErr == nil {
+		versionErr = &DocumentError{Path: "version", Offset: 0, Err: errors.New("no version: want \"version\": 1")}
+	}
+	if versionErr != nil {
+		return nil, versionErr
+	}
+	if p.err != nil {
+		return nil, p.err
+	}
+	return p.ms, nil
+}
+
+// wkParser walks the document token by token, so that it sees keys exactly
+// (encoding/json's struct decoding matches them case-insensitively and lets
+// a duplicate silently win) and knows every value's offset and path. Syntax
+// errors end the walk; the first semantic fault is kept in err while the walk
+// goes on, so that a wrong version later in the document still wins.
+type wkParser struct {
+	body []byte
+	dec  *json.Decoder
+	opt  ParseOptions
+	err  *DocumentError
+	ms   []Mapping
+}
+
+// off is the offset where the next token starts.
+func (p *wkParser) off() int64 {
+	o := p.dec.InputOffset()
+	for o < int64(len(p.body)) {
+		switch p.body[o] {
+		case ' ', '\t', '\r', '\n', ':', ',':
+			o++
+			continue
+		}
+		break
+	}
+	return o
+}
+
+func (p *wkParser) token(path string) (json.Token, int64, error) {
+	off := p.off()
+	t, err := p.dec.Token()
+	if err != nil {
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			// se.Offset counts from the start of the value being scanned,
+			// not of the body: the token's start is the useful place.
+			err = fmt.Errorf("invalid JSON: %v", se)
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			off = int64(len(p.body))
+			err = errors.New("invalid JSON: unexpected end of document")
+		default:
+			err = fmt.Errorf("invalid JSON: %w", err)
+		}
+		return nil, off, &DocumentError{Path: path, Offset: off, Err: err}
+	}
+	return t, off, nil
+}
+
+// fault keeps the first semantic fault.
+func (p *wkParser) fault(path string, off int64, err error) {
+	if p.err == nil {
+		p.err = &DocumentError{Path: path, Offset: off, Err: err}
+	}
+}
+
+// finish consumes the rest of a value whose first token t was read.
+func (p *wkParser) finish(t json.Token) error {
+	if t != json.Delim('{') && t != json.Delim('[') {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		t, _, err := p.token("")
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
+	return nil
+}
+
+// skip consumes one value (an unknown field's).
+func (p *wkParser) skip(path string) error {
+	t, _, err := p.token(path)
+	if err != nil {
+		return err
+	}
+	return p.finish(t)
+}
+
+// object reads the members of an object whose '{' was read, through its
+// '}', calling field for each key; a key twice is a fault.
+func (p *wkParser) object(path string, field func(key string, off int64) error) error {
+	var (
+		keys []string
+		many map[string]bool // past a few keys, so 64 KiB of keys is not quadratic
+	)
+	for p.dec.More() {
+		t, off, err := p.token(path)
+		if err != nil {
+			return err
+		}
+		key, _ := t.(string) // the decoder only returns string keys here
+		var dup bool
+		if many != nil {
+			dup = many[key]
+			many[key] = true
+		} else {
+			dup = slices.Contains(keys, key)
+			if keys = append(keys, key); len(keys) > 16 {
+				many = make(map[string]bool, 2*len(keys))
+				for _, k := range keys {
+					many[k] = true
+				}
+			}
+		}
+		if dup {
+			p.fault(joinPath(path, key), off, errors.New("duplicated key"))
+		}
+		if err := field(key, off); err != nil {
+			return err
+		}
+	}
+	_, _, err := p.token(path)
+	return err
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// str reads a string or null (present false).
+func (p *wkParser) str(path string) (s string, present bool, off int64, err error) {
+	t, off, err := p.token(path)
+	if err != nil {
+		return "", false, off, err
+	}
+	switch v := t.(type) {
+	case string:
+		return v, true, off, nil
+	case nil:
+		return "", false, off, nil
+	}
+	p.fault(path, off, fmt.Errorf("%s is %s, want a string", lastKey(path), describeToken(t)))
+	return "", false, off, p.finish(t)
+}
+
+// uint16 reads an integer 0..65535 or null.
+func (p *wkParser) uint16(path string) (int, int64, error) {
+	t, off, err := p.token(path)
+	if err != nil {
+		return 0, off, err
+	}
+	switch v := t.(type) {
+	case json.Number:
+		n, err := parseUint16(string(v))
+		if err != nil {
+			p.fault(path, off, err)
+		}
+		return n, off, nil
+	case nil:
+		return 0, off, nil
+	}
+	p.fault(path, off, fmt.Errorf("%s is %s, want an integer 0..65535", lastKey(path), describeToken(t)))
+	return 0, off, p.finish(t)
+}
+
+// array reads an array or null, calling elem for each element.
+func (p *wkParser) array(path string, elem func(i int, path string) error) (present bool, off int64, err error) {
+	t, off, err := p.token(path)
+	if err != nil {
+		return false, off, err
+	}
+	switch t {
+	case nil:
+		return false, off, nil
+	case json.Delim('['):
+	default:
+		p.fault(path, off, fmt.Errorf("%s is %s, want an array", lastKey(path), describeToken(t)))
+		return false, off, p.finish(t)
+	}
+	for i := 0; p.dec.More(); i++ {
+		if err := elem(i, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			return true, off, err
+		}
+	}
+	_, _, err = p.token(path)
+	return true, off, err
+}
+
+// objectValue reads an object value (or null, or a fault for another type).
+func (p *wkParser) objectValue(path string, field func(key string, off int64) error) (present bool, off int64, err error) {
+	t, off, err := p.token(path)
+	if err != nil {
+		return false, off, err
+	}
+	switch t {
+	case nil:
+		return false, off, nil
+	case json.Delim('{'):
+		return true, off, p.object(path, field)
+	}
+	p.fault(path, off, fmt.Errorf("%s is %s, want an object", lastKey(path), describeToken(t)))
+	return false, off, p.finish(t)
+}
+
+func (p *wkParser) namespaces() error {
+	_, _, err := p.array("namespaces", func(i int, path string) error { return p.namespace(i, path) })
+	return err
+}
+
+type wkRegistry struct {
+	url              string
+	priority, weight int
+	caps             Caps
+	path             string
+}
+
+func (p *wkParser) namespace(i int, path string) error {
+	var (
+		prefix, delegate               string
+		hasDelegate, hasRegistries     bool
+		prefixOff, delegateOff, regOff int64
+		regs                           []wkRegistry
+	)
+	present, nsOff, err := p.objectValue(path, func(key string, _ int64) error {
+		var err error
+		switch key {
+		case "prefix":
+			prefix, _, prefixOff, err = p.str(path + ".prefix")
+		case "delegate":
+			delegate, hasDelegate, delegateOff, err = p.str(path + ".delegate")
+		case "registries":
+			hasRegistries, regOff, err = p.array(path+".registries", func(j int, rpath string) error {
+				r, ok, err := p.registry(rpath)
+				if ok {
+					regs = append(regs, r)
+				}
+				return err
+			})
+		default:
+			err = p.skip(joinPath(path, key))
+		}
+		return err
+	})
+	if err != nil || !present {
+		if err == nil {
+			p.fault(path, nsOff, errors.New("namespace is null, want an object"))
+		}
+		return err
+	}
+	if prefix != "" {
+		if err := checkRepoPath(prefix); err != nil {
+			p.fault(path+".prefix", prefixOff, err)
+			return nil
+		}
+	}
+	switch {
+	case hasDelegate && hasRegistries:
+		p.fault(path, nsOff, errors.New("both delegate and registries: want exactly one target"))
+		return nil
+	case !hasDelegate && !hasRegistries:
+		p.fault(path, nsOff, errors.New("no target: want \"delegate\" or \"registries\""))
+		return nil
+	case hasDelegate:
+		d, err := canonicalDNSName(delegate)
+		if err != nil {
+			p.fault(path+".delegate", delegateOff, err)
+			return nil
+		}
+		p.add(Mapping{Prefix: prefix, Delegate: d, Caps: CapAll,
+			Record: fmt.Sprintf("well-known namespaces[%d] prefix=%q delegate=%s", i, prefix, d)})
+	case len(regs) == 0 && p.err == nil:
+		p.fault(path+".registries", regOff, errors.New("registries is empty: want at least one registry"))
+	default:
+		for _, r := range regs {
+			m := Mapping{Prefix: prefix, Registry: r.url, Priority: r.priority, Weight: r.weight, Caps: r.caps}
+			var b strings.Builder
+			fmt.Fprintf(&b, "well-known %s prefix=%q registry=%s", r.path, prefix, r.url)
+			if r.priority != 0 {
+				fmt.Fprintf(&b, " priority=%d", r.priority)
+			}
+			if r.weight != 0 {
+				fmt.Fprintf(&b, " weight=%d", r.weight)
+			}
+			if r.caps != CapAll {
+				fmt.Fprintf(&b, " caps=%s", r.caps)
+			}
+			m.Record = b.String()
+			p.add(m)
+		}
+	}
+	return nil
+}
+
+// add keeps a mapping while the document is still valid.
+func (p *wkParser) add(m Mapping) {
+	if p.err == nil {
+		p.ms = append(p.ms, m)
+	}
+}
+
+// registry reads one registries[] entry; ok is false when it is invalid
+// (the fault is recorded).
+func (p *wkParser) registry(path string) (r wkRegistry, ok bool, err error) {
+	var (
+		rawURL  string
+		hasURL  bool
+		urlOff  int64
+		hasCaps bool
+	)
+	r.path = path
+	present, off, err := p.objectValue(path, func(key string, _ int64) error {
+		var err error
+		switch key {
+		case "url":
+			rawURL, hasURL, urlOff, err = p.str(path + ".url")
+		case "priority":
+			r.priority, _, err = p.uint16(path + ".priority")
+		case "weight":
+			r.weight, _, err = p.uint16(path + ".weight")
+		case "caps":
+			r.caps, hasCaps, err = p.caps(path + ".caps")
+		default:
+			err = p.skip(joinPath(path, key))
+		}
+		return err
+	})
+	if err != nil {
+		return r, false, err
+	}
+	if !present {
+		p.fault(path, off, errors.New("registry is null, want an object"))
+		return r, false, nil
+	}
+	if !hasURL {
+		p.fault(path, off, errors.New("registry has no \"url\""))
+		return r, false, nil
+	}
+	r.url, err = canonicalRegistryURL(rawURL, p.opt)
+	if err != nil {
+		p.fault(path+".url", urlOff, err)
+		return r, false, nil
+	}
+	if !hasCaps || r.caps == 0 {
+		r.caps = CapAll
+	}
+	return r, true, nil
+}
+
+// caps reads ["resolve", "pull"]: non-empty, known, distinct.
+func (p *wkParser) caps(path string) (Caps, bool, error) {
+	var c Caps
+	present, off, err := p.array(path, func(i int, epath string) error {
+		s, ok, eoff, err := p.str(epath)
+		if err != nil || !ok {
+			if err == nil {
+				p.fault(epath, eoff, errors.New("capability is null, want \"resolve\" or \"pull\""))
+			}
+			return err
+		}
+		bit, berr := parseCaps(s)
+		switch {
+		case berr != nil || strings.Contains(s, ","):
+			if berr == nil {
+				berr = fmt.Errorf("capability %q: one capability per array element", s)
+			}
+			p.fault(epath, eoff, berr)
+		case c&bit != 0:
+			p.fault(epath, eoff, fmt.Errorf("capability %q listed twice", s))
+		}
+		c |= bit
+		return nil
+	})
+	if err == nil && present && c == 0 {
+		p.fault(path, off, errors.New("caps is empty: want at least one of \"resolve\", \"pull\""))
+	}
+	return c, present, err
+}
+
+func lastKey(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[i+1:]
+	}
+	return path
+}
+
+func describeToken(t json.Token) string {
+	switch v := t.(type) {
+	case json.Delim:
+		if v == '{' {
+			return "an object"
+		}
+		return "an array"
+	case string:
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", t)
+}
+
+// FormatWellKnown returns the well-known document publishing ms (for
+// `ocidns records`), indented, ending in a newline. Each mapping is validated
+// and canonicalized as by ValidateMapping with every host allowed plain HTTP
+// (the operator decides; clients apply their own --insecure-registry).
+// Registry mappings with the same prefix become one namespace (mirrors);
+// a delegate sharing a prefix with any other target is a *ConflictError.
+// Namespaces keep the order in which their prefixes first appear;
+// ParseWellKnown of the result gives ms back (up to that grouping and
+// Record). A document over WellKnownMaxBytes is an error.
+func FormatWellKnown(ms []Mapping) ([]byte, error) {
+	type registry struct {
+		URL      string   `json:"url"`
+		Priority int      `json:"priority,omitempty"`
+		Weight   int      `json:"weight,omitempty"`
+		Caps     []string `json:"caps,omitempty"`
+	}
+	type namespace struct {
+		Prefix     string     `json:"prefix"`
+		Delegate   string     `json:"delegate,omitempty"`
+		Registries []registry `json:"registries,omitempty"`
+	}
+	doc := struct {
+		Version    int         `json:"version"`
+		Namespaces []namespace `json:"namespaces"`
+	}{Version: 1, Namespaces: []namespace{}}
+
+	allowHTTP := ParseOptions{Insecure: func(string) bool { return true }}
+	index := map[string]int{} // prefix → namespace
+	first := map[string]Mapping{}
+	for _, m := range ms {
+		m, err := ValidateMapping(m, allowHTTP)
+		if err != nil {
+			return nil, err
+		}
+		i, ok := index[m.Prefix]
+		if !ok {
+			index[m.Prefix] = len(doc.Namespaces)
+			first[m.Prefix] = m
+			ns := namespace{Prefix: m.Prefix, Delegate: m.Delegate}
+			if m.Registry != "" {
+				ns.Registries = []registry{}
+			}
+			doc.Namespaces = append(doc.Namespaces, ns)
+			i = len(doc.Namespaces) - 1
+		}
+		ns := &doc.Namespaces[i]
+		switch {
+		case m.Delegate != "" && ok && ns.Delegate == m.Delegate:
+			continue // the same delegation twice
+		case m.Delegate != "" && ok, m.Registry != "" && ns.Delegate != "":
+			return nil, &ConflictError{A: first[m.Prefix], B: m}
+		case m.Registry != "":
+			r := registry{URL: m.Registry, Priority: m.Priority, Weight: m.Weight}
+			if m.Caps != CapAll {
+				r.Caps = m.Caps.Strings()
+			}
+			ns.Registries = append(ns.Registries, r)
+		}
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, '\n')
+	if len(out) > WellKnownMaxBytes {
+		return nil, fmt.Errorf("well-known document of %d bytes is over the %d KiB limit clients accept", len(out), WellKnownMaxBytes>>10)
+	}
+	return out, nil
+}
+
+// noServer reports whether err says that no HTTPS server exists for the
+// host: its name has no address (NXDOMAIN/NODATA), or the connection was
+// refused. Timeouts, resets and TLS failures are not: they may hide a
+// document the owner published.
+func noServer(err error) bool {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.IsNotFound
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
