@@ -1,0 +1,205 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/resolver"
+)
+
+// Options returns the resolver options that point at the lab: its DNS
+// server for every lookup, its trust anchors and its CA, and example.test
+// as the search domain.
+func (lab *Lab) Options() []resolver.Option {
+	return []resolver.Option{
+		resolver.WithDNSServers(lab.DNS.Addr()),
+		resolver.WithTrustAnchorFile(lab.AnchorFile),
+		resolver.WithCAFile(lab.CAFile),
+		resolver.WithSearch("example.test"),
+	}
+}
+
+// CommandLine is the `ocidns resolve` invocation that reaches the lab from
+// another shell.
+func (lab *Lab) CommandLine() string {
+	return fmt.Sprintf("go run ./cmd/ocidns resolve --dns %s --trust-anchor %s --ca-file %s --search example.test -o json REF...",
+		lab.DNS.Addr(), lab.AnchorFile, lab.CAFile)
+}
+
+// scenario is one scripted resolution and what it must show.
+type scenario struct {
+	title string
+	ref   string
+	check func(lab *Lab, res resolver.Result, events []discovery.Event) error
+}
+
+func (lab *Lab) scenarios() []scenario {
+	app := lab.Digests["example/org/app:v1.0.0"]
+	return []scenario{
+		{"a docker-form name mapped by a signed TXT record", "example.test/org/app:v1.0.0",
+			all(wantDigest(app), wantAuth(discovery.AuthDNSSEC), wantRepo("example/org/app"))},
+		{"the same image in appc form; os/arch labels pick the platform manifest",
+			"example.test/org/app,version=v1.0.0,os=linux,arch=arm64",
+			all(wantDigest(app), wantPlatformDigest(lab.Digests["example/org/app:v1.0.0@linux/arm64"]))},
+		{"a namespace delegated over two hops to another organization", "example.test/partners/acme/tool:1.0",
+			all(wantDigest(lab.Digests["acme-tools/tool:1.0"]), wantRepo("acme-tools/tool"), wantHops(3), wantAuth(discovery.AuthDNSSEC))},
+		{"a host that publishes only a well-known document", lab.WellKnownHost + "/site:1.0",
+			all(wantDigest(lab.Digests["web/site:1.0"]), wantAuth(discovery.AuthHTTPS))},
+		{"a host whose registry is located by SRV", "srv.example.test/db/postgres:16",
+			all(wantDigest(lab.Digests["db/postgres:16"]), wantRepo("db/postgres"))},
+		{"a forged, unsigned TXT delegation is refused; the owner's own registry answers", "insecure.test/app:1.0",
+			all(wantDigest(lab.Digests["app:1.0"]), wantEvent("skipped unauthenticated mapping"))},
+		{"a digest reference needs no tag lookup", "example.test/org/app@" + app.String(),
+			all(wantDigest(app))},
+		{"a short name qualified by --search example.test", "org/app:v1.0.0",
+			all(wantDigest(app), wantResolved("example.test/org/app:v1.0.0"))},
+		{"the first name again: a cache hit, no network", "example.test/org/app:v1.0.0",
+			all(wantDigest(app), wantCached())},
+	}
+}
+
+// Run resolves the scripted names through r and prints, for each, the
+// answer and a compact trace. It fails if any answer is not what the lab
+// holds: the demo checks itself.
+func (lab *Lab) Run(ctx context.Context, w io.Writer, r *resolver.Resolver) error {
+	var failed []string
+	for i, sc := range lab.scenarios() {
+		fmt.Fprintf(w, "\n== %d. %s\n$ ocidns resolve %s\n", i+1, sc.title, sc.ref)
+		tr := discovery.NewTrace(nil)
+		res, err := r.Resolve(discovery.WithTrace(ctx, tr), sc.ref)
+		events := tr.Events()
+		for _, e := range events {
+			if compact(e) {
+				fmt.Fprintf(w, "   %s\n", e)
+			}
+		}
+		if err == nil && res.Cached && len(events) == 0 {
+			fmt.Fprintln(w, "   cache hit: answered from memory, no DNS query, no registry request")
+		}
+		if err == nil {
+			err = sc.check(lab, res, events)
+		}
+		if err != nil {
+			fmt.Fprintf(w, "FAILED: %v\n", err)
+			failed = append(failed, sc.title)
+			continue
+		}
+		fmt.Fprintf(w, "=> %s\n", res.Digest)
+		if res.PlatformDigest != "" {
+			fmt.Fprintf(w, "   %s manifest: %s\n", res.Platform, res.PlatformDigest)
+		}
+		fmt.Fprintf(w, "   registry %s repository %s, authenticated: %s, cached: %t\n", res.Registry, res.Repository, res.Authenticated, res.Cached)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d demo scenario(s) failed: %s", len(failed), strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+type check func(lab *Lab, res resolver.Result, events []discovery.Event) error
+
+func all(cs ...check) check {
+	return func(lab *Lab, res resolver.Result, events []discovery.Event) error {
+		var errs []error
+		for _, c := range cs {
+			if err := c(lab, res, events); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	}
+}
+
+func wantDigest(d digest.Digest) check {
+	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+		if d == "" || res.Digest != d {
+			return fmt.Errorf("digest %s, want %s", res.Digest, d)
+		}
+		return nil
+	}
+}
+
+func wantPlatformDigest(d digest.Digest) check {
+	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+		if d == "" || res.PlatformDigest != d {
+			return fmt.Errorf("platform digest %s, want %s", res.PlatformDigest, d)
+		}
+		return nil
+	}
+}
+
+func wantAuth(a discovery.Auth) check {
+	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+		if res.Authenticated != a {
+			return fmt.Errorf("authenticated %q, want %q", res.Authenticated, a)
+		}
+		return nil
+	}
+}
+
+func wantRepo(repo string) check {
+	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+		if res.Repository != repo {
+			return fmt.Errorf("repository %q, want %q", res.Repository, repo)
+		}
+		return nil
+	}
+}
+
+func wantResolved(ref string) check {
+	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+		if res.Resolved != ref {
+			return fmt.Errorf("resolved as %q, want %q", res.Resolved, ref)
+		}
+		return nil
+	}
+}
+
+func wantHops(n int) check {
+	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+		if len(res.Chain) != n {
+			return fmt.Errorf("%d hops, want %d", len(res.Chain), n)
+		}
+		return nil
+	}
+}
+
+func wantCached() check {
+	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+		if !res.Cached {
+			return errors.New("not served from cache")
+		}
+		return nil
+	}
+}
+
+func wantEvent(substr string) check {
+	return func(_ *Lab, _ resolver.Result, events []discovery.Event) error {
+		for _, e := range events {
+			if strings.Contains(e.Decision, substr) {
+				return nil
+			}
+		}
+		return fmt.Errorf("no trace event says %q", substr)
+	}
+}
+
+// compact keeps the events a reader of the demo needs: the TXT/SRV/HTTPS/
+// registry steps and every decision; address lookups and the raw DNSKEY,
+// DS and SOA queries behind DNSSEC verdicts are left to `ocidns trace`.
+func compact(e discovery.Event) bool {
+	if e.Decision != "" {
+		return !(e.Source == "https" && e.Outcome == "error")
+	}
+	if e.Source != "dns" {
+		return true
+	}
+	qtype, _, _ := strings.Cut(e.Query, " ")
+	return qtype == "TXT" || qtype == "SRV"
+}

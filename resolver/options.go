@@ -1,0 +1,220 @@
+package resolver
+
+import (
+	"crypto/x509"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/reference"
+)
+
+// Defaults for a Resolver.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultTagTTL      = 60 * time.Second
+	DefaultCacheSize   = 10_000
+	DefaultStaleWindow = 24 * time.Hour
+)
+
+// Option configures a Resolver; see New.
+type Option func(*options) error
+
+type options struct {
+	dnsServers     []string
+	resolvConf     string
+	dnsTimeout     time.Duration
+	dnssecOff      bool
+	anchorFiles    []string
+	anchors        []dns.RR
+	trustAD        bool
+	trustADSet     bool
+	caFiles        []string
+	rootCAs        *x509.CertPool
+	insecure       []string
+	platform       *reference.Platform
+	search         []string
+	normalize      bool
+	timeout        time.Duration
+	noWellKnown    bool
+	httpClient     *http.Client
+	dockerConfig   string
+	verify         bool
+	tagTTL         time.Duration
+	cacheSize      int
+	staleWindow    time.Duration
+	now            func() time.Time
+	rand           *rand.Rand
+	local          map[string][]discovery.Mapping
+	maxHops        int
+	discoveryLimit time.Duration
+}
+
+// WithDNSServers sends every DNS query — records and the addresses of
+// registries, well-known hosts and token realms — to these servers
+// (host:port; IPv6 as [addr]:port). Without it /etc/resolv.conf is used for
+// records and the system resolver for addresses.
+func WithDNSServers(servers ...string) Option {
+	return func(o *options) error { o.dnsServers = append(o.dnsServers, servers...); return nil }
+}
+
+// WithResolvConf reads DNS servers and options from path instead of
+// /etc/resolv.conf.
+func WithResolvConf(path string) Option {
+	return func(o *options) error { o.resolvConf = path; return nil }
+}
+
+// WithDNSTimeout sets the per-query DNS timeout (default 2s).
+func WithDNSTimeout(d time.Duration) Option {
+	return func(o *options) error { o.dnsTimeout = d; return nil }
+}
+
+// WithDNSSEC turns the authentication policy on (the default) or off. Off
+// follows unauthenticated cross-host mappings and says so in every result.
+func WithDNSSEC(on bool) Option {
+	return func(o *options) error { o.dnssecOff = !on; return nil }
+}
+
+// WithTrustAnchorFile adds the DS or DNSKEY records of a zone file as
+// DNSSEC trust anchors, beside the built-in root KSK.
+func WithTrustAnchorFile(path string) Option {
+	return func(o *options) error { o.anchorFiles = append(o.anchorFiles, path); return nil }
+}
+
+// WithTrustAnchors adds DS or DNSKEY records as DNSSEC trust anchors.
+func WithTrustAnchors(rrs ...dns.RR) Option {
+	return func(o *options) error { o.anchors = append(o.anchors, rrs...); return nil }
+}
+
+// WithTrustAD trusts the AD bit of the configured resolver instead of (or
+// besides) in-process validation.
+func WithTrustAD(on bool) Option {
+	return func(o *options) error { o.trustAD, o.trustADSet = on, true; return nil }
+}
+
+// WithCAFile adds the PEM certificates in path to the system roots for every
+// TLS connection (well-known documents, registries, token realms).
+func WithCAFile(path string) Option {
+	return func(o *options) error { o.caFiles = append(o.caFiles, path); return nil }
+}
+
+// WithRootCAs verifies TLS against pool instead of the system roots
+// (WithCAFile still adds to it).
+func WithRootCAs(pool *x509.CertPool) Option {
+	return func(o *options) error { o.rootCAs = pool; return nil }
+}
+
+// WithInsecureRegistries allows plain HTTP to these hosts (host or
+// host:port), as Docker's insecure-registries.
+func WithInsecureRegistries(hosts ...string) Option {
+	return func(o *options) error { o.insecure = append(o.insecure, hosts...); return nil }
+}
+
+// WithPlatform selects the platform's manifest from an image index.
+func WithPlatform(p reference.Platform) Option {
+	return func(o *options) error { o.platform = &p; return nil }
+}
+
+// WithPlatformString is WithPlatform for "os/arch[/variant]".
+func WithPlatformString(s string) Option {
+	return func(o *options) error {
+		p, err := reference.ParsePlatform(s)
+		if err != nil {
+			return fmt.Errorf("platform %q: %w", s, err)
+		}
+		o.platform = &p
+		return nil
+	}
+}
+
+// WithSearch qualifies short names with these domains, tried in order.
+func WithSearch(domains ...string) Option {
+	return func(o *options) error { o.search = append(o.search, domains...); return nil }
+}
+
+// WithNormalize qualifies short names by the docker.io rules
+// (ubuntu → docker.io/library/ubuntu).
+func WithNormalize(on bool) Option {
+	return func(o *options) error { o.normalize = on; return nil }
+}
+
+// WithTimeout bounds one whole resolution (default 30s).
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) error { o.timeout = d; return nil }
+}
+
+// WithDiscoveryTimeout bounds one whole discovery (default 10s).
+func WithDiscoveryTimeout(d time.Duration) Option {
+	return func(o *options) error { o.discoveryLimit = d; return nil }
+}
+
+// WithWellKnown turns the HTTPS well-known source on (default) or off.
+func WithWellKnown(on bool) Option {
+	return func(o *options) error { o.noWellKnown = !on; return nil }
+}
+
+// WithHTTPClient uses c for every HTTP request. Its transport is used as
+// given: WithDNSServers, WithCAFile and the per-endpoint TLS name are then
+// the caller's business.
+func WithHTTPClient(c *http.Client) Option {
+	return func(o *options) error { o.httpClient = c; return nil }
+}
+
+// WithDockerConfig reads registry credentials from this config.json
+// (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json).
+func WithDockerConfig(path string) Option {
+	return func(o *options) error { o.dockerConfig = path; return nil }
+}
+
+// WithVerify fetches the manifest of digest references and checks its digest.
+func WithVerify(on bool) Option {
+	return func(o *options) error { o.verify = on; return nil }
+}
+
+// WithTagTTL sets how long a tag's resolution is cached (default 60s; 0
+// always revalidates, still serving stale when the registry fails).
+func WithTagTTL(d time.Duration) Option {
+	return func(o *options) error { o.tagTTL = d; return nil }
+}
+
+// WithCacheSize bounds each cache (resolutions, discovery answers) in entries.
+func WithCacheSize(n int) Option {
+	return func(o *options) error { o.cacheSize = n; return nil }
+}
+
+// WithStaleWindow sets how long past expiry an answer may be served when
+// its refresh fails (RFC 8767; default 24h; negative disables).
+func WithStaleWindow(d time.Duration) Option {
+	return func(o *options) error { o.staleWindow = d; return nil }
+}
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error { o.now = now; return nil }
+}
+
+// WithRand orders mirrors and SRV targets with r, for deterministic tests.
+func WithRand(r *rand.Rand) Option {
+	return func(o *options) error { o.rand = r; return nil }
+}
+
+// WithLocalMapping adds an operator-configured mapping for host, trusted as
+// "config" and taking precedence over everything the host publishes.
+func WithLocalMapping(host string, m discovery.Mapping) Option {
+	return func(o *options) error {
+		if o.local == nil {
+			o.local = make(map[string][]discovery.Mapping)
+		}
+		o.local[host] = append(o.local[host], m)
+		return nil
+	}
+}
+
+// WithMaxHops bounds the delegation chain (default 8).
+func WithMaxHops(n int) Option {
+	return func(o *options) error { o.maxHops = n; return nil }
+}

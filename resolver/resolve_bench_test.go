@@ -1,0 +1,73 @@
+package resolver
+
+import (
+	"context"
+	"testing"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// Issue 6: a cache-hit Resolve costs at most 150 ns and 0 allocations;
+// BenchmarkRawLRUGet is the floor it is compared with in the same run.
+func BenchmarkResolveCacheHit(b *testing.B) {
+	regs := startRegistries(b, 1)
+	push(b, regs[0], "org/app", "v1.0.0")
+	l := startLab(b, regs, zone("example.test.", `_oci-discovery TXT "v=oci1; registry=https://{{REG0}}"`+"\n", true))
+	r := l.resolver(b)
+	ctx := context.Background()
+	mustResolve(b, r, "example.test/org/app:v1.0.0")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := r.Resolve(ctx, "example.test/org/app:v1.0.0")
+		if err != nil || !res.Cached {
+			b.Fatal(err, res.Cached)
+		}
+	}
+}
+
+func BenchmarkRawLRUGet(b *testing.B) {
+	c, _ := lru.New[string, Result](DefaultCacheSize)
+	c.Add("example.test/org/app:v1.0.0", Result{Ref: "example.test/org/app:v1.0.0"})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := c.Get("example.test/org/app:v1.0.0"); !ok {
+			b.Fatal("miss")
+		}
+	}
+}
+
+// A cold resolution: DNS (TXT, SRV, DNSKEY validation, addresses) and the
+// registry, through in-process servers, with a new Resolver each time.
+func BenchmarkResolveCold(b *testing.B) {
+	regs := startRegistries(b, 1)
+	push(b, regs[0], "org/app", "v1.0.0")
+	l := startLab(b, regs, zone("example.test.", `_oci-discovery TXT "v=oci1; registry=https://{{REG0}}"`+"\n", true))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		r := l.resolver(b, WithWellKnown(false))
+		b.StartTimer()
+		if _, err := r.Resolve(ctx, "example.test/org/app:v1.0.0"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Warm discovery, cold tag: the tag's TTL has passed but DNS answers are
+// cached, so only the registry is asked.
+func BenchmarkResolveWarmDiscovery(b *testing.B) {
+	regs := startRegistries(b, 1)
+	push(b, regs[0], "org/app", "v1.0.0")
+	l := startLab(b, regs, zone("example.test.", `_oci-discovery TXT "v=oci1; registry=https://{{REG0}}"`+"\n", true))
+	r := l.resolver(b, WithTagTTL(0))
+	ctx := context.Background()
+	mustResolve(b, r, "example.test/org/app:v1.0.0")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Resolve(ctx, "example.test/org/app:v1.0.0"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

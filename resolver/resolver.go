@@ -1,0 +1,530 @@
+// Package resolver turns image references into manifest digests: it
+// qualifies the name, discovers who serves it (package discovery), asks the
+// registry over the OCI distribution API and caches the answers.
+//
+// A Resolver is what a container engine embeds; `ocidns resolve` and the
+// `ocidns serve` daemon are thin layers over it.
+package resolver
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/cache"
+	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/reference"
+)
+
+// digestTTL is how long a digest reference's resolution is cached: a digest
+// names the same bytes forever, so only eviction removes it.
+const digestTTL = 100 * 365 * 24 * time.Hour
+
+// Result is one resolved reference.
+type Result struct {
+	// Ref is the reference as given.
+	Ref string `json:"ref"`
+	// Resolved is the qualified docker-form reference that was resolved.
+	Resolved string `json:"resolved"`
+	// Digest, MediaType and Size describe the manifest (or index) the
+	// reference names.
+	Digest    digest.Digest `json:"digest"`
+	MediaType string        `json:"mediaType,omitempty"`
+	Size      int64         `json:"size,omitempty"`
+	// Registry (scheme://host[:port]) and Repository say where it was found.
+	Registry   string `json:"registry"`
+	Repository string `json:"repository"`
+	// PlatformDigest is the digest of the platform's manifest when a
+	// platform was asked for and the reference names an index.
+	PlatformDigest digest.Digest `json:"platformDigest,omitempty"`
+	Platform       string        `json:"platform,omitempty"`
+	// Authenticated is how the mapping that led to the registry was
+	// authenticated (the weakest step of the chain).
+	Authenticated discovery.Auth `json:"authenticated"`
+	// DNSSECOff is set when the resolver ran with --dnssec off.
+	DNSSECOff bool `json:"dnssecOff,omitempty"`
+	// Cached is set when the answer came from the cache; Stale when it was
+	// served past its TTL because refreshing it failed.
+	Cached bool `json:"cached"`
+	Stale  bool `json:"stale"`
+	// TTL is how long the answer may be cached.
+	TTL time.Duration `json:"-"`
+	// TTLSeconds is TTL in whole seconds, for JSON.
+	TTLSeconds int64 `json:"ttl"`
+	// Chain is the delegation chain discovery followed.
+	Chain []discovery.Step `json:"chain,omitempty"`
+	// Events are the trace of this resolution; empty on a cache hit.
+	Events []discovery.Event `json:"-"`
+}
+
+// resultKey holds everything that changes a resolution's answer beyond the
+// Resolver's own options. A struct key keeps cache hits allocation-free.
+type resultKey struct {
+	ref      string
+	platform string
+}
+
+// Resolver resolves references. It is safe for concurrent use.
+type Resolver struct {
+	opts      options
+	dns       *discovery.DNSClient
+	disc      *discovery.Discoverer
+	http      *http.Client
+	transport *http.Transport // nil when the caller gave its own client
+	registry  *registryClient
+	byTLSName sync.Map // TLS server name → *registryClient
+	regCfg    registryConfig
+
+	validator *discovery.Validator
+	trustAD   bool
+
+	results *cache.Cache[resultKey, Result]
+	sources *cache.Cache[string, any]
+
+	platformKey string
+}
+
+// New returns a Resolver configured by opts. It reads the files the options
+// name (trust anchors, CA bundle, docker config, resolv.conf) once, here.
+func New(opts ...Option) (*Resolver, error) {
+	o := options{tagTTL: DefaultTagTTL, cacheSize: DefaultCacheSize, staleWindow: DefaultStaleWindow, timeout: DefaultTimeout}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	// The caches read the monotonic clock alone unless a test brings its own.
+	cacheNow := o.now
+	if o.now == nil {
+		o.now = time.Now
+	}
+	r := &Resolver{opts: o}
+	insecure := insecureMatcher(o.insecure)
+
+	dc, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: o.dnsServers, ResolvConf: o.resolvConf, Timeout: o.dnsTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("dns: %w", err)
+	}
+	r.dns = dc
+
+	if o.httpClient != nil {
+		r.http = o.httpClient
+	} else {
+		pool, err := rootPool(o.rootCAs, o.caFiles)
+		if err != nil {
+			return nil, err
+		}
+		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0)
+		r.http = &http.Client{Transport: r.transport}
+	}
+
+	var validator *discovery.Validator
+	if !o.dnssecOff {
+		anchors := append(discovery.RootAnchors(), o.anchors...)
+		for _, f := range o.anchorFiles {
+			rrs, err := readAnchors(f)
+			if err != nil {
+				return nil, err
+			}
+			anchors = append(anchors, rrs...)
+		}
+		validator = discovery.NewValidator(dc, anchors, o.now)
+	}
+	trustAD := o.trustAD
+	if !o.trustADSet {
+		trustAD = dc.TrustAD()
+	}
+	r.validator, r.trustAD = validator, trustAD
+
+	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: cacheNow}
+	r.sources = cache.New[string, any](cacheCfg)
+	r.results = cache.New[resultKey, Result](cacheCfg)
+
+	r.disc = discovery.New(discovery.Options{
+		DNS:         dc,
+		HTTP:        r.http,
+		Validator:   validator,
+		TrustAD:     trustAD,
+		DNSSECOff:   o.dnssecOff,
+		NoWellKnown: o.noWellKnown,
+		Insecure:    insecure,
+		Local:       o.local,
+		MaxHops:     o.maxHops,
+		Timeout:     o.discoveryLimit,
+		Rand:        o.rand,
+		Cache:       sourceCache{r.sources},
+	})
+
+	var creds *dockerConfig
+	path := o.dockerConfig
+	if path == "" {
+		path = defaultDockerConfigPath()
+	}
+	if path != "" {
+		creds, err = loadDockerConfig(path)
+		if err != nil && !(o.dockerConfig == "" && errors.Is(err, os.ErrNotExist)) {
+			return nil, err
+		}
+	}
+	r.regCfg = registryConfig{HTTP: r.http, Insecure: insecure, Creds: creds, Now: o.now}
+	r.registry = newRegistryClient(r.regCfg)
+	if o.platform != nil {
+		r.platformKey = o.platform.String()
+	}
+	return r, nil
+}
+
+// Resolve resolves ref (docker or appc form) to a manifest digest, using
+// the Resolver's platform. A fresh cached answer is returned without network
+// I/O or allocation. Errors are *Error values wrapping one of the Err*
+// sentinels. To collect trace events on failure too, put a *discovery.Trace
+// in ctx with discovery.WithTrace.
+func (r *Resolver) Resolve(ctx context.Context, ref string) (Result, error) {
+	return r.resolve(ctx, resultKey{ref, r.platformKey}, r.opts.platform)
+}
+
+// ResolvePlatform is Resolve with a platform for this call only (nil: none,
+// even when the Resolver has one).
+func (r *Resolver) ResolvePlatform(ctx context.Context, ref string, p *reference.Platform) (Result, error) {
+	key := resultKey{ref: ref}
+	if p != nil {
+		key.platform = p.String()
+	}
+	return r.resolve(ctx, key, p)
+}
+
+// Trace resolves ref bypassing the cache of whole resolutions (discovery
+// answers may still come from cache, and say so) and returns every event,
+// on failure too.
+func (r *Resolver) Trace(ctx context.Context, ref string) (Result, []discovery.Event, error) {
+	tr := discovery.NewTrace(r.opts.now)
+	ctx = discovery.WithTrace(ctx, tr)
+	res, err := r.resolveUncached(ctx, ref, r.opts.platform)
+	if err == nil {
+		res.Events = tr.Events()
+	}
+	return res, tr.Events(), err
+}
+
+// Discover runs discovery only, for `ocidns discover`.
+func (r *Resolver) Discover(ctx context.Context, host, path string) (*discovery.Result, error) {
+	return r.disc.Discover(ctx, host, path)
+}
+
+func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.Platform) (Result, error) {
+	if res, _, ok := r.results.Get(key); ok {
+		res.Cached = true
+		return res, nil
+	}
+	tr := discovery.TraceFrom(ctx)
+	if tr == nil {
+		tr = discovery.NewTrace(r.opts.now)
+		ctx = discovery.WithTrace(ctx, tr)
+	}
+	res, st, err := r.results.Fetch(ctx, key, func(ctx context.Context) (Result, time.Duration, error) {
+		res, err := r.resolveUncached(ctx, key.ref, plat)
+		if err != nil {
+			return res, 0, err
+		}
+		return res, res.TTL, nil
+	})
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return Result{Ref: key.ref}, err
+		}
+		return Result{Ref: key.ref}, newError(key.ref, "", "resolve", kindOf(err), err)
+	}
+	res.Ref = key.ref
+	res.Cached = st.Hit
+	res.Stale = st.Stale
+	if st.Stale {
+		tr.Add(discovery.Event{Source: "cache", Query: key.ref, Outcome: "stale",
+			Decision: "refresh failed, serving the last good answer: " + errString(st.Err)})
+	} else if st.Coalesced {
+		tr.Add(discovery.Event{Source: "cache", Query: key.ref, Outcome: "coalesced", Decision: "shared another request's upstream call"})
+	}
+	res.Events = tr.Events()
+	return res, nil
+}
+
+// resolveUncached does the whole work: parse, qualify, discover, ask the
+// registry.
+func (r *Resolver) resolveUncached(ctx context.Context, input string, plat *reference.Platform) (Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
+	defer cancel()
+	tr := discovery.TraceFrom(ctx)
+
+	ref, err := r.parse(input)
+	if err != nil {
+		return Result{Ref: input}, newError(input, "", "parse", ErrInvalidReference, err)
+	}
+	if ref.Form() == reference.FormAppc {
+		if plat == nil {
+			p, ok, err := ref.Platform()
+			if err != nil {
+				return Result{Ref: input}, newError(input, "", "platform labels", ErrInvalidReference, err)
+			}
+			if ok {
+				plat = &p
+			}
+		}
+		if ref, err = ref.ToDocker(); err != nil {
+			return Result{Ref: input}, newError(input, "", "appc to docker form", ErrInvalidReference, err)
+		}
+	}
+	if !ref.IsShort() {
+		return r.resolveQualified(ctx, input, ref, plat)
+	}
+	if len(r.opts.search) == 0 {
+		return Result{Ref: input}, newError(input, "", "qualify", ErrInvalidReference,
+			fmt.Errorf("short name %q has no domain: write it in full (example.com/%s), or pass --search DOMAIN, or --normalize for docker.io", input, ref.Path()))
+	}
+	var notFound error
+	for _, domain := range r.opts.search {
+		q, err := ref.WithDomain(domain)
+		if err != nil {
+			tr.Add(discovery.Event{Source: "discovery", Query: input, Decision: "search domain " + domain + " gives an invalid name: " + err.Error()})
+			continue
+		}
+		tr.Add(discovery.Event{Source: "discovery", Query: input, Decision: "trying search domain " + domain + ": " + q.String()})
+		res, err := r.resolveQualified(ctx, input, q, plat)
+		if err == nil {
+			return res, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			// Never let a failure at one domain fall through to another
+			// owner's image of the same short name.
+			return res, err
+		}
+		notFound = err
+	}
+	if notFound == nil {
+		return Result{Ref: input}, newError(input, "", "qualify", ErrInvalidReference, fmt.Errorf("no search domain gives a valid name"))
+	}
+	return Result{Ref: input}, newError(input, "", "search", ErrNotFound,
+		fmt.Errorf("not found under any search domain (%s): %w", strings.Join(r.opts.search, ", "), notFound))
+}
+
+func (r *Resolver) parse(input string) (reference.Reference, error) {
+	if r.opts.normalize {
+		return reference.ParseNormalized(input)
+	}
+	return reference.Parse(input)
+}
+
+func (r *Resolver) resolveQualified(ctx context.Context, input string, ref reference.Reference, plat *reference.Platform) (Result, error) {
+	tr := discovery.TraceFrom(ctx)
+	res := Result{Ref: input, Resolved: ref.String(), DNSSECOff: r.opts.dnssecOff}
+	if plat != nil {
+		res.Platform = plat.String()
+	}
+	disc, err := r.disc.Discover(ctx, ref.Domain(), ref.Path())
+	if err != nil {
+		return res, newError(input, ref.Domain(), "discovery", kindOf(err), err)
+	}
+	res.Chain = disc.Chain
+	tag, dgst := ref.Tag(), ref.Digest()
+	if tag == "" && dgst == "" {
+		tag = "latest"
+	}
+
+	var errs []error
+	for _, ep := range disc.Endpoints {
+		if !ep.Caps.Has(discovery.CapResolve) {
+			tr.Add(discovery.Event{Source: "registry", Server: ep.URL, Decision: "pull-only mirror: never asked what a tag means"})
+			continue
+		}
+		res.Registry, res.Repository, res.Authenticated = ep.URL, ep.Repository, ep.Authenticated
+		if dgst != "" && plat == nil && !r.opts.verify {
+			res.Digest, res.TTL = dgst, digestTTL
+			res.TTLSeconds = int64(res.TTL / time.Second)
+			tr.Add(discovery.Event{Source: "registry", Server: ep.URL, Decision: "digest reference: no registry request needed (use --verify to fetch and check it)"})
+			return res, nil
+		}
+		m, err := r.registryFor(ep).resolve(ctx, ep, input, tag, dgst, plat, r.opts.verify, tr)
+		if err != nil {
+			errs = append(errs, err)
+			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrUpstream) || errors.Is(err, ErrTimeout) {
+				if ctx.Err() != nil {
+					break
+				}
+				tr.Add(discovery.Event{Source: "registry", Server: ep.URL, Decision: "trying the next endpoint: " + err.Error()})
+				continue
+			}
+			return res, err
+		}
+		res.Digest, res.MediaType, res.Size = m.Digest, m.MediaType, m.Size
+		if m.Platform != nil {
+			res.PlatformDigest = m.Platform.Digest
+			res.Platform = m.Platform.Platform.String()
+		}
+		res.TTL = r.opts.tagTTL
+		if dgst != "" {
+			res.TTL = digestTTL
+		}
+		res.TTLSeconds = int64(res.TTL / time.Second)
+		return res, nil
+	}
+	if len(errs) == 0 {
+		return res, newError(input, ref.Domain(), "registry", ErrNotFound, fmt.Errorf("no endpoint can resolve tags (all are pull-only)"))
+	}
+	// Prefer the most telling error: anything but "not found" says more.
+	for _, e := range errs {
+		if !errors.Is(e, ErrNotFound) {
+			return res, e
+		}
+	}
+	return res, errs[len(errs)-1]
+}
+
+// registryFor returns the client for ep: the shared one, or one whose TLS
+// must verify a different name than the URL's host (unauthenticated SRV).
+func (r *Resolver) registryFor(ep discovery.Endpoint) *registryClient {
+	if ep.TLSServerName == "" || r.transport == nil {
+		return r.registry
+	}
+	if c, ok := r.byTLSName.Load(ep.TLSServerName); ok {
+		return c.(*registryClient)
+	}
+	t := r.transport.Clone()
+	t.TLSClientConfig.ServerName = ep.TLSServerName
+	cfg := r.regCfg
+	cfg.HTTP = &http.Client{Transport: t}
+	c, _ := r.byTLSName.LoadOrStore(ep.TLSServerName, newRegistryClient(cfg))
+	return c.(*registryClient)
+}
+
+// HTTPClient returns the client the Resolver uses for well-known documents,
+// registries and token realms (its DNS view and CA roots included).
+func (r *Resolver) HTTPClient() *http.Client { return r.http }
+
+// DNSClient returns the Resolver's DNS client.
+func (r *Resolver) DNSClient() *discovery.DNSClient { return r.dns }
+
+// Validator returns the in-process DNSSEC validator, nil under --dnssec off.
+func (r *Resolver) Validator() *discovery.Validator { return r.validator }
+
+// TrustAD reports whether the resolver's AD bit is trusted.
+func (r *Resolver) TrustAD() bool { return r.trustAD }
+
+// Insecure reports whether plain HTTP is allowed for host (host or host:port).
+func (r *Resolver) Insecure(host string) bool { return r.regCfg.Insecure(host) }
+
+// Stats returns the cache counters: resolutions and discovery answers.
+func (r *Resolver) Stats() (results, sources cache.Stats) {
+	return r.results.Stats(), r.sources.Stats()
+}
+
+func kindOf(err error) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrTimeout):
+		return ErrTimeout
+	case errors.Is(err, ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, ErrInvalidReference):
+		return ErrInvalidReference
+	}
+	var de *discovery.Error
+	if errors.As(err, &de) {
+		return ErrDiscovery
+	}
+	return ErrUpstream
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// sourceCache adapts the generic cache to discovery.SourceCache.
+type sourceCache struct{ c *cache.Cache[string, any] }
+
+func (s sourceCache) Fetch(ctx context.Context, key string, fn func(context.Context) (any, time.Duration, error)) (any, bool, bool, error) {
+	v, st, err := s.c.Fetch(ctx, key, fn)
+	return v, st.Hit, st.Stale, err
+}
+
+func insecureMatcher(hosts []string) func(string) bool {
+	set := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		set[strings.ToLower(h)] = true
+	}
+	return func(hostport string) bool {
+		hostport = strings.ToLower(hostport)
+		if set[hostport] {
+			return true
+		}
+		if h, _, err := net.SplitHostPort(hostport); err == nil {
+			return set[h] || set["["+h+"]"]
+		}
+		return false
+	}
+}
+
+func rootPool(base *x509.CertPool, files []string) (*x509.CertPool, error) {
+	pool := base
+	if pool == nil {
+		var err error
+		if pool, err = x509.SystemCertPool(); err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+	} else {
+		pool = pool.Clone()
+	}
+	for _, f := range files {
+		pem, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--ca-file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-file %s: no PEM certificate found", f)
+		}
+	}
+	return pool, nil
+}
+
+func readAnchors(path string) ([]dns.RR, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--trust-anchor: %w", err)
+	}
+	defer f.Close()
+	return discovery.ParseAnchors(f, path)
+}
+
+// newTransport builds the HTTP transport: bounded timeouts and header sizes,
+// the given roots, and — when the operator named DNS servers — addresses
+// resolved through them, so one DNS view serves the whole resolution.
+func newTransport(pool *x509.CertPool, dc *discovery.DNSClient, useDNS bool) *http.Transport {
+	t := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		TLSClientConfig:        &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  20 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		IdleConnTimeout:        90 * time.Second,
+		MaxIdleConnsPerHost:    8,
+		MaxResponseHeaderBytes: 64 << 10,
+		ForceAttemptHTTP2:      true,
+	}
+	if useDNS {
+		t.DialContext = dc.DialContext
+	} else {
+		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return t
+}
