@@ -430,7 +430,7 @@ func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uin
 				if !ok {
 					continue
 				}
-				rec := strings.Join(txt.Txt, "")
+				rec := TXTString(txt)
 				m, err := ParseTXT(rec, d.popts)
 				switch {
 				case errors.Is(err, ErrNotOCI):
@@ -537,7 +537,7 @@ func (d *Discoverer) srvEndpoints(a *Answer, host, path string, auth Auth) (eps 
 		ep := &eps[i]
 		ep.Authenticated = auth
 		if hp := strings.TrimPrefix(ep.URL, "https://"); d.insecure(hp) {
-			ep.URL, ep.Authenticated = "http://"+hp, AuthNone
+			ep.URL = "http://" + hp // the mapping stays authenticated; the operator chose plain HTTP
 		}
 		// Unauthenticated SRV may point anywhere, but the registry must then
 		// prove it is <host> in TLS: a forged SRV can only cause a failure.
@@ -701,3 +701,31 @@ func chainString(chain []Step) string {
 	}
 	return strings.Join(parts, " -> ")
 }
+
+// TXTString returns the record's character-strings concatenated as raw
+// bytes: miekg/dns keeps them in presentation form, with \" \\ and \DDD
+// escapes, which are undone here so records are parsed as published.
+func TXTString(txt *dns.TXT) string {
+	var b strings.Builder
+	for _, s := range txt.Txt {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c != '\\' || i+1 >= len(s) {
+				b.WriteByte(c)
+				continue
+			}
+			if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+				if v := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0'); v <= 255 {
+					b.WriteByte(byte(v))
+					i += 3
+					continue
+				}
+			}
+			b.WriteByte(s[i+1])
+			i++
+		}
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ocidns/ocidns/internal/check"
+	"github.com/ocidns/ocidns/resolver"
+)
+
+func init() {
+	register(command{
+		name:    "check",
+		summary: "lint what a host publishes for discovery, and where it leads",
+		usage:   checkUsage,
+		run:     runCheck,
+	})
+}
+
+const checkUsage = "ocidns check [flags] HOST"
+
+const checkAbout = `Look up what HOST publishes — the TXT records at _oci-discovery.HOST, the
+SRV records at _oci-registry._tcp.HOST, the document at
+https://HOST/.well-known/oci-discovery and their DNSSEC status — judge them
+with the parsers and the policy clients use, follow every delegation with
+the discovery algorithm, and ask each registry reached GET /v2/.
+
+Findings are printed one a line, "SEVERITY  CODE  message — fix: ...", with
+SEVERITY error (names fail or go where the owner did not mean), warning
+(works, but not as probably intended, or not for every client) or info.
+-o json prints one object a line:
+{"severity","code","host","record","message","fix"}.
+
+The check takes the point of view of a client with the same flags: --dns,
+--trust-anchor and --trust-ad decide what is authenticated, --dnssec off
+stops judging authentication, --no-well-known skips the document.
+--timeout bounds each step (one lookup, fetch, probe or discovery).
+
+Exit status: 0 no error finding, 1 error findings, 2 usage error.`
+
+// hiddenForCheck are resolver flags that mean nothing to a check; they stay
+// accepted, so that one set of flags serves every command, but out of the help.
+var hiddenForCheck = []string{"platform", "search", "normalize", "docker-config", "verify", "tag-ttl"}
+
+func runCheck(ctx context.Context, args []string, stdio IO) int {
+	fs := newFlagSet("check")
+	var f resolverFlags
+	addResolverFlags(fs, &f)
+	for _, name := range hiddenForCheck {
+		_ = fs.MarkHidden(name)
+	}
+	// A check is many steps, not one resolution: --timeout bounds each.
+	if t := fs.Lookup("timeout"); t != nil {
+		t.Usage = "bound on each step: one lookup, fetch, probe or discovery"
+		t.DefValue = check.DefaultTimeout.String()
+	}
+	noProbe := fs.Bool("no-registry-probe", false, "do not ask the registries reached GET /v2/")
+	if code, done := parseFlags(fs, checkUsage, checkAbout, args, stdio); done {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return usageError(stdio, "check", "give exactly one HOST")
+	}
+	opts, err := f.options()
+	if err != nil {
+		return usageError(stdio, "check", "%v", err)
+	}
+	r, err := resolver.New(opts...)
+	if err != nil {
+		return usageError(stdio, "check", "%v", err)
+	}
+	cfg := check.Config{
+		DNS:             r.DNSClient(),
+		HTTP:            r.HTTPClient(),
+		Validator:       r.Validator(),
+		TrustAD:         r.TrustAD(),
+		DNSSECOff:       f.dnssec == "off",
+		NoWellKnown:     f.noWellKnown,
+		Insecure:        r.Insecure,
+		NoRegistryProbe: *noProbe,
+	}
+	if fs.Changed("timeout") {
+		cfg.Timeout = f.timeout
+	}
+	host := fs.Arg(0)
+	findings, err := check.Run(ctx, host, cfg)
+	if errors.Is(err, check.ErrInvalidHost) {
+		return usageError(stdio, "check", "%v", err)
+	}
+	if f.output == "json" {
+		for _, fd := range findings {
+			writeJSON(stdio.Out, fd)
+		}
+	} else {
+		for _, fd := range findings {
+			fmt.Fprintln(stdio.Out, fd.String())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stdio.Err, "ocidns check: %s: %v\n", host, err)
+		return exitFailed
+	}
+	errs := summarize(stdio.Err, host, findings, f.output == "text")
+	if errs > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// summarize counts the findings by severity, printing the counts to w when
+// print is set, and returns the number of errors.
+func summarize(w io.Writer, host string, findings []check.Finding, print bool) int {
+	var n [3]int
+	for _, f := range findings {
+		if f.Severity >= check.Info && f.Severity <= check.Error {
+			n[f.Severity]++
+		}
+	}
+	if print {
+		parts := []string{plural(n[check.Error], "error"), plural(n[check.Warning], "warning"), plural(n[check.Info], "note")}
+		fmt.Fprintf(w, "ocidns check: %s: %s\n", host, strings.Join(parts, ", "))
+	}
+	return n[check.Error]
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ocidns/ocidns/reference"
+	"github.com/ocidns/ocidns/resolver"
+)
+
+// resolverFlags are the common flags of every command that resolves or
+// discovers (DESIGN §6).
+type resolverFlags struct {
+	dns          []string
+	dnssec       string
+	trustAnchors []string
+	trustAD      bool
+	caFiles      []string
+	insecure     []string
+	platform     string
+	search       []string
+	normalize    bool
+	timeout      time.Duration
+	noWellKnown  bool
+	dockerConfig string
+	verify       bool
+	tagTTL       time.Duration
+	output       string
+}
+
+// addResolverFlags registers the common flags on fs.
+func addResolverFlags(fs *pflag.FlagSet, f *resolverFlags) {
+	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server HOST:PORT for every lookup (repeatable; default: /etc/resolv.conf)")
+	fs.StringVar(&f.dnssec, "dnssec", "on", "on: follow a mapping to another host only when authenticated; off: trust DNS as it comes")
+	fs.StringArrayVar(&f.trustAnchors, "trust-anchor", nil, "zone file of DS or DNSKEY trust anchors, besides the root KSK (repeatable)")
+	fs.BoolVar(&f.trustAD, "trust-ad", false, "trust the AD bit of the configured resolver")
+	fs.StringArrayVar(&f.caFiles, "ca-file", nil, "PEM file of extra CA certificates (repeatable)")
+	fs.StringArrayVar(&f.insecure, "insecure-registry", nil, "allow plain HTTP to HOST[:PORT] (repeatable)")
+	fs.StringVar(&f.platform, "platform", "", "select OS/ARCH[/VARIANT] from an image index")
+	fs.StringArrayVar(&f.search, "search", nil, "qualify short names with DOMAIN, tried in order (repeatable)")
+	fs.BoolVar(&f.normalize, "normalize", false, "qualify short names by the docker.io rules")
+	fs.DurationVar(&f.timeout, "timeout", resolver.DefaultTimeout, "bound on one whole resolution")
+	fs.BoolVar(&f.noWellKnown, "no-well-known", false, "do not fetch https://HOST/.well-known/oci-discovery")
+	fs.StringVar(&f.dockerConfig, "docker-config", "", "docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+	fs.BoolVar(&f.verify, "verify", false, "fetch the manifest of digest references and check its digest")
+	fs.DurationVar(&f.tagTTL, "tag-ttl", resolver.DefaultTagTTL, "how long a tag's resolution is cached (0: always revalidate)")
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+}
+
+// options turns the flags into resolver options, or a usage error.
+func (f *resolverFlags) options() ([]resolver.Option, error) {
+	var opts []resolver.Option
+	switch f.dnssec {
+	case "on":
+	case "off":
+		opts = append(opts, resolver.WithDNSSEC(false))
+	default:
+		return nil, fmt.Errorf("--dnssec must be on or off, not %q", f.dnssec)
+	}
+	switch f.output {
+	case "text", "json":
+	default:
+		return nil, fmt.Errorf("-o must be text or json, not %q", f.output)
+	}
+	if len(f.dns) > 0 {
+		opts = append(opts, resolver.WithDNSServers(f.dns...))
+	}
+	for _, a := range f.trustAnchors {
+		opts = append(opts, resolver.WithTrustAnchorFile(a))
+	}
+	if f.trustAD {
+		opts = append(opts, resolver.WithTrustAD(true))
+	}
+	for _, c := range f.caFiles {
+		opts = append(opts, resolver.WithCAFile(c))
+	}
+	if len(f.insecure) > 0 {
+		opts = append(opts, resolver.WithInsecureRegistries(f.insecure...))
+	}
+	if f.platform != "" {
+		p, err := reference.ParsePlatform(f.platform)
+		if err != nil {
+			return nil, fmt.Errorf("--platform %q: %w", f.platform, err)
+		}
+		opts = append(opts, resolver.WithPlatform(p))
+	}
+	if len(f.search) > 0 {
+		opts = append(opts, resolver.WithSearch(f.search...))
+	}
+	if f.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout must be positive")
+	}
+	if f.tagTTL < 0 {
+		return nil, fmt.Errorf("--tag-ttl must not be negative")
+	}
+	opts = append(opts,
+		resolver.WithNormalize(f.normalize),
+		resolver.WithTimeout(f.timeout),
+		resolver.WithWellKnown(!f.noWellKnown),
+		resolver.WithVerify(f.verify),
+		resolver.WithTagTTL(f.tagTTL),
+	)
+	if f.dockerConfig != "" {
+		opts = append(opts, resolver.WithDockerConfig(f.dockerConfig))
+	}
+	return opts, nil
+}

@@ -1,0 +1,487 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+	"github.com/spf13/pflag"
+
+	"github.com/ocidns/ocidns/discovery"
+)
+
+func init() {
+	register(command{
+		name:    "records",
+		summary: "write the TXT records and well-known document that delegate a namespace",
+		usage:   recordsUsage,
+		run:     runRecords,
+	})
+}
+
+const recordsUsage = "ocidns records --host HOST [--prefix PATH] (--registry URL [--priority N] [--weight N] [--caps LIST] | --delegate HOST)... [--ttl N] [--format zone|json|both]\n" +
+	"       ocidns records --host HOST --file FILE [--ttl N] [--format zone|json|both]"
+
+const recordsAbout = `Write the DNS TXT records (zone-file syntax) and/or the well-known document
+(JSON) that publish one or several mappings of HOST's image namespace.
+
+Mappings come from the command line or from --file, not both:
+  - each --registry or --delegate starts a new mapping;
+  - --prefix applies to that mapping and to every later one, until the next
+    --prefix (--prefix "" goes back to the whole host);
+  - --priority, --weight and --caps apply to the next --registry only, and
+    must come before it (a delegation has none of them).
+  For example, two mirrors of tools/ and the rest of the host delegated:
+    ocidns records --host example.com \
+      --prefix tools --priority 10 --registry https://ghcr.io/example-tools \
+                     --priority 20 --caps pull --registry https://mirror.example.com/tools \
+      --prefix ""    --delegate registry.example.net
+  --file FILE (- for standard input) holds one mapping a line in TXT syntax,
+  as bare text (v=oci1; prefix=tools; registry=https://...) or as the quoted
+  strings of a zone file ("v=oci1; ..." "..."); blank lines and lines
+  starting with # are skipped.
+
+Every mapping is checked by the parser clients use (ParseTXT), written in
+canonical form, read back, and checked for conflicts with the others (two
+mappings of one prefix must both be registry= mirrors). TXT text longer
+than 255 bytes is split into several quoted strings, as DNS requires;
+resolvers join them back.
+
+Exit status: 0 written, 1 a mapping or the host is invalid, 2 usage error.`
+
+// maxRecordsFile bounds --file: far more than any well-known document
+// (64 KiB) can hold.
+const maxRecordsFile = 1 << 20
+
+// orderedFlag records each occurrence of a flag, in command-line order,
+// into a list shared by the flags of the mapping groups: pflag keeps no
+// order between different flags, and the groups need it.
+type orderedFlag struct {
+	name   string
+	typ    string
+	events *[]flagEvent
+	check  func(string) error
+}
+
+type flagEvent struct{ flag, value string }
+
+func (f *orderedFlag) String() string { return "" }
+func (f *orderedFlag) Type() string   { return f.typ }
+
+func (f *orderedFlag) Set(v string) error {
+	if f.check != nil {
+		if err := f.check(v); err != nil {
+			return err
+		}
+	}
+	*f.events = append(*f.events, flagEvent{f.name, v})
+	return nil
+}
+
+func checkUint(v string) error {
+	if _, err := strconv.ParseUint(v, 10, 32); err != nil {
+		return errors.New("want a non-negative integer")
+	}
+	return nil
+}
+
+// sourcedMapping is a mapping and where it came from, for messages.
+type sourcedMapping struct {
+	m    discovery.Mapping
+	from string // "mapping 2 (--prefix tools --registry https://...)" or "FILE line 3"
+}
+
+func runRecords(ctx context.Context, args []string, stdio IO) int {
+	fs := newFlagSet("records")
+	var events []flagEvent
+	host := fs.String("host", "", "the host whose namespace is published (required for zone output)")
+	for _, f := range []struct{ name, typ, usage string }{
+		{"prefix", "path", `path prefix of the following mappings (default "": the whole host)`},
+		{"registry", "url", "start a mapping to this registry base URL; its path is a repository prefix"},
+		{"delegate", "host", "start a mapping that delegates to this DNS name"},
+		{"priority", "uint", "priority of the next --registry (lower first; default 0)"},
+		{"weight", "uint", "weight of the next --registry among equal priorities (default 0)"},
+		{"caps", "list", "capabilities of the next --registry: resolve,pull (default both)"},
+	} {
+		of := &orderedFlag{name: f.name, typ: f.typ, events: &events}
+		if f.typ == "uint" {
+			of.check = checkUint
+		}
+		fs.Var(of, f.name, f.usage)
+	}
+	file := fs.String("file", "", "read mappings from FILE, one a line in TXT syntax (- for standard input)")
+	ttl := fs.Int64("ttl", 3600, "TTL of the TXT records, in seconds")
+	format := fs.String("format", "zone", "output: zone (TXT records), json (well-known document) or both")
+	insecure := fs.StringArray("insecure-registry", nil, "allow http:// registry URLs for HOST[:PORT], as clients given --insecure-registry do (repeatable)")
+	if code, done := parseFlags(fs, recordsUsage, recordsAbout, args, stdio); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(stdio, "records", "unexpected arguments %q: mappings are given with flags", fs.Args())
+	}
+	switch *format {
+	case "zone", "json", "both":
+	default:
+		return usageError(stdio, "records", "--format must be zone, json or both, not %q", *format)
+	}
+	if *ttl < 0 || *ttl > 1<<31-1 {
+		return usageError(stdio, "records", "--ttl must be from 0 to 2147483647 seconds (RFC 2181), not %d", *ttl)
+	}
+	if *host == "" && *format != "json" {
+		return usageError(stdio, "records", "--host is required: the TXT records are published at _oci-discovery.HOST")
+	}
+	opt := discovery.ParseOptions{Insecure: insecureMatch(*insecure)}
+
+	var (
+		ms   []sourcedMapping
+		code int
+	)
+	switch {
+	case *file != "" && len(events) > 0:
+		return usageError(stdio, "records", "give mappings with --file or with flags, not both")
+	case *file != "":
+		ms, code = mappingsFromFile(ctx, *file, opt, stdio)
+	case len(events) == 0:
+		return usageError(stdio, "records", "no mapping: give --registry URL or --delegate HOST (or --file)")
+	default:
+		ms, code = mappingsFromFlags(events, opt, stdio)
+	}
+	if code != exitOK {
+		return code
+	}
+	if len(ms) == 0 {
+		fmt.Fprintf(stdio.Err, "ocidns records: %s holds no mapping\n", *file)
+		return exitFailed
+	}
+	if err := checkMappingSet(ms); err != nil {
+		fmt.Fprintln(stdio.Err, "ocidns records:", err)
+		return exitFailed
+	}
+
+	var zone strings.Builder
+	if *format != "json" {
+		for _, sm := range ms {
+			rr, err := discovery.TXTRecord(*host, uint32(*ttl), sm.m, opt)
+			if err != nil {
+				fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", sm.from, err)
+				return exitFailed
+			}
+			zone.WriteString(zoneTXT(rr))
+			zone.WriteByte('\n')
+		}
+	}
+	var doc []byte
+	if *format != "zone" {
+		var err error
+		if doc, err = wellKnownDocument(ms, opt); err != nil {
+			fmt.Fprintln(stdio.Err, "ocidns records:", err)
+			return exitFailed
+		}
+	}
+	var out strings.Builder
+	switch *format {
+	case "zone":
+		out.WriteString(zone.String())
+	case "json":
+		out.Write(doc)
+	case "both":
+		h := strings.ToLower(strings.TrimSuffix(*host, "."))
+		fmt.Fprintf(&out, "; DNS: TXT records for the zone of %s\n%s\n", h, zone.String())
+		fmt.Fprintf(&out, "; HTTPS: the document to serve at https://%s%s\n", h, discovery.WellKnownPath)
+		out.Write(doc)
+	}
+	if _, err := io.WriteString(stdio.Out, out.String()); err != nil {
+		fmt.Fprintln(stdio.Err, "ocidns records: writing output:", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// mappingsFromFlags turns the ordered group flags into mappings, each
+// checked by the TXT parser clients use.
+func mappingsFromFlags(events []flagEvent, opt discovery.ParseOptions, stdio IO) ([]sourcedMapping, int) {
+	var (
+		ms            []sourcedMapping
+		prefix        string
+		prefixPending bool // a --prefix no mapping has used yet
+		attrs         []flagEvent
+	)
+	for _, ev := range events {
+		switch ev.flag {
+		case "prefix":
+			prefix, prefixPending = ev.value, true
+		case "priority", "weight", "caps":
+			for _, a := range attrs {
+				if a.flag == ev.flag {
+					return nil, usageError(stdio, "records", "--%s given twice before one --registry: each --registry takes the --priority, --weight and --caps given just before it", ev.flag)
+				}
+			}
+			attrs = append(attrs, ev)
+		case "registry", "delegate":
+			if ev.flag == "delegate" && len(attrs) > 0 {
+				return nil, usageError(stdio, "records", "--%s %s before --delegate %s: priorities, weights and capabilities belong to registries, not to delegations", attrs[0].flag, attrs[0].value, ev.value)
+			}
+			pairs := []string{"v=oci1"}
+			from := fmt.Sprintf("mapping %d (", len(ms)+1)
+			if prefix != "" {
+				pairs = append(pairs, "prefix="+prefix)
+				from += "--prefix " + prefix + " "
+			}
+			pairs = append(pairs, ev.flag+"="+ev.value)
+			from += "--" + ev.flag + " " + ev.value
+			for _, a := range attrs {
+				pairs = append(pairs, a.flag+"="+a.value)
+				from += " --" + a.flag + " " + a.value
+			}
+			from += ")"
+			for _, p := range pairs {
+				if strings.ContainsAny(p, ";\"\\") {
+					fmt.Fprintf(stdio.Err, "ocidns records: %s: %q: a value must not contain ';', '\"' or '\\'\n", from, p)
+					return nil, exitFailed
+				}
+			}
+			m, err := discovery.ParseTXT(strings.Join(pairs, "; "), opt)
+			if err != nil {
+				fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", from, err)
+				return nil, exitFailed
+			}
+			sm, err := canonical(m, from, opt)
+			if err != nil {
+				fmt.Fprintln(stdio.Err, "ocidns records:", err)
+				return nil, exitFailed
+			}
+			ms = append(ms, sm)
+			attrs, prefixPending = nil, false
+		}
+	}
+	if len(attrs) > 0 {
+		return nil, usageError(stdio, "records", "--%s %s is not followed by a --registry: give --priority, --weight and --caps before the --registry they belong to", attrs[0].flag, attrs[0].value)
+	}
+	if prefixPending {
+		return nil, usageError(stdio, "records", "--prefix %s is not followed by a --registry or --delegate: give --prefix before the mappings it applies to", prefix)
+	}
+	return ms, exitOK
+}
+
+// mappingsFromFile reads one v=oci1 record a line.
+func mappingsFromFile(ctx context.Context, name string, opt discovery.ParseOptions, stdio IO) ([]sourcedMapping, int) {
+	var r io.Reader
+	if name == "-" {
+		r = stdio.In
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintln(stdio.Err, "ocidns records:", err)
+			return nil, exitFailed
+		}
+		defer f.Close()
+		r = f
+	}
+	if name == "-" {
+		name = "standard input"
+	}
+	lr := &io.LimitedReader{R: r, N: maxRecordsFile + 1}
+	sc := bufio.NewScanner(lr)
+	sc.Buffer(make([]byte, 0, 4096), maxParseLine)
+	var ms []sourcedMapping
+	for n := 1; sc.Scan(); n++ {
+		if ctx.Err() != nil {
+			return nil, exitFailed
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		from := fmt.Sprintf("%s line %d", name, n)
+		rec, err := recordText(line)
+		if err != nil {
+			fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", from, err)
+			return nil, exitFailed
+		}
+		m, err := discovery.ParseTXT(rec, opt)
+		if errors.Is(err, discovery.ErrNotOCI) {
+			err = fmt.Errorf("%q is not a v=oci1 record: a mapping starts with \"v=oci1;\"", rec)
+		}
+		if err != nil {
+			fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", from, err)
+			return nil, exitFailed
+		}
+		sm, err := canonical(m, from, opt)
+		if err != nil {
+			fmt.Fprintln(stdio.Err, "ocidns records:", err)
+			return nil, exitFailed
+		}
+		ms = append(ms, sm)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("a line is longer than %d bytes", maxParseLine)
+		}
+		fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", name, err)
+		return nil, exitFailed
+	}
+	if lr.N <= 0 {
+		fmt.Fprintf(stdio.Err, "ocidns records: %s: longer than %d bytes\n", name, maxRecordsFile)
+		return nil, exitFailed
+	}
+	return ms, exitOK
+}
+
+// recordText is the record a line holds: bare text, or the quoted
+// character-strings of a zone file, unquoted and joined as resolvers do.
+func recordText(line string) (string, error) {
+	if !strings.HasPrefix(line, `"`) {
+		return line, nil
+	}
+	rr, err := dns.NewRR(". 0 IN TXT " + line)
+	if err != nil {
+		return "", fmt.Errorf("quoted TXT strings: %w", err)
+	}
+	txt, ok := rr.(*dns.TXT)
+	if !ok {
+		return "", errors.New("not TXT strings")
+	}
+	return strings.Join(txt.Txt, ""), nil
+}
+
+// canonical puts m in canonical form and checks that the canonical text
+// reads back, by the clients' parser, as the same mapping.
+func canonical(m discovery.Mapping, from string, opt discovery.ParseOptions) (sourcedMapping, error) {
+	c, err := discovery.ValidateMapping(m, opt)
+	if err != nil {
+		return sourcedMapping{}, fmt.Errorf("%s: %w", from, err)
+	}
+	text := discovery.FormatTXT(c)
+	back, err := discovery.ParseTXT(text, opt)
+	if err != nil {
+		return sourcedMapping{}, fmt.Errorf("%s: the canonical record %q does not parse back: %w", from, text, err)
+	}
+	c.Record, back.Record = text, text
+	if back != c {
+		return sourcedMapping{}, fmt.Errorf("%s: the canonical record %q reads back as %+v, not %+v", from, text, back, c)
+	}
+	return sourcedMapping{m: c, from: from}, nil
+}
+
+// checkMappingSet refuses what clients would refuse (conflicts, as Select
+// finds them) and what is surely a slip (the same mapping twice).
+func checkMappingSet(ms []sourcedMapping) error {
+	all := make([]discovery.Mapping, len(ms))
+	for i, sm := range ms {
+		all[i] = sm.m
+	}
+	var prefixes []string
+	for i, sm := range ms {
+		for _, prev := range ms[:i] {
+			if prev.m.Prefix == sm.m.Prefix && discovery.FormatTXT(prev.m) == discovery.FormatTXT(sm.m) {
+				return fmt.Errorf("%s repeats %s", sm.from, prev.from)
+			}
+		}
+		if !slices.Contains(prefixes, sm.m.Prefix) {
+			prefixes = append(prefixes, sm.m.Prefix)
+		}
+	}
+	for _, p := range prefixes {
+		if _, _, err := discovery.Select(all, p); err != nil {
+			var ce *discovery.ConflictError
+			if errors.As(err, &ce) {
+				return fmt.Errorf("%s and %s conflict: %w", fromOf(ms, ce.A), fromOf(ms, ce.B), err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func fromOf(ms []sourcedMapping, m discovery.Mapping) string {
+	for _, sm := range ms {
+		if sm.m == m {
+			return sm.from
+		}
+	}
+	return strconv.Quote(m.Record)
+}
+
+// wellKnownDocument writes the document and checks that the clients'
+// parser reads the same mappings back from it.
+func wellKnownDocument(ms []sourcedMapping, opt discovery.ParseOptions) ([]byte, error) {
+	all := make([]discovery.Mapping, len(ms))
+	want := make([]string, len(ms))
+	for i, sm := range ms {
+		all[i] = sm.m
+		want[i] = discovery.FormatTXT(sm.m)
+	}
+	doc, err := discovery.FormatWellKnown(all)
+	if err != nil {
+		return nil, err
+	}
+	back, err := discovery.ParseWellKnown(doc, opt)
+	if err != nil {
+		return nil, fmt.Errorf("the well-known document does not parse back: %w", err)
+	}
+	got := make([]string, len(back))
+	for i, m := range back {
+		got[i] = discovery.FormatTXT(m)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		return nil, fmt.Errorf("the well-known document reads back as %q, not %q", got, want)
+	}
+	return doc, nil
+}
+
+// zoneTXT formats a TXT record on one zone-file line: owner, TTL, class,
+// type and each character-string quoted, with '"' and '\' escaped and bytes
+// outside printable ASCII written as \DDD (RFC 1035 §5.1).
+func zoneTXT(rr *dns.TXT) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %d IN TXT", rr.Hdr.Name, rr.Hdr.Ttl)
+	for _, s := range rr.Txt {
+		b.WriteByte(' ')
+		b.WriteString(quoteCharString(s))
+	}
+	return b.String()
+}
+
+// quoteCharString quotes one DNS character-string for a zone file.
+func quoteCharString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// insecureMatch matches host or host:port against the --insecure-registry
+// list, as the resolver does.
+func insecureMatch(hosts []string) func(string) bool {
+	if len(hosts) == 0 {
+		return nil
+	}
+	set := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		set[strings.ToLower(h)] = true
+	}
+	return func(hp string) bool { return set[strings.ToLower(hp)] }
+}
+
+var _ pflag.Value = (*orderedFlag)(nil)

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/ocidns/ocidns/resolver"
+)
+
+func init() {
+	register(command{
+		name:    "resolve",
+		summary: "print the manifest digest of each reference, one a line",
+		usage:   "ocidns resolve [flags] REF...",
+		run:     runResolve,
+	})
+}
+
+// resolveJSON is one line of `ocidns resolve -o json`.
+type resolveError struct {
+	Ref   string        `json:"ref"`
+	Error string        `json:"error"`
+	Code  resolver.Code `json:"code"`
+}
+
+func runResolve(ctx context.Context, args []string, stdio IO) int {
+	fs := newFlagSet("resolve")
+	var f resolverFlags
+	addResolverFlags(fs, &f)
+	if code, done := parseFlags(fs, "ocidns resolve [flags] REF...", resolveAbout, args, stdio); done {
+		return code
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stdio.Err, "ocidns resolve: no reference given\nusage: ocidns resolve [flags] REF...")
+		return exitUsage
+	}
+	opts, err := f.options()
+	if err != nil {
+		fmt.Fprintln(stdio.Err, "ocidns resolve:", err)
+		return exitUsage
+	}
+	r, err := resolver.New(opts...)
+	if err != nil {
+		fmt.Fprintln(stdio.Err, "ocidns resolve:", err)
+		return exitUsage
+	}
+	status := exitOK
+	for _, ref := range fs.Args() {
+		res, err := r.Resolve(ctx, ref)
+		if err != nil {
+			status = exitFailed
+			fmt.Fprintln(stdio.Err, "ocidns resolve:", oneLine(err.Error()))
+			if f.output == "json" {
+				writeJSON(stdio.Out, resolveError{Ref: ref, Error: err.Error(), Code: resolver.CodeOf(err)})
+			}
+			continue
+		}
+		if f.output == "json" {
+			writeJSON(stdio.Out, res)
+			continue
+		}
+		d := res.Digest
+		if res.PlatformDigest != "" {
+			d = res.PlatformDigest
+		}
+		fmt.Fprintln(stdio.Out, d)
+	}
+	return status
+}
+
+// writeJSON prints v as one line of JSON.
+func writeJSON(w io.Writer, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(fmt.Sprintf(`{"error":%q}`, err.Error()))
+	}
+	w.Write(append(b, '\n'))
+}
+
+const resolveAbout = "Resolves each reference (docker or appc form) to its manifest digest and prints one digest a line, in input order, like crane digest; with a platform, the platform manifest's digest. -o json prints one object per reference with the registry, repository, authentication, cache state and TTL."

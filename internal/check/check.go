@@ -1,0 +1,404 @@
+// Package check lints what a host publishes for discovery protocol v1 —
+// TXT records at _oci-discovery.<host>, SRV records at
+// _oci-registry._tcp.<host>, the HTTPS well-known document — and what those
+// records lead to: delegations followed with the discovery algorithm itself,
+// and the registries at the end, asked GET /v2/. It is the engine of
+// `ocidns check`.
+//
+// Every verdict comes from the code clients run: records are parsed by
+// discovery.ParseTXT and discovery.FetchWellKnown, conflicts found by
+// discovery.Select, chains followed by a discovery.Discoverer, DNSSEC judged
+// by the same Validator and AD policy. A finding therefore says what clients
+// will do, not what a second reading of the specification suggests.
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery"
+)
+
+// DefaultTimeout bounds each network step of a check (one DNS lookup with
+// its validation, one fetch, one probe, one discovery) when Config.Timeout
+// is zero.
+const DefaultTimeout = 10 * time.Second
+
+// probeComponent is the path component appended to each published prefix to
+// make a name to discover: any valid component would do, this one tells a
+// registry operator reading logs who asked.
+const probeComponent = "ocidns-check"
+
+// Config is how the checked host is looked at: the clients and the policy
+// of the resolver whose point of view the check takes (usually built from
+// the same flags as `ocidns resolve`).
+type Config struct {
+	// DNS answers every DNS question; nil skips the TXT and SRV checks.
+	DNS *discovery.DNSClient
+	// HTTP fetches the well-known document and probes registries; nil
+	// means http.DefaultClient.
+	HTTP *http.Client
+	// Validator validates TXT and SRV answers in-process; nil skips it.
+	Validator *discovery.Validator
+	// TrustAD trusts the AD bit of the DNS servers.
+	TrustAD bool
+	// DNSSECOff checks as a --dnssec off client: cross-host mappings are
+	// followed whether authenticated or not, and authentication is not
+	// assessed.
+	DNSSECOff bool
+	// NoWellKnown skips the well-known document, as --no-well-known clients do.
+	NoWellKnown bool
+	// Insecure reports whether plain HTTP is allowed for a host or
+	// host:port (--insecure-registry).
+	Insecure func(hostport string) bool
+	// MaxHops bounds delegation chains (default discovery.DefaultMaxHops).
+	MaxHops int
+	// Timeout bounds each network step (default DefaultTimeout).
+	Timeout time.Duration
+	// NoRegistryProbe skips the GET /v2/ probes.
+	NoRegistryProbe bool
+}
+
+// ErrInvalidHost is returned by Run for a host that is not a DNS name or
+// IP address with an optional port.
+var ErrInvalidHost = errors.New("invalid host")
+
+// Run checks what host (a DNS name, or host:port, or an IP address)
+// publishes and returns the findings in a stable order: the host's own
+// records (TXT, SRV, well-known), then how they agree, then the delegation
+// chains, then the registries. Problems of the host are findings, never
+// errors; the error is ErrInvalidHost (wrapped, naming the host) or the
+// context's.
+func Run(ctx context.Context, host string, cfg Config) ([]Finding, error) {
+	c, err := newChecker(host, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.lookup(ctx)
+	c.checkTXT(ctx)
+	c.checkSRV(ctx)
+	c.checkWellKnown()
+	c.checkAuthentication()
+	c.checkAgreement()
+	c.checkNothingPublished()
+	c.checkDelegations(ctx)
+	c.checkRegistries(ctx)
+	if err := ctx.Err(); err != nil {
+		return c.findings, err
+	}
+	return c.findings, nil
+}
+
+// checker is the state of one Run.
+type checker struct {
+	cfg   Config
+	host  string // as checked, lowercase, host[:port]
+	name  string // the host name without port (or the IP literal)
+	dns   bool   // DNS discovery applies (a name without port)
+	popts discovery.ParseOptions
+
+	findings []Finding
+
+	// Raw lookups, done concurrently by lookup.
+	txtAnswer *discovery.Answer
+	txtErr    error
+	srvAnswer *discovery.Answer
+	srvErr    error
+	wk        *discovery.WellKnown
+	wkErr     error
+
+	// What the analysis made of them.
+	txt       []discovery.Mapping // valid v=oci1 mappings, published order
+	txtAuth   discovery.Auth
+	txtBroken bool // unknown or bogus: clients fail at this host
+	srvEPs    []discovery.Endpoint
+	srvAuth   discovery.Auth
+	srvBroken bool
+	srvNone   bool
+	wkMaps    []discovery.Mapping
+	wkAuth    discovery.Auth
+
+	probes []probe // registries to ask GET /v2/, deduplicated
+
+	// on discovers as the configured client; off as a --dnssec off one
+	// (nil when the configured client is one).
+	on, off *discovery.Discoverer
+}
+
+func newChecker(host string, cfg Config) (*checker, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = http.DefaultClient
+	}
+	if cfg.Insecure == nil {
+		cfg.Insecure = func(string) bool { return false }
+	}
+	h := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(host), "."))
+	name, hasPort, err := splitHost(h)
+	if err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrInvalidHost, host, err)
+	}
+	_, ipErr := netip.ParseAddr(strings.Trim(name, "[]"))
+	c := &checker{
+		cfg:   cfg,
+		host:  h,
+		name:  name,
+		dns:   cfg.DNS != nil && !hasPort && ipErr != nil,
+		popts: discovery.ParseOptions{Insecure: cfg.Insecure},
+	}
+	opts := discovery.Options{
+		DNS:         cfg.DNS,
+		HTTP:        cfg.HTTP,
+		Validator:   cfg.Validator,
+		TrustAD:     cfg.TrustAD,
+		DNSSECOff:   cfg.DNSSECOff,
+		NoWellKnown: cfg.NoWellKnown,
+		Insecure:    cfg.Insecure,
+		MaxHops:     cfg.MaxHops,
+		Timeout:     cfg.Timeout,
+		Cache:       &memo{},
+	}
+	c.on = discovery.New(opts)
+	if !cfg.DNSSECOff {
+		opts.DNSSECOff, opts.Cache = true, &memo{}
+		c.off = discovery.New(opts)
+	}
+	if !c.dns && cfg.DNS != nil {
+		c.add(Info, CodePortNoDNS, "", fmt.Sprintf("%s has a port or is an IP address: clients look up no TXT or SRV records for it, only the well-known document, else https://%s itself", h, h), "")
+	}
+	return c, nil
+}
+
+// splitHost validates host[:port] ("example.com", "example.com:8443",
+// "127.0.0.1:5000", "[::1]:5000") and returns the host part.
+func splitHost(h string) (name string, hasPort bool, err error) {
+	if h == "" {
+		return "", false, errors.New("empty")
+	}
+	if strings.ContainsAny(h, "/@?# ") {
+		return "", false, errors.New("give a host name only, not a URL or an image name")
+	}
+	name = h
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return "", false, errors.New("missing ']'")
+		}
+		name = h[:end+1]
+		rest := h[end+1:]
+		if rest != "" {
+			if rest[0] != ':' || !validPort(rest[1:]) {
+				return "", false, fmt.Errorf("bad port in %q", h)
+			}
+			hasPort = true
+		}
+		if a, err := netip.ParseAddr(name[1:end]); err != nil || !a.Is6() {
+			return "", false, fmt.Errorf("%q is not an IPv6 address", name)
+		}
+		return name, hasPort, nil
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		if strings.Count(h, ":") > 1 {
+			return "", false, errors.New("an IPv6 address goes in brackets: [::1]:5000")
+		}
+		if !validPort(h[i+1:]) {
+			return "", false, fmt.Errorf("bad port %q", h[i+1:])
+		}
+		name, hasPort = h[:i], true
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return name, hasPort, nil
+	}
+	if err := checkHostName(name); err != nil {
+		return "", false, err
+	}
+	return name, hasPort, nil
+}
+
+// checkHostName accepts a host name of LDH labels (RFC 1123), as the
+// discovery records' own names are.
+func checkHostName(name string) error {
+	if len(name) > 253 {
+		return fmt.Errorf("DNS name is %d bytes long, more than 253", len(name))
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("%q is not a valid host name: label %q", name, label)
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Errorf("%q is not a valid host name: character %q", name, c)
+			}
+		}
+	}
+	return nil
+}
+
+func validPort(s string) bool {
+	if s == "" || len(s) > 5 {
+		return false
+	}
+	n := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n >= 1 && n <= 65535
+}
+
+// add appends a finding about the checked host.
+func (c *checker) add(sev Severity, code, record, msg, fix string) {
+	c.addFor(c.host, sev, code, record, msg, fix)
+}
+
+// addFor appends a finding about host, once: the same code, host, record
+// and message found by two routes (two prefixes reaching one broken
+// delegate) are one finding.
+func (c *checker) addFor(host string, sev Severity, code, record, msg, fix string) {
+	f := Finding{Severity: sev, Code: code, Host: host, Record: record, Message: msg, Fix: fix}
+	for _, g := range c.findings {
+		if g.Code == f.Code && g.Host == f.Host && g.Record == f.Record && g.Message == f.Message {
+			return
+		}
+	}
+	c.findings = append(c.findings, f)
+}
+
+// lookup asks the three sources concurrently, as clients do.
+func (c *checker) lookup(ctx context.Context) {
+	var wg sync.WaitGroup
+	if c.dns {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			qctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+			defer cancel()
+			c.txtAnswer, c.txtErr = c.cfg.DNS.Query(qctx, c.txtName(), dns.TypeTXT)
+		}()
+		go func() {
+			defer wg.Done()
+			qctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+			defer cancel()
+			c.srvAnswer, c.srvErr = c.cfg.DNS.Query(qctx, c.srvName(), dns.TypeSRV)
+		}()
+	}
+	if !c.cfg.NoWellKnown {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+			defer cancel()
+			c.wk, c.wkErr = discovery.FetchWellKnown(wctx, c.cfg.HTTP, c.host, c.popts)
+		}()
+	}
+	wg.Wait()
+}
+
+func (c *checker) txtName() string { return discovery.TXTLabel + "." + c.name + "." }
+func (c *checker) srvName() string { return discovery.SRVLabel + "." + c.name + "." }
+
+// authenticate says how a positive answer is authenticated under the
+// configured policy, by the discovery code itself (in-process validation,
+// then a trusted AD bit). how describes it for a person; err is the
+// validator's *BogusError.
+func (c *checker) authenticate(ctx context.Context, a *discovery.Answer) (auth discovery.Auth, how string, err error) {
+	if c.cfg.DNSSECOff {
+		return discovery.AuthNone, "not assessed (--dnssec off)", nil
+	}
+	tr := discovery.NewTrace(nil)
+	vctx, cancel := context.WithTimeout(discovery.WithTrace(ctx, tr), c.cfg.Timeout)
+	defer cancel()
+	auth, state, err := c.on.Authenticate(vctx, a)
+	if err != nil {
+		return discovery.AuthNone, "bogus", err
+	}
+	switch state {
+	case "secure":
+		return auth, "secure (validated in-process up to a trust anchor)", nil
+	case "ad":
+		return auth, "secure (AD bit of a trusted resolver)", nil
+	case "":
+		return auth, "not validated: no validator, and the resolver's AD bit is not trusted (--trust-ad)", nil
+	}
+	for _, e := range tr.Events() {
+		if e.DNSSEC == "indeterminate" {
+			return auth, "indeterminate, so not authenticated: " + e.Decision, nil
+		}
+	}
+	return auth, "insecure: unsigned, or no chain of DS records up to a trust anchor", nil
+}
+
+// crossHost reports whether m sends names to another host than the checked
+// one (ports ignored, as discovery does).
+func (c *checker) crossHost(m discovery.Mapping) bool {
+	target := targetHost(m)
+	return target != "" && !strings.EqualFold(target, strings.Trim(c.name, "[]"))
+}
+
+// targetHost is the host a mapping sends names to, without port or brackets.
+func targetHost(m discovery.Mapping) string {
+	if m.Delegate != "" {
+		return strings.ToLower(strings.TrimSuffix(m.Delegate, "."))
+	}
+	rest := m.Registry
+	if i := strings.Index(rest, "://"); i >= 0 {
+		rest = rest[i+3:]
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	if strings.HasPrefix(rest, "[") {
+		if end := strings.IndexByte(rest, ']'); end > 0 {
+			return strings.ToLower(rest[1:end])
+		}
+	}
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+		rest = rest[:i]
+	}
+	return strings.ToLower(rest)
+}
+
+// usable reports whether a client under the configured policy follows m
+// when it comes from a source authenticated as auth.
+func (c *checker) usable(m discovery.Mapping, auth discovery.Auth) bool {
+	return c.cfg.DNSSECOff || auth != discovery.AuthNone || !c.crossHost(m)
+}
+
+// covered reports whether every path at the host is decided before the
+// well-known document is consulted: a usable TXT mapping for the whole
+// host, or SRV records with targets.
+func (c *checker) covered() bool { return c.txtCoversAll() || len(c.srvEPs) > 0 }
+
+// describe is a mapping in the words of a finding.
+func describe(m discovery.Mapping) string {
+	var b strings.Builder
+	if m.Prefix == "" {
+		b.WriteString("every path")
+	} else {
+		fmt.Fprintf(&b, "prefix %q", m.Prefix)
+	}
+	if m.Delegate != "" {
+		fmt.Fprintf(&b, " → delegate %s", m.Delegate)
+	} else {
+		fmt.Fprintf(&b, " → registry %s", m.Registry)
+		if m.Priority != 0 || m.Weight != 0 {
+			fmt.Fprintf(&b, " (priority %d, weight %d)", m.Priority, m.Weight)
+		}
+		if m.Caps != discovery.CapAll && m.Caps != 0 {
+			fmt.Fprintf(&b, " caps %s", m.Caps)
+		}
+	}
+	return b.String()
+}
