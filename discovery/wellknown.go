@@ -40,6 +40,15 @@ const (
 // fall through to a lower source. Wrapped by *WellKnownError.
 var ErrWellKnownUnknown = errors.New("well-known document unknown")
 
+// Causes of an unknown well-known document that a linter tells apart; each
+// is wrapped with the details (sizes, URLs) in the *WellKnownError.
+var (
+	// ErrWellKnownTooLarge: the body is over WellKnownMaxBytes.
+	ErrWellKnownTooLarge = errors.New("well-known document too large")
+	// ErrWellKnownRedirect: too many redirects, or one to plain HTTP.
+	ErrWellKnownRedirect = errors.New("well-known redirect refused")
+)
+
 // WellKnown is a fetched, valid well-known document.
 type WellKnown struct {
 	// Mappings in document order; a namespace with several registries
@@ -128,16 +137,16 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		from := via[len(via)-1].URL
 		if len(via) > WellKnownMaxRedirects {
-			return fmt.Errorf("more than %d redirects (the next to %s)", WellKnownMaxRedirects, req.URL.Redacted())
+			return fmt.Errorf("%w: more than %d redirects (the next to %s)", ErrWellKnownRedirect, WellKnownMaxRedirects, req.URL.Redacted())
 		}
 		if req.URL.Scheme != "https" {
 			for _, v := range via {
 				if v.URL.Scheme == "https" {
-					return fmt.Errorf("redirect from %s to %s refused: never from HTTPS to plain HTTP", from.Redacted(), req.URL.Redacted())
+					return fmt.Errorf("%w: from %s to %s: never from HTTPS to plain HTTP", ErrWellKnownRedirect, from.Redacted(), req.URL.Redacted())
 				}
 			}
 			if ra, err := parseAuthority(req.URL.Host); err != nil || !insecureAllowed(opt, ra) {
-				return fmt.Errorf("redirect to %s refused: plain HTTP only for hosts marked insecure", req.URL.Redacted())
+				return fmt.Errorf("%w: to %s: plain HTTP only for hosts marked insecure", ErrWellKnownRedirect, req.URL.Redacted())
 			}
 		}
 		outcome := ""
@@ -195,14 +204,14 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 		return fail(resp.StatusCode, fmt.Errorf("HTTP status %q%s: only 200 is a document, 404 and 410 mean absent", resp.Status, from))
 	}
 	if resp.ContentLength > WellKnownMaxBytes {
-		return fail(resp.StatusCode, fmt.Errorf("body of %d bytes is over the %d KiB limit", resp.ContentLength, WellKnownMaxBytes>>10))
+		return fail(resp.StatusCode, fmt.Errorf("%w: body of %d bytes is over the %d KiB limit", ErrWellKnownTooLarge, resp.ContentLength, WellKnownMaxBytes>>10))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, WellKnownMaxBytes+1))
 	if err != nil {
 		return fail(resp.StatusCode, fmt.Errorf("reading the body: %w", err))
 	}
 	if len(body) > WellKnownMaxBytes {
-		return fail(resp.StatusCode, fmt.Errorf("body is over the %d KiB limit", WellKnownMaxBytes>>10))
+		return fail(resp.StatusCode, fmt.Errorf("%w: body is over the %d KiB limit", ErrWellKnownTooLarge, WellKnownMaxBytes>>10))
 	}
 	ms, err := ParseWellKnown(body, opt)
 	if err != nil {
@@ -310,7 +319,7 @@ func (e *DocumentError) Unwrap() error { return e.Err }
 // another version may mean another schema.
 func ParseWellKnown(body []byte, opt ParseOptions) ([]Mapping, error) {
 	if len(body) > WellKnownMaxBytes {
-		return nil, &DocumentError{Offset: WellKnownMaxBytes, Err: fmt.Errorf("document is over the %d KiB limit", WellKnownMaxBytes>>10)}
+		return nil, &DocumentError{Offset: WellKnownMaxBytes, Err: fmt.Errorf("%w: document is over the %d KiB limit", ErrWellKnownTooLarge, WellKnownMaxBytes>>10)}
 	}
 	p := &wkParser{body: body, dec: json.NewDecoder(bytes.NewReader(body)), opt: opt}
 	p.dec.UseNumber()

@@ -203,7 +203,7 @@ func TestFetchWellKnownTimeout(t *testing.T) {
 		case <-release:
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	_, err := FetchWellKnown(ctx, srv.Client(), host, ParseOptions{})
 	if !errors.Is(err, ErrWellKnownUnknown) || !errors.Is(err, context.DeadlineExceeded) {

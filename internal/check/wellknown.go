@@ -57,26 +57,23 @@ func (c *checker) wellKnownURL() string {
 }
 
 // classifyWellKnown maps a FetchWellKnown error to a finding code and fix.
-// Invalid documents and TLS failures are told apart by type; the body
-// limit and redirect refusals carry no type of their own in package
-// discovery, so their messages are recognized (pinned by this package's
-// tests).
+// Invalid documents, oversized bodies, refused redirects and TLS failures
+// are told apart by their types and sentinels.
 func classifyWellKnown(err error, host string) (code, fix string) {
 	var (
-		de   *discovery.DocumentError
-		we   *discovery.WellKnownError
-		text = err.Error()
+		de *discovery.DocumentError
+		we *discovery.WellKnownError
 	)
 	errors.As(err, &we)
 	switch {
+	case errors.Is(err, discovery.ErrWellKnownTooLarge):
+		return CodeWellKnownTooLarge, fmt.Sprintf("keep the document under %d KiB: delegate large namespaces to other hosts instead of listing them", discovery.WellKnownMaxBytes>>10)
 	case errors.As(err, &de):
 		if de.Path == "version" {
 			return CodeWellKnownInvalid, `serve {"version": 1, ...}: clients of protocol v1 read version 1 only`
 		}
 		return CodeWellKnownInvalid, "serve a valid document (docs/protocol.md); `ocidns records --format json` writes one"
-	case strings.Contains(text, "KiB limit"):
-		return CodeWellKnownTooLarge, fmt.Sprintf("keep the document under %d KiB: delegate large namespaces to other hosts instead of listing them", discovery.WellKnownMaxBytes>>10)
-	case strings.Contains(text, "redirect"):
+	case errors.Is(err, discovery.ErrWellKnownRedirect):
 		return CodeWellKnownRedirect, fmt.Sprintf("serve the document at the URL itself, or redirect at most %d times and only to https:// URLs", discovery.WellKnownMaxRedirects)
 	case isTLSError(err):
 		return CodeWellKnownTLS, "serve HTTPS with a certificate valid for " + strings.Split(host, ":")[0] + " from a CA clients trust (clients add private CAs with --ca-file)"
