@@ -68,6 +68,16 @@ type Result struct {
 	Events []discovery.Event `json:"-"`
 }
 
+// age makes TTL the time left for an answer stored d ago; the Age comes
+// from the cache's own clock reading, so a hit reads no clock here.
+func (res *Result) age(d time.Duration) {
+	if res.TTL >= digestTTL || d <= 0 {
+		return
+	}
+	res.TTL = max(res.TTL-d, 0)
+	res.TTLSeconds = int64(res.TTL / time.Second)
+}
+
 // resultKey holds everything that changes a resolution's answer beyond the
 // Resolver's own options. A struct key keeps cache hits allocation-free.
 type resultKey struct {
@@ -223,8 +233,9 @@ func (r *Resolver) Discover(ctx context.Context, host, path string) (*discovery.
 }
 
 func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.Platform) (Result, error) {
-	if res, _, ok := r.results.Get(key); ok {
+	if res, st, ok := r.results.Get(key); ok {
 		res.Cached = true
+		res.age(st.Age)
 		return res, nil
 	}
 	tr := discovery.TraceFrom(ctx)
@@ -249,6 +260,9 @@ func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.P
 	res.Ref = key.ref
 	res.Cached = st.Hit
 	res.Stale = st.Stale
+	if st.Hit {
+		res.age(st.Age)
+	}
 	if st.Stale {
 		tr.Add(discovery.Event{Source: "cache", Query: key.ref, Outcome: "stale",
 			Decision: "refresh failed, serving the last good answer: " + errString(st.Err)})

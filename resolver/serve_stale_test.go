@@ -68,3 +68,19 @@ func TestUpstreamDownServesStale(t *testing.T) {
 		t.Error("past the stale window a failed refresh must fail")
 	}
 }
+
+// A cached answer reports the TTL it has left, not the one it was stored with.
+func TestCachedAnswerReportsRemainingTTL(t *testing.T) {
+	regs := startRegistries(t, 1)
+	push(t, regs[0], "app", "1.0")
+	l := startLab(t, regs, zone("example.test.", `_oci-discovery TXT "v=oci1; registry=https://{{REG0}}"`+"\n", true))
+	clock := &fakeClock{now: time.Now()}
+	r := l.resolver(t, WithClock(clock.Now))
+	if res := mustResolve(t, r, "example.test/app:1.0"); res.TTLSeconds != 60 || res.Cached {
+		t.Fatalf("first: ttl %d cached %t", res.TTLSeconds, res.Cached)
+	}
+	clock.Advance(25 * time.Second)
+	if res := mustResolve(t, r, "example.test/app:1.0"); res.TTLSeconds != 35 || !res.Cached {
+		t.Fatalf("25s later: ttl %d cached %t, want 35 and cached", res.TTLSeconds, res.Cached)
+	}
+}
