@@ -75,7 +75,9 @@ func (res *Result) age(d time.Duration) {
 		return
 	}
 	res.TTL = max(res.TTL-d, 0)
-	res.TTLSeconds = int64(res.TTL / time.Second)
+	// Whole seconds rounded up: an answer a few milliseconds old still
+	// has its full TTL for a reader of the JSON.
+	res.TTLSeconds = int64((res.TTL + time.Second - 1) / time.Second)
 }
 
 // resultKey holds everything that changes a resolution's answer beyond the
