@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -207,9 +208,11 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 		inflight.Wait()
 	}()
 
-	hostname, _, hasPort := splitHostPort(host)
-	_, ipErr := netip.ParseAddr(strings.Trim(hostname, "[]"))
-	useDNS := d.opts.DNS != nil && !hasPort && ipErr != nil
+	// A host with a port or an IP literal names one server, not a DNS
+	// namespace: no records can be published for it.
+	hp, _ := parseAuthority(host) // validated by Discover or by ParseTXT
+	_, ipErr := netip.ParseAddr(hp.bareHost())
+	useDNS := d.opts.DNS != nil && hp.port == 0 && ipErr != nil
 	dec := hopDecision{ttl: maxResultTTL}
 
 	// Local configuration wins over everything published.
@@ -598,40 +601,20 @@ func mappingHost(m Mapping) string {
 	if m.Delegate != "" {
 		return strings.ToLower(strings.TrimSuffix(m.Delegate, "."))
 	}
-	rest, ok := strings.CutPrefix(m.Registry, "https://")
-	if !ok {
-		rest, _ = strings.CutPrefix(m.Registry, "http://")
+	u, err := url.Parse(m.Registry)
+	if err != nil {
+		return ""
 	}
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		rest = rest[:i]
-	}
-	h, _, _ := splitHostPort(rest)
-	return strings.ToLower(h)
+	return strings.ToLower(u.Hostname())
 }
 
-// sameHost compares two hosts ignoring ports and case.
-func sameHost(a, b string) bool {
-	ha, _, _ := splitHostPort(a)
-	hb, _, _ := splitHostPort(b)
-	return strings.EqualFold(strings.TrimSuffix(ha, "."), strings.TrimSuffix(hb, "."))
-}
-
-// splitHostPort splits "host", "host:port", "[v6]" and "[v6]:port".
-func splitHostPort(hp string) (host, port string, hasPort bool) {
-	if strings.HasPrefix(hp, "[") {
-		end := strings.IndexByte(hp, ']')
-		if end < 0 {
-			return hp, "", false
-		}
-		if len(hp) > end+1 && hp[end+1] == ':' {
-			return hp[:end+1], hp[end+2:], true
-		}
-		return hp[:end+1], "", false
+// sameHost reports whether target (a host without port, as mappingHost
+// gives) is host[:port]'s host.
+func sameHost(target, host string) bool {
+	if a, err := parseAuthority(host); err == nil {
+		host = a.bareHost()
 	}
-	if i := strings.LastIndexByte(hp, ':'); i >= 0 && strings.Count(hp, ":") == 1 {
-		return hp[:i], hp[i+1:], true
-	}
-	return hp, "", false
+	return strings.EqualFold(strings.TrimSuffix(target, "."), strings.TrimSuffix(host, "."))
 }
 
 // checkHost accepts what a registry URL accepts as its authority: a DNS

@@ -529,25 +529,48 @@ func (c *DNSClient) timeoutErr(ctx context.Context, err error, ctxBound bool) er
 
 var dnsUDPBufPool = sync.Pool{New: func() any { b := make([]byte, dns.MaxMsgSize); return &b }}
 
+// dial connects to server bounded by the query's deadline. Closing the
+// connection also releases the hook that makes cancellation interrupt a
+// blocked read. ctxBound reports whether the caller's context, not the
+// per-query timeout, set the deadline.
+func (c *DNSClient) dial(ctx context.Context, network, server string) (net.Conn, bool, error) {
+	deadline, ctxBound := c.deadline(ctx)
+	d := net.Dialer{Deadline: deadline}
+	conn, err := d.DialContext(ctx, network, server)
+	if err != nil {
+		return nil, ctxBound, c.timeoutErr(ctx, err, ctxBound)
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		conn.Close()
+		return nil, ctxBound, err
+	}
+	// Registered after the deadline is set so that it cannot be
+	// overwritten by it.
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	return stoppingConn{conn, stop}, ctxBound, nil
+}
+
+// stoppingConn unregisters the cancellation hook when closed.
+type stoppingConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (c stoppingConn) Close() error {
+	c.stop()
+	return c.Conn.Close()
+}
+
 // exchangeUDP sends wire and waits for the response to req. Responses that
 // do not parse or do not match the ID and question are ignored and the
 // wait goes on until the deadline, as a stub resolver must: an off-path
 // forger can only get its packet ignored, not the query failed.
 func (c *DNSClient) exchangeUDP(ctx context.Context, tr *Trace, q, server string, req *dns.Msg, wire []byte) (*dns.Msg, error) {
-	deadline, ctxBound := c.deadline(ctx)
-	d := net.Dialer{Deadline: deadline}
-	conn, err := d.DialContext(ctx, "udp", server)
+	conn, ctxBound, err := c.dial(ctx, "udp", server)
 	if err != nil {
-		return nil, c.timeoutErr(ctx, err, ctxBound)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(deadline); err != nil {
 		return nil, err
 	}
-	// Cancellation interrupts a blocked read; registered after the
-	// deadline is set so that it cannot be overwritten by it.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer conn.Close()
 	if _, err := conn.Write(wire); err != nil {
 		return nil, c.timeoutErr(ctx, err, ctxBound)
 	}
@@ -583,20 +606,11 @@ func (c *DNSClient) exchangeUDP(ctx context.Context, tr *Trace, q, server string
 // error here: nobody off-path can inject into the connection, so it is a
 // broken server, and the next one is tried.
 func (c *DNSClient) exchangeTCP(ctx context.Context, server string, req *dns.Msg, wire []byte) (*dns.Msg, error) {
-	deadline, ctxBound := c.deadline(ctx)
-	d := net.Dialer{Deadline: deadline}
-	conn, err := d.DialContext(ctx, "tcp", server)
+	conn, ctxBound, err := c.dial(ctx, "tcp", server)
 	if err != nil {
-		return nil, c.timeoutErr(ctx, err, ctxBound)
-	}
-	defer conn.Close()
-	if err := conn.SetDeadline(deadline); err != nil {
 		return nil, err
 	}
-	// Cancellation interrupts a blocked read; registered after the
-	// deadline is set so that it cannot be overwritten by it.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer conn.Close()
 	out := make([]byte, 2+len(wire))
 	binary.BigEndian.PutUint16(out, uint16(len(wire)))
 	copy(out[2:], wire)

@@ -247,6 +247,26 @@ func parsePort(s string) (int, bool) {
 	return n, n >= 1 && n <= 65535
 }
 
+// InsecureHosts returns the matcher of --insecure-registry HOST[:PORT]
+// values, for ParseOptions.Insecure and for every client that must agree
+// with it: host:port is allowed plain HTTP when it, or its host alone, was
+// listed (Docker's insecure-registries rule).
+func InsecureHosts(hosts []string) func(hostport string) bool {
+	listed := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		h = strings.ToLower(h)
+		if a, err := parseAuthority(h); err == nil {
+			h = a.String()
+		}
+		listed[h] = true
+	}
+	opt := ParseOptions{Insecure: func(s string) bool { return listed[s] }}
+	return func(hostport string) bool {
+		a, err := parseAuthority(strings.ToLower(hostport))
+		return err == nil && insecureAllowed(opt, a)
+	}
+}
+
 // insecureAllowed reports whether plain HTTP is allowed for a: the operator
 // may mark "host:port" or just "host" (for IPv6 also "[v6]") insecure, as
 // Docker's insecure-registries.

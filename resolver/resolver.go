@@ -122,7 +122,7 @@ func New(opts ...Option) (*Resolver, error) {
 		o.now = time.Now
 	}
 	r := &Resolver{opts: o}
-	insecure := insecureMatcher(o.insecure)
+	insecure := discovery.InsecureHosts(o.insecure)
 
 	dc, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: o.dnsServers, ResolvConf: o.resolvConf, Timeout: o.dnsTimeout})
 	if err != nil {
@@ -472,23 +472,6 @@ type sourceCache struct{ c *cache.Cache[string, any] }
 func (s sourceCache) Fetch(ctx context.Context, key string, fn func(context.Context) (any, time.Duration, error)) (any, bool, bool, error) {
 	v, st, err := s.c.Fetch(ctx, key, fn)
 	return v, st.Hit, st.Stale, err
-}
-
-func insecureMatcher(hosts []string) func(string) bool {
-	set := make(map[string]bool, len(hosts))
-	for _, h := range hosts {
-		set[strings.ToLower(h)] = true
-	}
-	return func(hostport string) bool {
-		hostport = strings.ToLower(hostport)
-		if set[hostport] {
-			return true
-		}
-		if h, _, err := net.SplitHostPort(hostport); err == nil {
-			return set[h] || set["["+h+"]"]
-		}
-		return false
-	}
 }
 
 func rootPool(base *x509.CertPool, files []string) (*x509.CertPool, error) {
