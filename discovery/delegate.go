@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -208,11 +207,8 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 		inflight.Wait()
 	}()
 
-	// A host with a port or an IP literal names one server, not a DNS
-	// namespace: no records can be published for it.
-	hp, _ := parseAuthority(host) // validated by Discover or by ParseTXT
-	_, ipErr := netip.ParseAddr(hp.bareHost())
-	useDNS := d.opts.DNS != nil && hp.port == 0 && ipErr != nil
+	_, publishes, _ := ParseHost(host) // validated by Discover or by ParseTXT
+	useDNS := d.opts.DNS != nil && publishes
 	dec := hopDecision{ttl: maxResultTTL}
 
 	// Local configuration wins over everything published.
@@ -625,7 +621,7 @@ func checkHost(host string) error {
 	if host == "" {
 		return fmt.Errorf("%w: empty host", ErrInvalidName)
 	}
-	if _, err := parseAuthority(host); err != nil {
+	if _, _, err := ParseHost(host); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidName, err)
 	}
 	return nil

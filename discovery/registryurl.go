@@ -247,6 +247,21 @@ func parsePort(s string) (int, bool) {
 	return n, n >= 1 && n <= 65535
 }
 
+// ParseHost validates a name's host as discovery takes it — a DNS name, a
+// dotted-quad IPv4 or a bracketed IPv6 address, and an optional port — and
+// returns the host without port ("[v6]" keeps its brackets) and whether
+// discovery looks up TXT and SRV records for it: only for a DNS name
+// without port, since a port or an IP literal names one server, not a
+// namespace anyone can publish records for.
+func ParseHost(host string) (name string, usesDNS bool, err error) {
+	a, err := parseAuthority(host)
+	if err != nil {
+		return "", false, err
+	}
+	_, ipErr := netip.ParseAddr(a.bareHost())
+	return a.host, a.port == 0 && ipErr != nil, nil
+}
+
 // InsecureHosts returns the matcher of --insecure-registry HOST[:PORT]
 // values, for ParseOptions.Insecure and for every client that must agree
 // with it: host:port is allowed plain HTTP when it, or its host alone, was

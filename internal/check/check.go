@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -144,16 +143,15 @@ func newChecker(host string, cfg Config) (*checker, error) {
 		cfg.Insecure = func(string) bool { return false }
 	}
 	h := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(host), "."))
-	name, hasPort, err := splitHost(h)
+	name, usesDNS, err := discovery.ParseHost(h)
 	if err != nil {
 		return nil, fmt.Errorf("%w %q: %v", ErrInvalidHost, host, err)
 	}
-	_, ipErr := netip.ParseAddr(strings.Trim(name, "[]"))
 	c := &checker{
 		cfg:   cfg,
 		host:  h,
 		name:  name,
-		dns:   cfg.DNS != nil && !hasPort && ipErr != nil,
+		dns:   cfg.DNS != nil && usesDNS,
 		popts: discovery.ParseOptions{Insecure: cfg.Insecure},
 	}
 	opts := discovery.Options{
@@ -177,85 +175,6 @@ func newChecker(host string, cfg Config) (*checker, error) {
 		c.add(Info, CodePortNoDNS, "", fmt.Sprintf("%s has a port or is an IP address: clients look up no TXT or SRV records for it, only the well-known document, else https://%s itself", h, h), "")
 	}
 	return c, nil
-}
-
-// splitHost validates host[:port] ("example.com", "example.com:8443",
-// "127.0.0.1:5000", "[::1]:5000") and returns the host part.
-func splitHost(h string) (name string, hasPort bool, err error) {
-	if h == "" {
-		return "", false, errors.New("empty")
-	}
-	if strings.ContainsAny(h, "/@?# ") {
-		return "", false, errors.New("give a host name only, not a URL or an image name")
-	}
-	name = h
-	if strings.HasPrefix(h, "[") {
-		end := strings.IndexByte(h, ']')
-		if end < 0 {
-			return "", false, errors.New("missing ']'")
-		}
-		name = h[:end+1]
-		rest := h[end+1:]
-		if rest != "" {
-			if rest[0] != ':' || !validPort(rest[1:]) {
-				return "", false, fmt.Errorf("bad port in %q", h)
-			}
-			hasPort = true
-		}
-		if a, err := netip.ParseAddr(name[1:end]); err != nil || !a.Is6() {
-			return "", false, fmt.Errorf("%q is not an IPv6 address", name)
-		}
-		return name, hasPort, nil
-	}
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		if strings.Count(h, ":") > 1 {
-			return "", false, errors.New("an IPv6 address goes in brackets: [::1]:5000")
-		}
-		if !validPort(h[i+1:]) {
-			return "", false, fmt.Errorf("bad port %q", h[i+1:])
-		}
-		name, hasPort = h[:i], true
-	}
-	if _, err := netip.ParseAddr(name); err == nil {
-		return name, hasPort, nil
-	}
-	if err := checkHostName(name); err != nil {
-		return "", false, err
-	}
-	return name, hasPort, nil
-}
-
-// checkHostName accepts a host name of LDH labels (RFC 1123), as the
-// discovery records' own names are.
-func checkHostName(name string) error {
-	if len(name) > 253 {
-		return fmt.Errorf("DNS name is %d bytes long, more than 253", len(name))
-	}
-	for _, label := range strings.Split(name, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return fmt.Errorf("%q is not a valid host name: label %q", name, label)
-		}
-		for _, c := range []byte(label) {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return fmt.Errorf("%q is not a valid host name: character %q", name, c)
-			}
-		}
-	}
-	return nil
-}
-
-func validPort(s string) bool {
-	if s == "" || len(s) > 5 {
-		return false
-	}
-	n := 0
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n >= 1 && n <= 65535
 }
 
 // add appends a finding about the checked host.
