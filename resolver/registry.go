@@ -522,10 +522,7 @@ func (c *registryClient) headManifest(ctx context.Context, t *target, tag string
 		tr.Add(ev)
 		return manifestResult{}, false, nil
 	default:
-		err := c.statusError(rq, resp, fmt.Sprintf("manifest %s:%s", t.repo, tag))
-		ev.Decision += err.Error()
-		tr.Add(ev)
-		return manifestResult{}, false, err
+		return manifestResult{}, false, traceFailure(tr, ev, c.statusError(rq, resp, fmt.Sprintf("manifest %s:%s", t.repo, tag)))
 	}
 
 	d, present, derr := parseDigestHeader(resp.Header.Get("Docker-Content-Digest"))
@@ -550,14 +547,20 @@ func (c *registryClient) headManifest(ctx context.Context, t *target, tag string
 		return manifestResult{}, false, nil
 	}
 	if size > c.cfg.MaxManifestBytes {
-		err := t.err(rq.step, ErrTooLarge, &errTooLarge{what: "manifest " + t.repo + ":" + tag, limit: c.cfg.MaxManifestBytes, size: size})
-		ev.Decision += err.Error()
-		tr.Add(ev)
-		return manifestResult{}, false, err
+		return manifestResult{}, false, traceFailure(tr, ev,
+			t.err(rq.step, ErrTooLarge, &errTooLarge{what: "manifest " + t.repo + ":" + tag, limit: c.cfg.MaxManifestBytes, size: size}))
 	}
 	ev.Decision += "digest " + d.String() + " from Docker-Content-Digest"
 	tr.Add(ev)
 	return manifestResult{Digest: d, MediaType: mt, Size: size, Endpoint: t.ep}, true, nil
+}
+
+// traceFailure ends a request's trace event with the error it failed with
+// and returns the error.
+func traceFailure(tr *discovery.Trace, ev discovery.Event, err error) error {
+	ev.Decision += err.Error()
+	tr.Add(ev)
+	return err
 }
 
 // fetchedManifest is a manifest read and verified.
@@ -587,16 +590,10 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 		what = "manifest " + t.repo + "@" + ref
 	}
 	fail := func(kind, cause error) (*fetchedManifest, error) {
-		e := t.err(rq.step, kind, cause)
-		ev.Decision += e.Error()
-		tr.Add(ev)
-		return nil, e
+		return nil, traceFailure(tr, ev, t.err(rq.step, kind, cause))
 	}
 	if resp.StatusCode != http.StatusOK {
-		e := c.statusError(rq, resp, what)
-		ev.Decision += e.Error()
-		tr.Add(ev)
-		return nil, e
+		return nil, traceFailure(tr, ev, c.statusError(rq, resp, what))
 	}
 	if resp.ContentLength > c.cfg.MaxManifestBytes {
 		return fail(ErrTooLarge, &errTooLarge{what: what, limit: c.cfg.MaxManifestBytes, size: resp.ContentLength})
@@ -739,16 +736,10 @@ func (c *registryClient) getBlob(ctx context.Context, t *target, d digest.Digest
 	defer closeBody(resp)
 	what = what + " " + d.String()
 	fail := func(kind, cause error) ([]byte, error) {
-		e := t.err(rq.step, kind, cause)
-		ev.Decision += e.Error()
-		tr.Add(ev)
-		return nil, e
+		return nil, traceFailure(tr, ev, t.err(rq.step, kind, cause))
 	}
 	if resp.StatusCode != http.StatusOK {
-		e := c.statusError(rq, resp, what)
-		ev.Decision += e.Error()
-		tr.Add(ev)
-		return nil, e
+		return nil, traceFailure(tr, ev, c.statusError(rq, resp, what))
 	}
 	if resp.ContentLength > limit {
 		return fail(ErrTooLarge, &errTooLarge{what: what, limit: limit, size: resp.ContentLength})
