@@ -247,12 +247,7 @@ func mappingsFromFlags(events []flagEvent, opt discovery.ParseOptions, stdio IO)
 					return nil, exitFailed
 				}
 			}
-			m, err := discovery.ParseTXT(strings.Join(pairs, "; "), opt)
-			if err != nil {
-				fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", from, err)
-				return nil, exitFailed
-			}
-			sm, err := canonical(m, from, opt)
+			sm, err := parseMapping(strings.Join(pairs, "; "), from, opt)
 			if err != nil {
 				fmt.Fprintln(stdio.Err, "ocidns records:", err)
 				return nil, exitFailed
@@ -305,15 +300,7 @@ func mappingsFromFile(ctx context.Context, name string, opt discovery.ParseOptio
 			fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", from, err)
 			return nil, exitFailed
 		}
-		m, err := discovery.ParseTXT(rec, opt)
-		if errors.Is(err, discovery.ErrNotOCI) {
-			err = fmt.Errorf("%q is not a v=oci1 record: a mapping starts with \"v=oci1;\"", rec)
-		}
-		if err != nil {
-			fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", from, err)
-			return nil, exitFailed
-		}
-		sm, err := canonical(m, from, opt)
+		sm, err := parseMapping(rec, from, opt)
 		if err != nil {
 			fmt.Fprintln(stdio.Err, "ocidns records:", err)
 			return nil, exitFailed
@@ -348,7 +335,20 @@ func recordText(line string) (string, error) {
 	if !ok {
 		return "", errors.New("not TXT strings")
 	}
-	return strings.Join(txt.Txt, ""), nil
+	return discovery.TXTString(txt), nil
+}
+
+// parseMapping reads one record with the resolver's own parser and puts it
+// in canonical form; errors name where the record came from.
+func parseMapping(rec, from string, opt discovery.ParseOptions) (sourcedMapping, error) {
+	m, err := discovery.ParseTXT(rec, opt)
+	if errors.Is(err, discovery.ErrNotOCI) {
+		err = fmt.Errorf("%q is not a v=oci1 record: a mapping starts with \"v=oci1;\"", rec)
+	}
+	if err != nil {
+		return sourcedMapping{}, fmt.Errorf("%s: %w", from, err)
+	}
+	return canonical(m, from, opt)
 }
 
 // canonical puts m in canonical form and checks that the canonical text
