@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ocidns/ocidns/internal/check"
-	"github.com/ocidns/ocidns/resolver"
 )
 
 func init() {
@@ -64,13 +63,9 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 	if fs.NArg() != 1 {
 		return usageError(stdio, "check", "give exactly one HOST")
 	}
-	opts, err := f.options()
-	if err != nil {
-		return usageError(stdio, "check", "%v", err)
-	}
-	r, err := resolver.New(opts...)
-	if err != nil {
-		return usageError(stdio, "check", "%v", err)
+	r, ok := f.newResolver("check", stdio)
+	if !ok {
+		return exitUsage
 	}
 	cfg := check.Config{
 		DNS:             r.DNSClient(),

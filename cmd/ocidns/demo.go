@@ -26,8 +26,7 @@ func runDemo(ctx context.Context, args []string, stdio IO) int {
 		return code
 	}
 	if fs.NArg() != 0 {
-		fmt.Fprintln(stdio.Err, "ocidns demo: unexpected arguments:", fs.Args())
-		return exitUsage
+		return usageError(stdio, "demo", "unexpected arguments %q", fs.Args())
 	}
 	fmt.Fprintln(stdio.Out, "Starting the lab on loopback: a DNS server for example.test, acme.test, tools.acme.test (signed with keys made now)")
 	fmt.Fprintln(stdio.Out, "and insecure.test (unsigned), an HTTPS server with a well-known document, and an OCI registry (CA made now).")

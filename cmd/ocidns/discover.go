@@ -8,7 +8,6 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/reference"
-	"github.com/ocidns/ocidns/resolver"
 )
 
 func init() {
@@ -43,17 +42,10 @@ func runDiscover(ctx context.Context, args []string, stdio IO) int {
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stdio.Err, "ocidns discover: give exactly one NAME\nusage: ocidns discover [flags] NAME")
-		return exitUsage
+		return usageError(stdio, "discover", "give exactly one NAME")
 	}
-	opts, err := f.options()
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns discover:", err)
-		return exitUsage
-	}
-	r, err := resolver.New(opts...)
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns discover:", err)
+	r, ok := f.newResolver("discover", stdio)
+	if !ok {
 		return exitUsage
 	}
 	name := fs.Arg(0)

@@ -107,3 +107,18 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 	}
 	return opts, nil
 }
+
+// newResolver builds the Resolver the flags describe. A bad flag value or
+// an unreadable file they name is a usage error, reported here for cmd;
+// ok is false then and the command returns exitUsage.
+func (f *resolverFlags) newResolver(cmd string, stdio IO) (r *resolver.Resolver, ok bool) {
+	opts, err := f.options()
+	if err == nil {
+		r, err = resolver.New(opts...)
+	}
+	if err != nil {
+		usageError(stdio, cmd, "%v", err)
+		return nil, false
+	}
+	return r, true
+}

@@ -33,17 +33,10 @@ func runResolve(ctx context.Context, args []string, stdio IO) int {
 		return code
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stdio.Err, "ocidns resolve: no reference given\nusage: ocidns resolve [flags] REF...")
-		return exitUsage
+		return usageError(stdio, "resolve", "no reference given")
 	}
-	opts, err := f.options()
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns resolve:", err)
-		return exitUsage
-	}
-	r, err := resolver.New(opts...)
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns resolve:", err)
+	r, ok := f.newResolver("resolve", stdio)
+	if !ok {
 		return exitUsage
 	}
 	status := exitOK

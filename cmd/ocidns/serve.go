@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/internal/daemon"
-	"github.com/ocidns/ocidns/resolver"
 )
 
 func init() {
@@ -34,17 +33,10 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		return code
 	}
 	if fs.NArg() != 0 {
-		fmt.Fprintln(stdio.Err, "ocidns serve: unexpected arguments:", fs.Args())
-		return exitUsage
+		return usageError(stdio, "serve", "unexpected arguments %q", fs.Args())
 	}
-	opts, err := f.options()
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns serve:", err)
-		return exitUsage
-	}
-	r, err := resolver.New(opts...)
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns serve:", err)
+	r, ok := f.newResolver("serve", stdio)
+	if !ok {
 		return exitUsage
 	}
 	ln, err := net.Listen("tcp", *listen)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
-	"github.com/ocidns/ocidns/resolver"
 )
 
 func init() {
@@ -28,17 +27,10 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stdio.Err, "ocidns trace: give exactly one REF\nusage: ocidns trace [flags] REF")
-		return exitUsage
+		return usageError(stdio, "trace", "give exactly one REF")
 	}
-	opts, err := f.options()
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns trace:", err)
-		return exitUsage
-	}
-	r, err := resolver.New(opts...)
-	if err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns trace:", err)
+	r, ok := f.newResolver("trace", stdio)
+	if !ok {
 		return exitUsage
 	}
 	ref := fs.Arg(0)
