@@ -529,9 +529,6 @@ func (r *valRun) unsigned(ctx context.Context, name, soaZone, what string) valVe
 	if soaZone == "" || !dns.IsSubDomain(zone, name) {
 		z, err := r.zoneOf(ctx, name, anchor)
 		if err != nil {
-			if v, ok := undetermined(what, err); ok {
-				return v
-			}
 			return bogusVerdict(&BogusError{RRset: what, KeyTag: -1, Reason: "unsigned, and finding its zone failed", Err: err})
 		}
 		zone = z
@@ -543,9 +540,6 @@ func (r *valRun) unsigned(ctx context.Context, name, soaZone, what string) valVe
 	}
 	zk, err := r.zoneKeys(ctx, zone)
 	if err != nil {
-		if v, ok := undetermined(what, err); ok {
-			return v
-		}
 		return bogusVerdict(&BogusError{RRset: what, Signer: zone, KeyTag: -1, Reason: "unsigned, and its zone's keys fail validation", Err: err})
 	}
 	if zk.sec == Secure {
@@ -553,20 +547,6 @@ func (r *valRun) unsigned(ctx context.Context, name, soaZone, what string) valVe
 			Reason: "no RRSIG by the zone's keys, but the zone is signed (" + zk.how + "): signatures stripped"})
 	}
 	return valVerdict{sec: Insecure, why: what + " is unsigned in " + zone + ", " + zk.how}
-}
-
-// undetermined turns a failed lookup on the way to proving that an unsigned
-// answer's zone is signed into Insecure: without a validated DS nothing says
-// signatures were stripped, and an unauthenticated answer can only make
-// discovery skip a cross-host mapping (issue 4: "an answer that cannot be
-// proven secure can only ... fall back towards the name's own host"). A
-// private authoritative server that refuses questions about the zones above
-// its own is the common case. Failed signatures stay bogus.
-func undetermined(what string, err error) (valVerdict, bool) {
-	if !errors.Is(err, ErrDNSUnknown) || hasBadSignature(err) {
-		return valVerdict{}, false
-	}
-	return valVerdict{sec: Insecure, why: what + " is unsigned, and whether its zone is signed could not be determined (" + err.Error() + "): not authenticated"}, true
 }
 
 // hasBadSignature reports whether any BogusError in err's chain is about a
