@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // Defaults of the delegation algorithm (DESIGN §2 "Limits").
@@ -103,7 +105,7 @@ func New(opts Options) *Discoverer {
 
 // Discover finds who serves host/path: the ordered endpoints, the delegation
 // chain that produced them and the TTL of the whole answer. Trace events go to
-// TraceFrom(ctx). Every error is an *Error naming the step, host and record.
+// trace.FromContext(ctx). Every error is an *Error naming the step, host and record.
 func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, error) {
 	name := host + "/" + path
 	if path == "" {
@@ -115,7 +117,7 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
-	tr := TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 
 	res := &Result{Name: name, TTL: maxResultTTL, DNSSECOff: d.opts.DNSSECOff}
 	var chainAuth Auth
@@ -153,11 +155,11 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 			if res.TTL <= 0 {
 				res.TTL = 0
 			}
-			tr.Add(Event{Source: "discovery", Query: name, TTL: res.TTL,
+			tr.Add(trace.Event{Source: "discovery", Query: name, TTL: res.TTL,
 				Decision: fmt.Sprintf("%d endpoint(s) after %d hop(s), authenticated: %s", len(res.Endpoints), hop+1, chainAuth)})
 			return res, nil
 		}
-		tr.Add(Event{Source: "discovery", Query: key,
+		tr.Add(trace.Event{Source: "discovery", Query: key,
 			Decision: fmt.Sprintf("delegated to %s, continue with path %q", dec.delegate, dec.rest)})
 		host, path = dec.delegate, dec.rest
 	}
@@ -196,7 +198,7 @@ type sourceOutcome[T any] struct {
 }
 
 func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecision, error) {
-	tr := TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	// Lookups still in flight when a source decides are no longer needed:
 	// cancel them, and wait, so that their trace events come before the
@@ -230,7 +232,7 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 		inflight.Go(func() { txtCh <- d.lookupDNS(ctx, "txt|"+host, "_oci-discovery."+host+".", dns.TypeTXT, host) })
 		inflight.Go(func() { srvCh <- d.lookupDNS(ctx, "srv|"+host, "_oci-registry._tcp."+host+".", dns.TypeSRV, host) })
 	} else if d.opts.DNS != nil {
-		tr.Add(Event{Source: "discovery", Query: host, Decision: "no DNS discovery for an IP address or a host with a port"})
+		tr.Add(trace.Event{Source: "discovery", Query: host, Decision: "no DNS discovery for an IP address or a host with a port"})
 	}
 	if !d.opts.NoWellKnown {
 		wkCh = make(chan sourceOutcome[*wellKnownLookup], 1)
@@ -249,7 +251,7 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 		dec.stale = dec.stale || o.stale
 		dec.ttl = min(dec.ttl, o.v.ttl)
 		for _, n := range o.v.notes {
-			tr.Add(Event{Source: "discovery", Query: txtQ, Decision: n})
+			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: n})
 		}
 		matched, rest, err := Select(o.v.mappings, path)
 		if err != nil {
@@ -260,11 +262,11 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 				return dd, err
 			}
 		} else if len(o.v.mappings) > 0 {
-			tr.Add(Event{Source: "discovery", Query: txtQ, Decision: fmt.Sprintf("no v=oci1 prefix matches path %q", path)})
+			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: fmt.Sprintf("no v=oci1 prefix matches path %q", path)})
 		} else if a := o.v.answer; a != nil && a.Absent() {
-			tr.Add(Event{Source: "discovery", Query: txtQ, Outcome: absentOutcome(a), TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no TXT record: absent, next source"})
+			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Outcome: absentOutcome(a), TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no TXT record: absent, next source"})
 		} else {
-			tr.Add(Event{Source: "discovery", Query: txtQ, Decision: "no valid v=oci1 record: next source"})
+			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: "no valid v=oci1 record: next source"})
 		}
 
 		// 2. SRV: the host's own registry.
@@ -283,16 +285,16 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 				return dec, &Error{Name: name, Host: host, Step: srvQ, Err: err}
 			case none:
 				srvNoRegistry = true
-				tr.Add(Event{Source: "discovery", Query: srvQ, Decision: `SRV target "." says there is no registry at this host`})
+				tr.Add(trace.Event{Source: "discovery", Query: srvQ, Decision: `SRV target "." says there is no registry at this host`})
 			case len(eps) > 0:
 				dec.step = Step{Host: host, Path: path, Source: SourceSRV, Record: srvRecordText(a), TTL: o.v.ttl, Authenticated: o.v.auth}
 				dec.endpoints = eps
-				tr.Add(Event{Source: "discovery", Query: srvQ, DNSSEC: o.v.dnssec,
+				tr.Add(trace.Event{Source: "discovery", Query: srvQ, DNSSEC: o.v.dnssec,
 					Decision: fmt.Sprintf("registry located by SRV: %s", eps[0].URL)})
 				return dec, nil
 			}
 		} else if a != nil {
-			tr.Add(Event{Source: "discovery", Query: srvQ, Outcome: absentOutcome(a), TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no SRV record: absent, next source"})
+			tr.Add(trace.Event{Source: "discovery", Query: srvQ, Outcome: absentOutcome(a), TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no SRV record: absent, next source"})
 		}
 	}
 
@@ -320,7 +322,7 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 					return dd, err
 				}
 			} else {
-				tr.Add(Event{Source: "discovery", Query: wkQ, Decision: fmt.Sprintf("no namespace of the well-known document matches path %q", path)})
+				tr.Add(trace.Event{Source: "discovery", Query: wkQ, Decision: fmt.Sprintf("no namespace of the well-known document matches path %q", path)})
 			}
 		}
 	}
@@ -337,7 +339,7 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 	}
 	dec.step = Step{Host: host, Path: path, Source: SourceDirect, Authenticated: ep.Authenticated}
 	dec.endpoints = []Endpoint{ep}
-	tr.Add(Event{Source: "discovery", Query: host, Decision: "no mapping published: " + host + " is its own registry (" + ep.URL + ")"})
+	tr.Add(trace.Event{Source: "discovery", Query: host, Decision: "no mapping published: " + host + " is its own registry (" + ep.URL + ")"})
 	return dec, nil
 }
 
@@ -345,7 +347,7 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 // returns ok=false when the set was skipped and discovery goes on with the
 // next source.
 func (d *Discoverer) tryDecide(ctx context.Context, name, host, path string, src Source, auth Auth, dnssecState string, matched []Mapping, rest string, dec hopDecision) (bool, hopDecision, error) {
-	tr := TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 	if auth == AuthNone && !d.opts.DNSSECOff {
 		kept := matched[:0:0]
 		for _, m := range matched {
@@ -354,7 +356,7 @@ func (d *Discoverer) tryDecide(ctx context.Context, name, host, path string, src
 				if src == SourceWellKnown {
 					how = "serve the well-known document over HTTPS"
 				}
-				tr.Add(Event{Source: "discovery", Query: string(src) + " " + host, DNSSEC: dnssecState,
+				tr.Add(trace.Event{Source: "discovery", Query: string(src) + " " + host, DNSSEC: dnssecState,
 					Decision: fmt.Sprintf("skipped unauthenticated mapping to another host (%s) under --dnssec on: %s; to fix: %s", target, m.Record, how)})
 				continue
 			}
@@ -367,7 +369,7 @@ func (d *Discoverer) tryDecide(ctx context.Context, name, host, path string, src
 	}
 	dd, err := d.decide(ctx, name, host, path, src, auth, matched, rest, dec)
 	if err == nil {
-		tr.Add(Event{Source: "discovery", Query: string(src) + " " + host, DNSSEC: dnssecState, Decision: "mapping " + matched[0].Record})
+		tr.Add(trace.Event{Source: "discovery", Query: string(src) + " " + host, DNSSEC: dnssecState, Decision: "mapping " + matched[0].Record})
 	}
 	return true, dd, err
 }
@@ -466,7 +468,7 @@ func (d *Discoverer) authenticate(ctx context.Context, a *Answer, l *dnsLookup) 
 			// cannot reach the zones above, a private server refusing
 			// them): not proven either way, so not authenticated — unless
 			// a trusted validating resolver vouches for it with AD.
-			TraceFrom(ctx).Add(Event{Source: "dns", Query: a.Name, DNSSEC: "indeterminate",
+			trace.FromContext(ctx).Add(trace.Event{Source: "dns", Query: a.Name, DNSSEC: "indeterminate",
 				Decision: "chain of trust could not be fetched, answer not authenticated in-process: " + err.Error()})
 			sec = Insecure
 		}
@@ -509,12 +511,12 @@ func (d *Discoverer) fetch(ctx context.Context, key string, fn func(context.Cont
 	return d.opts.Cache.Fetch(ctx, key, fn)
 }
 
-func (d *Discoverer) noteCache(tr *Trace, query string, hit, stale bool) {
+func (d *Discoverer) noteCache(tr *trace.Trace, query string, hit, stale bool) {
 	switch {
 	case stale:
-		tr.Add(Event{Source: "cache", Query: query, Outcome: "stale", Decision: "refresh failed: serving the last good answer, marked stale"})
+		tr.Add(trace.Event{Source: "cache", Query: query, Outcome: "stale", Decision: "refresh failed: serving the last good answer, marked stale"})
 	case hit:
-		tr.Add(Event{Source: "cache", Query: query, Outcome: "hit"})
+		tr.Add(trace.Event{Source: "cache", Query: query, Outcome: "hit"})
 	}
 }
 
@@ -651,8 +653,8 @@ func weaker(a, b Auth) Auth {
 // unknownAnswer is the error, and the trace event, of a source whose answer
 // is unknown (SERVFAIL, timeout, bogus, HTTP 5xx, ...): discovery stops,
 // because a lower source may be one the owner has overridden.
-func unknownAnswer(tr *Trace, name, host, step string, err error) error {
-	tr.Add(Event{Source: "discovery", Query: step, Outcome: "unknown",
+func unknownAnswer(tr *trace.Trace, name, host, step string, err error) error {
+	tr.Add(trace.Event{Source: "discovery", Query: step, Outcome: "unknown",
 		Decision: "answer unknown, no fall-through to a lower source: discovery fails: " + err.Error()})
 	return &Error{Name: name, Host: host, Step: step, Err: err}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -139,15 +140,15 @@ func (m dlMode) start(t testing.TB) (*dlLab, discovery.Options) {
 }
 
 // dlDiscover discovers name ("host/path") with a trace.
-func dlDiscover(d *discovery.Discoverer, name string) (*discovery.Result, []discovery.Event, error) {
+func dlDiscover(d *discovery.Discoverer, name string) (*discovery.Result, []trace.Event, error) {
 	host, path, _ := strings.Cut(name, "/")
-	tr := discovery.NewTrace(nil)
-	res, err := d.Discover(discovery.WithTrace(context.Background(), tr), host, path)
+	tr := trace.New(nil)
+	res, err := d.Discover(trace.NewContext(context.Background(), tr), host, path)
 	return res, tr.Events(), err
 }
 
 // dlMust discovers name and fails the test, with the trace, on error.
-func dlMust(t testing.TB, d *discovery.Discoverer, name string) (*discovery.Result, []discovery.Event) {
+func dlMust(t testing.TB, d *discovery.Discoverer, name string) (*discovery.Result, []trace.Event) {
 	t.Helper()
 	res, evs, err := dlDiscover(d, name)
 	if err != nil {
@@ -157,7 +158,7 @@ func dlMust(t testing.TB, d *discovery.Discoverer, name string) (*discovery.Resu
 }
 
 // dlFail discovers name, which must fail, and returns the *discovery.Error.
-func dlFail(t testing.TB, d *discovery.Discoverer, name string) (*discovery.Error, []discovery.Event) {
+func dlFail(t testing.TB, d *discovery.Discoverer, name string) (*discovery.Error, []trace.Event) {
 	t.Helper()
 	res, evs, err := dlDiscover(d, name)
 	if err == nil {
@@ -173,7 +174,7 @@ func dlFail(t testing.TB, d *discovery.Discoverer, name string) (*discovery.Erro
 	return de, evs
 }
 
-func dlTrace(evs []discovery.Event) string {
+func dlTrace(evs []trace.Event) string {
 	var b strings.Builder
 	for _, e := range evs {
 		b.WriteString("  ")
@@ -184,7 +185,7 @@ func dlTrace(evs []discovery.Event) string {
 }
 
 // dlDecided reports whether some event's Decision contains every one of parts.
-func dlDecided(evs []discovery.Event, parts ...string) bool {
+func dlDecided(evs []trace.Event, parts ...string) bool {
 	for _, e := range evs {
 		all := true
 		for _, p := range parts {
@@ -198,7 +199,7 @@ func dlDecided(evs []discovery.Event, parts ...string) bool {
 }
 
 // dlWantDecision fails the test unless some decision contains every part.
-func dlWantDecision(t testing.TB, evs []discovery.Event, parts ...string) {
+func dlWantDecision(t testing.TB, evs []trace.Event, parts ...string) {
 	t.Helper()
 	if !dlDecided(evs, parts...) {
 		t.Errorf("no trace decision with %q\ntrace:\n%s", parts, dlTrace(evs))

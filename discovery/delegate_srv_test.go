@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -95,7 +96,7 @@ func TestSRVTargetDotMeansNoRegistry(t *testing.T) {
 			if n := l.srv.QueryCount("_oci-registry._tcp.noregistry.mapping.test.", dns.TypeSRV); n != 1 {
 				t.Errorf("SRV asked %d times, want 1", n)
 			}
-			if slices.ContainsFunc(evs, func(e discovery.Event) bool { return e.Source == "discovery" && e.Query == "noregistry.mapping.test" }) {
+			if slices.ContainsFunc(evs, func(e trace.Event) bool { return e.Source == "discovery" && e.Query == "noregistry.mapping.test" }) {
 				t.Errorf("the direct fallback was considered:\n%s", dlTrace(evs))
 			}
 		})

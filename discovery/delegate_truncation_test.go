@@ -7,6 +7,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -48,7 +49,7 @@ func TestTruncationOfEveryUDPAnswerFallsBackToTCP(t *testing.T) {
 
 // dlWantTCPRetry wants a truncated UDP answer to query q, then the answer
 // over TCP, in the trace.
-func dlWantTCPRetry(t *testing.T, evs []discovery.Event, q string) {
+func dlWantTCPRetry(t *testing.T, evs []trace.Event, q string) {
 	t.Helper()
 	truncated, tcp := false, false
 	for _, e := range evs {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // ErrDNSUnknown is wrapped by every *DNSError: the answer to a DNS question
@@ -246,7 +248,7 @@ func (e *DNSError) Unwrap() []error {
 // rest of the chain. NOERROR and NXDOMAIN give an Answer; anything else
 // (SERVFAIL, REFUSED, timeouts on every server and attempt, a CNAME loop,
 // the context's end) gives a *DNSError wrapping ErrDNSUnknown. Each
-// exchange adds an Event to TraceFrom(ctx).
+// exchange adds an Event to trace.FromContext(ctx).
 func (c *DNSClient) Query(ctx context.Context, name string, qtype uint16) (*Answer, error) {
 	qname := dns.Fqdn(name)
 	if _, ok := dns.IsDomainName(qname); !ok {
@@ -274,7 +276,7 @@ func (c *DNSClient) Query(ctx context.Context, name string, qtype uint16) (*Answ
 		if next == "" {
 			break
 		}
-		TraceFrom(ctx).Add(Event{Source: "dns", Query: dnsQueryString(target, qtype), Server: server,
+		trace.FromContext(ctx).Add(trace.Event{Source: "dns", Query: dnsQueryString(target, qtype), Server: server,
 			Decision: "CNAME chain stops at " + next + " without its data: asking for it"})
 		target = next
 	}
@@ -414,7 +416,7 @@ func dnsQueryString(name string, qtype uint16) string {
 // ask sends one question to the servers in order, for c.attempts rounds,
 // until one answers NOERROR or NXDOMAIN.
 func (c *DNSClient) ask(ctx context.Context, qname string, qtype uint16) (*dns.Msg, string, *DNSError) {
-	tr := TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 	q := dnsQueryString(qname, qtype)
 	req := new(dns.Msg)
 	req.SetQuestion(qname, qtype)
@@ -462,7 +464,7 @@ func dnsCtxErr(err error, last *DNSError) error {
 
 // exchange asks one server: UDP first, TCP when the answer is truncated.
 // It adds one trace event per transport used.
-func (c *DNSClient) exchange(ctx context.Context, tr *Trace, q, server string, req *dns.Msg) (*dns.Msg, error) {
+func (c *DNSClient) exchange(ctx context.Context, tr *trace.Trace, q, server string, req *dns.Msg) (*dns.Msg, error) {
 	req.Id = dns.Id()
 	wire, err := req.Pack()
 	if err != nil {
@@ -470,7 +472,7 @@ func (c *DNSClient) exchange(ctx context.Context, tr *Trace, q, server string, r
 	}
 	start := time.Now()
 	resp, err := c.exchangeUDP(ctx, tr, q, server, req, wire)
-	ev := Event{Source: "dns", Query: q, Server: server, Duration: time.Since(start)}
+	ev := trace.Event{Source: "dns", Query: q, Server: server, Duration: time.Since(start)}
 	if err != nil {
 		ev.Outcome = err.Error()
 		ev.Decision = "no answer from this server"
@@ -483,7 +485,7 @@ func (c *DNSClient) exchange(ctx context.Context, tr *Trace, q, server string, r
 		tr.Add(ev)
 		start = time.Now()
 		resp, err = c.exchangeTCP(ctx, server, req, wire)
-		ev = Event{Source: "dns", Query: q, Server: server + " (tcp)", Duration: time.Since(start)}
+		ev = trace.Event{Source: "dns", Query: q, Server: server + " (tcp)", Duration: time.Since(start)}
 		if err != nil {
 			ev.Outcome = err.Error()
 			ev.Decision = "no answer from this server"
@@ -565,7 +567,7 @@ func (c stoppingConn) Close() error {
 // do not parse or do not match the ID and question are ignored and the
 // wait goes on until the deadline, as a stub resolver must: an off-path
 // forger can only get its packet ignored, not the query failed.
-func (c *DNSClient) exchangeUDP(ctx context.Context, tr *Trace, q, server string, req *dns.Msg, wire []byte) (*dns.Msg, error) {
+func (c *DNSClient) exchangeUDP(ctx context.Context, tr *trace.Trace, q, server string, req *dns.Msg, wire []byte) (*dns.Msg, error) {
 	conn, ctxBound, err := c.dial(ctx, "udp", server)
 	if err != nil {
 		return nil, err
@@ -596,7 +598,7 @@ func (c *DNSClient) exchangeUDP(ctx context.Context, tr *Trace, q, server string
 			return resp, nil
 		}
 		if discarded++; discarded <= dnsMaxDiscardEvents {
-			tr.Add(Event{Source: "dns", Query: q, Server: server, Outcome: "ignored response: " + why,
+			tr.Add(trace.Event{Source: "dns", Query: q, Server: server, Outcome: "ignored response: " + why,
 				Decision: "not an answer to this query (forged or stale): still waiting"})
 		}
 	}

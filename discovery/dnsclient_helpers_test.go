@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -44,10 +46,10 @@ func dcClient(t testing.TB, timeout time.Duration, servers ...string) *discovery
 }
 
 // dcQuery runs one query with a trace and fails the test on error.
-func dcQuery(t *testing.T, c *discovery.DNSClient, name string, qtype uint16) (*discovery.Answer, []discovery.Event) {
+func dcQuery(t *testing.T, c *discovery.DNSClient, name string, qtype uint16) (*discovery.Answer, []trace.Event) {
 	t.Helper()
-	tr := discovery.NewTrace(nil)
-	a, err := c.Query(discovery.WithTrace(context.Background(), tr), name, qtype)
+	tr := trace.New(nil)
+	a, err := c.Query(trace.NewContext(context.Background(), tr), name, qtype)
 	if err != nil {
 		t.Fatalf("Query %s %s: %v", dns.Type(qtype), name, err)
 	}
@@ -57,7 +59,7 @@ func dcQuery(t *testing.T, c *discovery.DNSClient, name string, qtype uint16) (*
 func dcTXT(rr dns.RR) string { return strings.Join(rr.(*dns.TXT).Txt, "") }
 
 // dcHasEvent reports whether an event's Outcome or Decision contains s.
-func dcHasEvent(evs []discovery.Event, s string) bool {
+func dcHasEvent(evs []trace.Event, s string) bool {
 	for _, e := range evs {
 		if strings.Contains(e.Outcome, s) || strings.Contains(e.Decision, s) {
 			return true

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -42,8 +44,8 @@ func TestOnlyForgedOrMalformedResponsesTimeOut(t *testing.T) {
 			s := dcStart(t, dnstest.Config{})
 			s.SetFault("multi.client.test", dns.TypeTXT, f)
 			c := dcClient(t, 200*time.Millisecond, s.Addr())
-			tr := discovery.NewTrace(nil)
-			_, err := c.Query(discovery.WithTrace(context.Background(), tr), "multi.client.test", dns.TypeTXT)
+			tr := trace.New(nil)
+			_, err := c.Query(trace.NewContext(context.Background(), tr), "multi.client.test", dns.TypeTXT)
 			if !errors.Is(err, discovery.ErrDNSUnknown) {
 				t.Errorf("err %v, want ErrDNSUnknown", err)
 			}

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -165,7 +167,7 @@ func BenchmarkQueryTXTTraced(b *testing.B) {
 	c := dcClient(b, 0, s.Addr())
 	b.ReportAllocs()
 	for b.Loop() {
-		ctx := discovery.WithTrace(context.Background(), discovery.NewTrace(nil))
+		ctx := trace.NewContext(context.Background(), trace.New(nil))
 		if _, err := c.Query(ctx, "multi.client.test.", dns.TypeTXT); err != nil {
 			b.Fatal(err)
 		}

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // Security is the DNSSEC status of an answer (RFC 4033 §5).
@@ -264,9 +266,9 @@ func NewValidator(q Querier, anchors []dns.RR, now func() time.Time) *Validator 
 // Cost: on a warm validator, one signature verification per RRset and no
 // query; a cold chain costs about two queries (DS, DNSKEY) per zone below
 // the anchor, and an unsigned answer one SOA query to find its zone. Adds
-// an event to TraceFrom(ctx) for the verdict and for every zone validated.
+// an event to trace.FromContext(ctx) for the verdict and for every zone validated.
 func (v *Validator) Validate(ctx context.Context, a *Answer) (Security, error) {
-	r := &valRun{v: v, tr: TraceFrom(ctx)}
+	r := &valRun{v: v, tr: trace.FromContext(ctx)}
 	if a == nil {
 		return Insecure, nil
 	}
@@ -315,7 +317,7 @@ func (v *Validator) Validate(ctx context.Context, a *Answer) (Security, error) {
 			merge(r.unsigned(ctx, final, "", what))
 		}
 	}
-	ev := Event{Source: "dns", Query: what, Server: a.Server, DNSSEC: worst.sec.String()}
+	ev := trace.Event{Source: "dns", Query: what, Server: a.Server, DNSSEC: worst.sec.String()}
 	if worst.sec == Bogus {
 		ev.Decision = "rejected: " + worst.err.Error()
 		r.tr.Add(ev)
@@ -329,7 +331,7 @@ func (v *Validator) Validate(ctx context.Context, a *Answer) (Security, error) {
 // valRun is the state of one Validate call.
 type valRun struct {
 	v       *Validator
-	tr      *Trace
+	tr      *trace.Trace
 	queries int
 }
 
@@ -625,11 +627,11 @@ func (r *valRun) zoneKeys(ctx context.Context, zone string) (*zoneKeys, error) {
 			zk, err = r.keysFromParent(ctx, zone)
 		}
 		if err != nil {
-			r.tr.Add(Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: Bogus.String(),
+			r.tr.Add(trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: Bogus.String(),
 				Decision: "zone keys not validated: " + err.Error()})
 			return valEntry{}, err
 		}
-		ev := Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: zk.sec.String(),
+		ev := trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: zk.sec.String(),
 			Decision: "zone " + zone + " is " + zk.sec.String() + ": " + zk.how}
 		if d := zk.expires.Sub(r.v.now()); d > 0 {
 			ev.TTL = d.Truncate(time.Second)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -461,8 +462,8 @@ func TestValidateConcurrentColdValidationsShareQueries(t *testing.T) {
 
 func TestValidateTracesVerdicts(t *testing.T) {
 	l := startLab(t, testZones(0))
-	tr := NewTrace(l.clock.now)
-	ctx := WithTrace(context.Background(), tr)
+	tr := trace.New(l.clock.now)
+	ctx := trace.NewContext(context.Background(), tr)
 	a := l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT)
 	if _, err := l.v.Validate(ctx, a); err != nil {
 		t.Fatal(err)
@@ -483,8 +484,8 @@ func TestValidateTracesVerdicts(t *testing.T) {
 		t.Errorf("trace lacks the zone validation (%v) or the verdict (%v): %+v", zone, verdict, tr.Events())
 	}
 
-	tr = NewTrace(l.clock.now)
-	_, err := l.v.Validate(WithTrace(context.Background(), tr), l.ask(t, "_oci-discovery.stripped.example.", dns.TypeTXT))
+	tr = trace.New(l.clock.now)
+	_, err := l.v.Validate(trace.NewContext(context.Background(), tr), l.ask(t, "_oci-discovery.stripped.example.", dns.TypeTXT))
 	evs := tr.Events()
 	last := evs[len(evs)-1]
 	if err == nil || last.DNSSEC != "bogus" || !strings.Contains(last.Decision, err.Error()) {

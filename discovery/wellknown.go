@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // The HTTPS well-known document (DESIGN §2, records item 3) and its limits.
@@ -103,9 +105,9 @@ func (e *WellKnownError) Unwrap() error { return e.Err }
 // http.DefaultClient; it is not modified (its redirect policy applies after
 // FetchWellKnown's own). Without a deadline on ctx or a client Timeout, the
 // fetch is bounded by 30s. At most WellKnownMaxBytes+1 bytes are read. Each
-// request, redirect and the decision are trace events in TraceFrom(ctx).
+// request, redirect and the decision are trace events in trace.FromContext(ctx).
 func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt ParseOptions) (*WellKnown, error) {
-	tr := TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 	start := time.Now()
 	a, err := parseAuthority(host)
 	if err != nil {
@@ -125,7 +127,7 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 		if errors.Is(err, context.Canceled) {
 			decision = "fetch abandoned: " + err.Error()
 		}
-		tr.Add(Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: outcome, Duration: time.Since(start),
+		tr.Add(trace.Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: outcome, Duration: time.Since(start),
 			Decision: decision})
 		return nil, &WellKnownError{Host: host, URL: u, Status: status, Err: err}
 	}
@@ -153,7 +155,7 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 		if req.Response != nil {
 			outcome = strconv.Itoa(req.Response.StatusCode)
 		}
-		tr.Add(Event{Source: "https", Query: "GET " + from.Redacted(), Server: from.Host, Outcome: outcome,
+		tr.Add(trace.Event{Source: "https", Query: "GET " + from.Redacted(), Server: from.Host, Outcome: outcome,
 			Decision: fmt.Sprintf("redirect %d of at most %d to %s", len(via), WellKnownMaxRedirects, req.URL.Redacted())})
 		if client.CheckRedirect != nil {
 			return client.CheckRedirect(req, via)
@@ -179,7 +181,7 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 				// The host has no address or nothing listens for HTTPS:
 				// no document can exist there, and falling through only
 				// leads to the same host's own registry, never elsewhere.
-				tr.Add(Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: "no server",
+				tr.Add(trace.Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: "no server",
 					Duration: time.Since(start), Decision: "no well-known document (" + ue.Err.Error() + "): absent, fall through"})
 				return nil, nil
 			}
@@ -193,7 +195,7 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotFound, http.StatusGone:
-		tr.Add(Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
+		tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
 			Duration: time.Since(start), Decision: "no well-known document: absent, fall through"})
 		return nil, nil
 	default:
@@ -218,7 +220,7 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 		return fail(resp.StatusCode, err)
 	}
 	maxAge := wellKnownMaxAge(resp.Header)
-	tr.Add(Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
+	tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
 		TTL: maxAge, Duration: time.Since(start), Decision: fmt.Sprintf("well-known document with %d mapping(s)", len(ms))})
 	return &WellKnown{Mappings: ms, MaxAge: maxAge, Status: resp.StatusCode, URL: u}, nil
 }

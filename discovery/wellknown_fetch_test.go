@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // wellKnownServer starts an HTTPS server (httptest's own CA, trusted by
@@ -41,8 +43,8 @@ func TestFetchWellKnownValid(t *testing.T) {
 	doc := readWellKnownFile(t, "example.json")
 	// "Content-Type not trusted": a text/plain document is read all the same.
 	srv, host := wellKnownServer(t, serveDoc(doc, "Content-Type", "text/plain", "Cache-Control", "public, max-age=3600"))
-	tr := NewTrace(nil)
-	wk, err := FetchWellKnown(WithTrace(context.Background(), tr), srv.Client(), host, ParseOptions{})
+	tr := trace.New(nil)
+	wk, err := FetchWellKnown(trace.NewContext(context.Background(), tr), srv.Client(), host, ParseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +65,8 @@ func TestFetchWellKnownValid(t *testing.T) {
 func TestFetchWellKnownAbsent(t *testing.T) {
 	for _, status := range []int{http.StatusNotFound, http.StatusGone} {
 		srv, host := wellKnownServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) })
-		tr := NewTrace(nil)
-		wk, err := FetchWellKnown(WithTrace(context.Background(), tr), srv.Client(), host, ParseOptions{})
+		tr := trace.New(nil)
+		wk, err := FetchWellKnown(trace.NewContext(context.Background(), tr), srv.Client(), host, ParseOptions{})
 		if wk != nil || err != nil {
 			t.Errorf("status %d: %+v, %v; want absent (nil, nil)", status, wk, err)
 		}
@@ -79,8 +81,8 @@ func TestFetchWellKnownAbsent(t *testing.T) {
 func TestFetchWellKnownUnknownStatus(t *testing.T) {
 	for _, status := range []int{500, 502, 503, 403, 401, 204, 301} {
 		srv, host := wellKnownServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) })
-		tr := NewTrace(nil)
-		wk, err := FetchWellKnown(WithTrace(context.Background(), tr), srv.Client(), host, ParseOptions{})
+		tr := trace.New(nil)
+		wk, err := FetchWellKnown(trace.NewContext(context.Background(), tr), srv.Client(), host, ParseOptions{})
 		if wk != nil || !errors.Is(err, ErrWellKnownUnknown) {
 			t.Fatalf("status %d: %+v, %v; want ErrWellKnownUnknown", status, wk, err)
 		}

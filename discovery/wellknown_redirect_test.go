@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // redirector serves the document after exactly n redirects, each to another
@@ -35,8 +37,8 @@ func redirector(n int, doc []byte) http.HandlerFunc {
 func TestFetchWellKnownRedirectChain(t *testing.T) {
 	doc := readWellKnownFile(t, "example.json")
 	srv, host := wellKnownServer(t, redirector(5, doc))
-	tr := NewTrace(nil)
-	wk, err := FetchWellKnown(WithTrace(context.Background(), tr), srv.Client(), host, ParseOptions{})
+	tr := trace.New(nil)
+	wk, err := FetchWellKnown(trace.NewContext(context.Background(), tr), srv.Client(), host, ParseOptions{})
 	if err != nil || len(wk.Mappings) != 3 {
 		t.Fatalf("5 redirects: %+v, %v", wk, err)
 	}

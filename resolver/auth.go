@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // This file answers a registry's 401: which challenge to take, where to get
@@ -199,7 +199,7 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 		c.auth.mu.Lock()
 		c.auth.basic[t.origin] = h
 		c.auth.mu.Unlock()
-		rq.tr.Add(discovery.Event{Source: "registry", Query: "auth " + t.host, Server: t.host,
+		rq.tr.Add(trace.Event{Source: "registry", Query: "auth " + t.host, Server: t.host,
 			Decision: "Basic challenge: sending the credentials for " + normalizeRegistryHost(t.host) + " from " + c.cfg.Creds.where()})
 		return h, nil
 	}
@@ -330,7 +330,7 @@ func (c *registryClient) fetchToken(ctx context.Context, rq *regRequest, ch chal
 
 	start := c.cfg.Now()
 	resp, err := c.client.Do(req)
-	ev := discovery.Event{Source: "registry", Query: query, Server: u.Host, Duration: c.cfg.Now().Sub(start)}
+	ev := trace.Event{Source: "registry", Query: query, Server: u.Host, Duration: c.cfg.Now().Sub(start)}
 	if err != nil {
 		ev.Outcome, ev.Decision = "error", "token request failed: "+err.Error()
 		rq.tr.Add(ev)

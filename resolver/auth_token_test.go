@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
@@ -17,7 +17,7 @@ func TestAnonymousBearerTokenIsFetchedAndUsed(t *testing.T) {
 		reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: registrytest.Auth{Mode: registrytest.AuthToken, Realm: realm}})
 		want := reg.MustPushImage(t, "org/app", "v1")
 		c, _ := testClient(t, reg, nil)
-		tr := discovery.NewTrace(nil)
+		tr := trace.New(nil)
 		res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, false, tr)
 		if err != nil || res.Digest != want {
 			t.Fatalf("realm %v: %+v %v", realm, res, err)

@@ -13,7 +13,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/daemon"
 	"github.com/ocidns/ocidns/internal/dnstest"
 	"github.com/ocidns/ocidns/internal/registrytest"
@@ -165,7 +165,7 @@ func ExampleResolver_Discover() {
 	// mirror/team/app resolve,pull
 }
 
-// Collect the trace of one resolution by putting a discovery.Trace in the
+// Collect the trace of one resolution by putting a trace.Trace in the
 // context: every DNS query, fetch and decision, on failure too.
 func ExampleResolver_Resolve_trace() {
 	lab := startExampleLab()
@@ -174,8 +174,8 @@ func ExampleResolver_Resolve_trace() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	tr := discovery.NewTrace(nil)
-	if _, err := r.Resolve(discovery.WithTrace(context.Background(), tr), "example.test/team/app:v1"); err != nil {
+	tr := trace.New(nil)
+	if _, err := r.Resolve(trace.NewContext(context.Background(), tr), "example.test/team/app:v1"); err != nil {
 		log.Fatal(err)
 	}
 	for _, e := range tr.Events() {

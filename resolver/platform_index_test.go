@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
@@ -57,7 +57,7 @@ func TestIndexWithoutThePlatformIsNotFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := testClient(t, reg, nil)
-	tr := discovery.NewTrace(nil)
+	tr := trace.New(nil)
 	_, err := c.resolve(context.Background(), endpointFor(reg, "org/multi"), "r", "v1", "", platform(t, "linux/s390x"), false, tr)
 	e := wantKind(t, err, ErrNotFound)
 	for _, s := range []string{"no manifest for platform linux/s390x", "linux/amd64, linux/arm64/v8, linux/arm/v7"} {

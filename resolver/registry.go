@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/reference"
 )
 
@@ -274,7 +275,7 @@ func checkTag(tag string) error {
 // next endpoint), ErrUnauthorized, ErrDigestMismatch, ErrTooLarge,
 // ErrTimeout, ErrUpstream or ErrInvalidReference.
 func (c *registryClient) resolve(ctx context.Context, ep discovery.Endpoint, refName string, tag string, dgst digest.Digest,
-	plat *reference.Platform, verify bool, tr *discovery.Trace) (manifestResult, error) {
+	plat *reference.Platform, verify bool, tr *trace.Trace) (manifestResult, error) {
 	t, err := c.target(ep, refName)
 	if err != nil {
 		return manifestResult{}, err
@@ -300,7 +301,7 @@ func (c *registryClient) resolve(ctx context.Context, ep discovery.Endpoint, ref
 		return manifestResult{}, t.err("platform", ErrInvalidReference, fmt.Errorf("platform %q: need at least os/architecture", plat.String()))
 	}
 	if dgst != "" && plat == nil && !verify {
-		tr.Add(discovery.Event{Source: "registry", Server: t.host,
+		tr.Add(trace.Event{Source: "registry", Server: t.host,
 			Decision: "digest reference: no registry request needed (verify fetches and checks it)"})
 		return manifestResult{Digest: dgst, Endpoint: ep}, nil
 	}
@@ -330,22 +331,22 @@ type regRequest struct {
 	url    string
 	accept string
 	step   string // for errors: "HEAD manifest", "GET manifest", "GET config"
-	tr     *discovery.Trace
+	tr     *trace.Trace
 }
 
 // do sends rq, answering 401 once with authentication and retrying
 // 408/429/503 within bounds. It returns the final response (body open) and
 // its trace event, which the caller completes with its decision.
-func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response, discovery.Event, error) {
+func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response, trace.Event, error) {
 	hdr, how, err := c.initialAuth(ctx, rq)
 	if err != nil {
-		return nil, discovery.Event{}, err
+		return nil, trace.Event{}, err
 	}
 	authed := false
 	for retries := 0; ; {
 		req, err := http.NewRequestWithContext(ctx, rq.method, rq.url, nil)
 		if err != nil {
-			return nil, discovery.Event{}, rq.t.err(rq.step, ErrUpstream, err)
+			return nil, trace.Event{}, rq.t.err(rq.step, ErrUpstream, err)
 		}
 		req.Header.Set("Accept", rq.accept)
 		req.Header.Set("User-Agent", userAgent)
@@ -354,7 +355,7 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 		}
 		start := c.cfg.Now()
 		resp, err := c.client.Do(req)
-		ev := discovery.Event{Source: "registry", Query: rq.method + " " + rq.url, Server: rq.t.host, Duration: c.cfg.Now().Sub(start)}
+		ev := trace.Event{Source: "registry", Query: rq.method + " " + rq.url, Server: rq.t.host, Duration: c.cfg.Now().Sub(start)}
 		if err != nil {
 			kind := transportKind(err)
 			ev.Outcome, ev.Decision = "error", err.Error()
@@ -506,7 +507,7 @@ func (t *target) manifestURL(ref string) string {
 // headManifest asks for the tag's digest without the body. ok is false when
 // the answer cannot be used (no valid digest, incomplete headers, HEAD not
 // allowed) and the manifest must be fetched.
-func (c *registryClient) headManifest(ctx context.Context, t *target, tag string, tr *discovery.Trace) (manifestResult, bool, error) {
+func (c *registryClient) headManifest(ctx context.Context, t *target, tag string, tr *trace.Trace) (manifestResult, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	rq := &regRequest{t: t, method: http.MethodHead, url: t.manifestURL(tag), accept: acceptManifests, step: "HEAD manifest", tr: tr}
@@ -557,7 +558,7 @@ func (c *registryClient) headManifest(ctx context.Context, t *target, tag string
 
 // traceFailure ends a request's trace event with the error it failed with
 // and returns the error.
-func traceFailure(tr *discovery.Trace, ev discovery.Event, err error) error {
+func traceFailure(tr *trace.Trace, ev trace.Event, err error) error {
 	ev.Decision += err.Error()
 	tr.Add(ev)
 	return err
@@ -576,7 +577,7 @@ type fetchedManifest struct {
 // getManifest fetches ref (tag or digest) and hashes it. expected, when set,
 // is the digest the body must have; a Docker-Content-Digest header, when
 // present, must match too.
-func (c *registryClient) getManifest(ctx context.Context, t *target, ref string, expected digest.Digest, tr *discovery.Trace) (*fetchedManifest, error) {
+func (c *registryClient) getManifest(ctx context.Context, t *target, ref string, expected digest.Digest, tr *trace.Trace) (*fetchedManifest, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	rq := &regRequest{t: t, method: http.MethodGet, url: t.manifestURL(ref), accept: acceptManifests, step: "GET manifest", tr: tr}
@@ -654,7 +655,7 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 
 // selectPlatform picks want's manifest: from an index by matchPlatform, or
 // the single image itself when its config names a matching platform.
-func (c *registryClient) selectPlatform(ctx context.Context, t *target, m *fetchedManifest, want reference.Platform, tr *discovery.Trace) (*platformResult, error) {
+func (c *registryClient) selectPlatform(ctx context.Context, t *target, m *fetchedManifest, want reference.Platform, tr *trace.Trace) (*platformResult, error) {
 	wantS := platformString(want)
 	if m.docErr != nil {
 		return nil, t.err("platform", ErrUpstream, m.docErr)
@@ -672,7 +673,7 @@ func (c *registryClient) selectPlatform(ctx context.Context, t *target, m *fetch
 			}
 			err := t.err("platform", ErrNotFound, fmt.Errorf("no manifest for platform %s in index %s (it has: %s)",
 				wantS, m.digest, strings.Join(have, ", ")))
-			tr.Add(discovery.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
+			tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
 			return nil, err
 		}
 		d := doc.Manifests[i]
@@ -682,7 +683,7 @@ func (c *registryClient) selectPlatform(ctx context.Context, t *target, m *fetch
 		if d.Size < 0 {
 			return nil, t.err("platform", ErrUpstream, fmt.Errorf("index %s: child %s has negative size", m.digest, d.Digest))
 		}
-		tr.Add(discovery.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: d.Platform.String(),
+		tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: d.Platform.String(),
 			Decision: fmt.Sprintf("index child %s (%s)", d.Digest, d.Platform)})
 		return &platformResult{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size, Platform: d.Platform.reference()}, nil
 
@@ -709,10 +710,10 @@ func (c *registryClient) selectPlatform(ctx context.Context, t *target, m *fetch
 		if matchPlatform(want, []descriptor{{Platform: &have}}) < 0 {
 			err := t.err("platform", ErrNotFound, fmt.Errorf("no manifest for platform %s: %s is a single-platform image for %s",
 				wantS, m.digest, have))
-			tr.Add(discovery.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
+			tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
 			return nil, err
 		}
-		tr.Add(discovery.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: have.String(),
+		tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: have.String(),
 			Decision: "single-platform image; its config says " + have.String()})
 		return &platformResult{Digest: m.digest, MediaType: m.mediaType, Size: int64(len(m.body)), Platform: have.reference()}, nil
 	}
@@ -724,7 +725,7 @@ func platformString(p reference.Platform) string {
 }
 
 // getBlob fetches a small blob (an image config) and checks its digest.
-func (c *registryClient) getBlob(ctx context.Context, t *target, d digest.Digest, limit int64, what string, tr *discovery.Trace) ([]byte, error) {
+func (c *registryClient) getBlob(ctx context.Context, t *target, d digest.Digest, limit int64, what string, tr *trace.Trace) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	rq := &regRequest{t: t, method: http.MethodGet, url: t.base + "/v2/" + t.repo + "/blobs/" + d.String(),

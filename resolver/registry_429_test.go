@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
@@ -20,7 +20,7 @@ func TestThrottledRequestRetriesAfterRetryAfter(t *testing.T) {
 	want := reg.MustPushImage(t, "org/app", "v1")
 	reg.SetFaults(registrytest.Faults{Throttle: 2, RetryAfter: "2"})
 	c, s := testClient(t, reg, nil)
-	tr := discovery.NewTrace(nil)
+	tr := trace.New(nil)
 	res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, false, tr)
 	if err != nil || res.Digest != want {
 		t.Fatalf("got %+v %v", res, err)

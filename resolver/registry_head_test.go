@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
@@ -17,7 +17,7 @@ func TestTagResolvesFromHEADWithoutFetchingTheManifest(t *testing.T) {
 		reg := registrytest.StartT(t, registrytest.Options{TLS: tlsOn})
 		want := reg.MustPushImage(t, "org/app", "v1")
 		c, _ := testClient(t, reg, nil)
-		tr := discovery.NewTrace(nil)
+		tr := trace.New(nil)
 		res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "example.com/org/app:v1", "v1", "", nil, false, tr)
 		if err != nil {
 			t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
@@ -21,7 +21,7 @@ func TestTraceRecordsEveryRequestWithoutSecrets(t *testing.T) {
 	}
 	reg.SetFaults(registrytest.Faults{Throttle: 1, RetryAfter: "1"})
 	c, _ := testClient(t, reg, func(c *registryConfig) { c.Creds = creds })
-	tr := discovery.NewTrace(nil)
+	tr := trace.New(nil)
 	if _, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", platform(t, "linux/arm64"), false, tr); err != nil {
 		t.Fatal(err)
 	}

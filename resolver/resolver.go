@@ -24,6 +24,7 @@ import (
 
 	"github.com/ocidns/ocidns/cache"
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/reference"
 )
 
@@ -65,7 +66,7 @@ type Result struct {
 	// Chain is the delegation chain discovery followed.
 	Chain []discovery.Step `json:"chain,omitempty"`
 	// Events are the trace of this resolution; empty on a cache hit.
-	Events []discovery.Event `json:"-"`
+	Events []trace.Event `json:"-"`
 }
 
 // age makes TTL the time left for an answer stored d ago; the Age comes
@@ -200,8 +201,8 @@ func New(opts ...Option) (*Resolver, error) {
 // Resolve resolves ref (docker or appc form) to a manifest digest, using
 // the Resolver's platform. A fresh cached answer is returned without network
 // I/O or allocation. Errors are *Error values wrapping one of the Err*
-// sentinels. To collect trace events on failure too, put a *discovery.Trace
-// in ctx with discovery.WithTrace.
+// sentinels. To collect trace events on failure too, put a *trace.Trace
+// in ctx with trace.NewContext.
 func (r *Resolver) Resolve(ctx context.Context, ref string) (Result, error) {
 	return r.resolve(ctx, resultKey{ref, r.platformKey}, r.opts.platform)
 }
@@ -219,9 +220,9 @@ func (r *Resolver) ResolvePlatform(ctx context.Context, ref string, p *reference
 // Trace resolves ref bypassing the cache of whole resolutions (discovery
 // answers may still come from cache, and say so) and returns every event,
 // on failure too.
-func (r *Resolver) Trace(ctx context.Context, ref string) (Result, []discovery.Event, error) {
-	tr := discovery.NewTrace(r.opts.now)
-	ctx = discovery.WithTrace(ctx, tr)
+func (r *Resolver) Trace(ctx context.Context, ref string) (Result, []trace.Event, error) {
+	tr := trace.New(r.opts.now)
+	ctx = trace.NewContext(ctx, tr)
 	res, err := r.resolveUncached(ctx, ref, r.opts.platform)
 	if err == nil {
 		res.Events = tr.Events()
@@ -240,10 +241,10 @@ func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.P
 		res.age(st.Age)
 		return res, nil
 	}
-	tr := discovery.TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 	if tr == nil {
-		tr = discovery.NewTrace(r.opts.now)
-		ctx = discovery.WithTrace(ctx, tr)
+		tr = trace.New(r.opts.now)
+		ctx = trace.NewContext(ctx, tr)
 	}
 	res, st, err := r.results.Fetch(ctx, key, func(ctx context.Context) (Result, time.Duration, error) {
 		res, err := r.resolveUncached(ctx, key.ref, plat)
@@ -266,10 +267,10 @@ func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.P
 		res.age(st.Age)
 	}
 	if st.Stale {
-		tr.Add(discovery.Event{Source: "cache", Query: key.ref, Outcome: "stale",
+		tr.Add(trace.Event{Source: "cache", Query: key.ref, Outcome: "stale",
 			Decision: "refresh failed, serving the last good answer: " + errString(st.Err)})
 	} else if st.Coalesced {
-		tr.Add(discovery.Event{Source: "cache", Query: key.ref, Outcome: "coalesced", Decision: "shared another request's upstream call"})
+		tr.Add(trace.Event{Source: "cache", Query: key.ref, Outcome: "coalesced", Decision: "shared another request's upstream call"})
 	}
 	res.Events = tr.Events()
 	return res, nil
@@ -280,7 +281,7 @@ func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.P
 func (r *Resolver) resolveUncached(ctx context.Context, input string, plat *reference.Platform) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
 	defer cancel()
-	tr := discovery.TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 
 	ref, err := r.parse(input)
 	if err != nil {
@@ -311,10 +312,10 @@ func (r *Resolver) resolveUncached(ctx context.Context, input string, plat *refe
 	for _, domain := range r.opts.search {
 		q, err := ref.WithDomain(domain)
 		if err != nil {
-			tr.Add(discovery.Event{Source: "discovery", Query: input, Decision: "search domain " + domain + " gives an invalid name: " + err.Error()})
+			tr.Add(trace.Event{Source: "discovery", Query: input, Decision: "search domain " + domain + " gives an invalid name: " + err.Error()})
 			continue
 		}
-		tr.Add(discovery.Event{Source: "discovery", Query: input, Decision: "trying search domain " + domain + ": " + q.String()})
+		tr.Add(trace.Event{Source: "discovery", Query: input, Decision: "trying search domain " + domain + ": " + q.String()})
 		res, err := r.resolveQualified(ctx, input, q, plat)
 		if err == nil {
 			return res, nil
@@ -341,7 +342,7 @@ func (r *Resolver) parse(input string) (reference.Reference, error) {
 }
 
 func (r *Resolver) resolveQualified(ctx context.Context, input string, ref reference.Reference, plat *reference.Platform) (Result, error) {
-	tr := discovery.TraceFrom(ctx)
+	tr := trace.FromContext(ctx)
 	res := Result{Ref: input, Resolved: ref.String(), DNSSECOff: r.opts.dnssecOff}
 	if plat != nil {
 		res.Platform = plat.String()
@@ -359,14 +360,14 @@ func (r *Resolver) resolveQualified(ctx context.Context, input string, ref refer
 	var errs []error
 	for _, ep := range disc.Endpoints {
 		if !ep.Caps.Has(discovery.CapResolve) {
-			tr.Add(discovery.Event{Source: "registry", Server: ep.URL, Decision: "pull-only mirror: never asked what a tag means"})
+			tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "pull-only mirror: never asked what a tag means"})
 			continue
 		}
 		res.Registry, res.Repository, res.Authenticated = ep.URL, ep.Repository, ep.Authenticated
 		if dgst != "" && plat == nil && !r.opts.verify {
 			res.Digest, res.TTL = dgst, digestTTL
 			res.TTLSeconds = int64(res.TTL / time.Second)
-			tr.Add(discovery.Event{Source: "registry", Server: ep.URL, Decision: "digest reference: no registry request needed (use --verify to fetch and check it)"})
+			tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "digest reference: no registry request needed (use --verify to fetch and check it)"})
 			return res, nil
 		}
 		m, err := r.registryFor(ep).resolve(ctx, ep, input, tag, dgst, plat, r.opts.verify, tr)
@@ -376,7 +377,7 @@ func (r *Resolver) resolveQualified(ctx context.Context, input string, ref refer
 				if ctx.Err() != nil {
 					break
 				}
-				tr.Add(discovery.Event{Source: "registry", Server: ep.URL, Decision: "trying the next endpoint: " + err.Error()})
+				tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "trying the next endpoint: " + err.Error()})
 				continue
 			}
 			return res, err

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/reference"
 )
 
@@ -54,8 +55,8 @@ func runDiscover(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "ocidns discover:", oneLine(err.Error()))
 		return exitFailed
 	}
-	tr := discovery.NewTrace(nil)
-	res, err := r.Discover(discovery.WithTrace(ctx, tr), host, path)
+	tr := trace.New(nil)
+	res, err := r.Discover(trace.NewContext(ctx, tr), host, path)
 	if err != nil {
 		if f.output == "text" {
 			printEvents(stdio.Out, tr.Events())

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 func init() {
@@ -59,7 +59,7 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 
 // printEvents prints trace events the way dig +trace prints hops: what was
 // asked, of whom, the outcome, and what it decided.
-func printEvents(w io.Writer, events []discovery.Event) {
+func printEvents(w io.Writer, events []trace.Event) {
 	var start time.Time
 	if len(events) > 0 {
 		start = events[0].Time

@@ -24,6 +24,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // DefaultTimeout bounds each network step of a check (one DNS lookup with
@@ -236,8 +237,8 @@ func (c *checker) authenticate(ctx context.Context, a *discovery.Answer) (auth d
 	if c.cfg.DNSSECOff {
 		return discovery.AuthNone, "not assessed (--dnssec off)", nil
 	}
-	tr := discovery.NewTrace(nil)
-	vctx, cancel := context.WithTimeout(discovery.WithTrace(ctx, tr), c.cfg.Timeout)
+	tr := trace.New(nil)
+	vctx, cancel := context.WithTimeout(trace.NewContext(ctx, tr), c.cfg.Timeout)
 	defer cancel()
 	auth, state, err := c.on.Authenticate(vctx, a)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/reference"
 	"github.com/ocidns/ocidns/resolver"
 )
@@ -143,11 +143,11 @@ func (h *Handler) serveResolve(w http.ResponseWriter, r *http.Request) (int, str
 
 // traceBody is the answer of /v1/trace.
 type traceBody struct {
-	Ref    string            `json:"ref"`
-	Result *resolver.Result  `json:"result,omitempty"`
-	Error  string            `json:"error,omitempty"`
-	Code   string            `json:"code,omitempty"`
-	Events []discovery.Event `json:"events"`
+	Ref    string           `json:"ref"`
+	Result *resolver.Result `json:"result,omitempty"`
+	Error  string           `json:"error,omitempty"`
+	Code   string           `json:"code,omitempty"`
+	Events []trace.Event    `json:"events"`
 }
 
 func (h *Handler) serveTrace(w http.ResponseWriter, r *http.Request) (int, string, bool) {
@@ -160,7 +160,7 @@ func (h *Handler) serveTrace(w http.ResponseWriter, r *http.Request) (int, strin
 	h.metrics.countUpstream(events)
 	out := traceBody{Ref: ref, Events: events}
 	if out.Events == nil {
-		out.Events = []discovery.Event{}
+		out.Events = []trace.Event{}
 	}
 	if err != nil {
 		code := resolver.CodeOf(err)

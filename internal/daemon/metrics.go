@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/cache"
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // latencyBuckets are the histogram's upper bounds in seconds: from a cache
@@ -57,7 +57,7 @@ func (m *metrics) observe(path, outcome string, d time.Duration) {
 // countUpstream counts the DNS queries and HTTP requests a resolution made,
 // from its trace: a cache hit has none, so the counters show real upstream
 // load.
-func (m *metrics) countUpstream(events []discovery.Event) {
+func (m *metrics) countUpstream(events []trace.Event) {
 	if len(events) == 0 {
 		return
 	}

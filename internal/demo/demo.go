@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/resolver"
 )
 
@@ -36,7 +37,7 @@ func (lab *Lab) CommandLine() string {
 type scenario struct {
 	title string
 	ref   string
-	check func(lab *Lab, res resolver.Result, events []discovery.Event) error
+	check func(lab *Lab, res resolver.Result, events []trace.Event) error
 }
 
 func (lab *Lab) scenarios() []scenario {
@@ -71,8 +72,8 @@ func (lab *Lab) Run(ctx context.Context, w io.Writer, r *resolver.Resolver) erro
 	var failed []string
 	for i, sc := range lab.scenarios() {
 		fmt.Fprintf(w, "\n== %d. %s\n$ ocidns resolve %s\n", i+1, sc.title, sc.ref)
-		tr := discovery.NewTrace(nil)
-		res, err := r.Resolve(discovery.WithTrace(ctx, tr), sc.ref)
+		tr := trace.New(nil)
+		res, err := r.Resolve(trace.NewContext(ctx, tr), sc.ref)
 		events := tr.Events()
 		for _, e := range events {
 			if compact(e) {
@@ -102,10 +103,10 @@ func (lab *Lab) Run(ctx context.Context, w io.Writer, r *resolver.Resolver) erro
 	return nil
 }
 
-type check func(lab *Lab, res resolver.Result, events []discovery.Event) error
+type check func(lab *Lab, res resolver.Result, events []trace.Event) error
 
 func all(cs ...check) check {
-	return func(lab *Lab, res resolver.Result, events []discovery.Event) error {
+	return func(lab *Lab, res resolver.Result, events []trace.Event) error {
 		var errs []error
 		for _, c := range cs {
 			if err := c(lab, res, events); err != nil {
@@ -117,7 +118,7 @@ func all(cs ...check) check {
 }
 
 func wantDigest(d digest.Digest) check {
-	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
 		if d == "" || res.Digest != d {
 			return fmt.Errorf("digest %s, want %s", res.Digest, d)
 		}
@@ -126,7 +127,7 @@ func wantDigest(d digest.Digest) check {
 }
 
 func wantPlatformDigest(d digest.Digest) check {
-	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
 		if d == "" || res.PlatformDigest != d {
 			return fmt.Errorf("platform digest %s, want %s", res.PlatformDigest, d)
 		}
@@ -135,7 +136,7 @@ func wantPlatformDigest(d digest.Digest) check {
 }
 
 func wantAuth(a discovery.Auth) check {
-	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
 		if res.Authenticated != a {
 			return fmt.Errorf("authenticated %q, want %q", res.Authenticated, a)
 		}
@@ -144,7 +145,7 @@ func wantAuth(a discovery.Auth) check {
 }
 
 func wantRepo(repo string) check {
-	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
 		if res.Repository != repo {
 			return fmt.Errorf("repository %q, want %q", res.Repository, repo)
 		}
@@ -153,7 +154,7 @@ func wantRepo(repo string) check {
 }
 
 func wantResolved(ref string) check {
-	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
 		if res.Resolved != ref {
 			return fmt.Errorf("resolved as %q, want %q", res.Resolved, ref)
 		}
@@ -162,7 +163,7 @@ func wantResolved(ref string) check {
 }
 
 func wantHops(n int) check {
-	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
 		if len(res.Chain) != n {
 			return fmt.Errorf("%d hops, want %d", len(res.Chain), n)
 		}
@@ -171,7 +172,7 @@ func wantHops(n int) check {
 }
 
 func wantCached() check {
-	return func(_ *Lab, res resolver.Result, _ []discovery.Event) error {
+	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
 		if !res.Cached {
 			return errors.New("not served from cache")
 		}
@@ -180,7 +181,7 @@ func wantCached() check {
 }
 
 func wantEvent(substr string) check {
-	return func(_ *Lab, _ resolver.Result, events []discovery.Event) error {
+	return func(_ *Lab, _ resolver.Result, events []trace.Event) error {
 		for _, e := range events {
 			if strings.Contains(e.Decision, substr) {
 				return nil
@@ -193,7 +194,7 @@ func wantEvent(substr string) check {
 // compact keeps the events a reader of the demo needs: the TXT/SRV/HTTPS/
 // registry steps and every decision; address lookups and the raw DNSKEY,
 // DS and SOA queries behind DNSSEC verdicts are left to `ocidns trace`.
-func compact(e discovery.Event) bool {
+func compact(e trace.Event) bool {
 	if e.Decision != "" {
 		return !(e.Source == "https" && e.Outcome == "error")
 	}

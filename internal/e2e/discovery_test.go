@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // dnsPath is one way of reaching the lab's DNS: BIND directly with
@@ -59,16 +60,16 @@ func labAnchors(t *testing.T, l *lab) []dns.RR {
 	return rrs
 }
 
-func discover(t *testing.T, o discovery.Options, host, path string) (*discovery.Result, []discovery.Event, error) {
+func discover(t *testing.T, o discovery.Options, host, path string) (*discovery.Result, []trace.Event, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	tr := discovery.NewTrace(nil)
-	res, err := discovery.New(o).Discover(discovery.WithTrace(ctx, tr), host, path)
+	tr := trace.New(nil)
+	res, err := discovery.New(o).Discover(trace.NewContext(ctx, tr), host, path)
 	return res, tr.Events(), err
 }
 
-func logTrace(t *testing.T, events []discovery.Event) {
+func logTrace(t *testing.T, events []trace.Event) {
 	t.Helper()
 	for _, e := range events {
 		t.Logf("  %-9s %-50s %-10s %-8s %s", e.Source, e.Query, e.Outcome, e.DNSSEC, e.Decision)

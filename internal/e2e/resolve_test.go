@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/resolver"
 )
 
@@ -76,8 +77,8 @@ func resolveTraced(t *testing.T, r *resolver.Resolver, ref string) (resolver.Res
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	tr := discovery.NewTrace(nil)
-	res, err := r.Resolve(discovery.WithTrace(ctx, tr), ref)
+	tr := trace.New(nil)
+	res, err := r.Resolve(trace.NewContext(ctx, tr), ref)
 	if err != nil || t.Failed() {
 		logTrace(t, tr.Events())
 	}

@@ -1,4 +1,9 @@
-package discovery
+// Package trace records the steps of a discovery or resolution as events:
+// each DNS query, HTTP fetch and decision, in order, as `ocidns trace`
+// prints them. A *Trace travels in a context (NewContext, FromContext), so
+// that every package on the way adds its events without passing the trace
+// explicitly. It is a leaf: it imports nothing of ocidns.
+package trace
 
 import (
 	"strings"
@@ -19,7 +24,8 @@ type Event struct {
 	// Outcome is the rcode ("NOERROR", "NXDOMAIN"), HTTP status ("200") or error.
 	Outcome string        `json:"outcome,omitempty"`
 	TTL     time.Duration `json:"ttl,omitempty"`
-	// DNSSEC is "secure", "insecure", "bogus", "ad" or "" when not applicable.
+	// DNSSEC is "secure", "insecure", "bogus", "indeterminate", "ad" or ""
+	// when not applicable.
 	DNSSEC   string        `json:"dnssec,omitempty"`
 	Duration time.Duration `json:"duration,omitempty"`
 	// Decision is what was concluded from this step, for a person.
@@ -33,8 +39,8 @@ type Trace struct {
 	now    func() time.Time
 }
 
-// NewTrace returns an empty trace stamped by the given clock (time.Now if nil).
-func NewTrace(now func() time.Time) *Trace {
+// New returns an empty trace stamped by the given clock (time.Now if nil).
+func New(now func() time.Time) *Trace {
 	if now == nil {
 		now = time.Now
 	}
