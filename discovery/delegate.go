@@ -13,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -44,7 +45,7 @@ type SourceCache interface {
 type Options struct {
 	// DNS answers every TXT/SRV query. Nil disables DNS sources (only the
 	// well-known document and the direct fallback remain).
-	DNS *DNSClient
+	DNS *dnsclient.Client
 	// HTTP fetches well-known documents; nil uses http.DefaultClient.
 	HTTP *http.Client
 	// Validator validates TXT/SRV answers in-process; nil skips in-process
@@ -177,7 +178,7 @@ type hopDecision struct {
 
 // Cached source lookups. They are immutable once built.
 type dnsLookup struct {
-	answer   *Answer
+	answer   *dnsclient.Answer
 	auth     Auth   // AuthDNSSEC when validated or AD-trusted, else AuthNone
 	dnssec   string // "secure", "insecure", "ad" or "" (validation not attempted)
 	mappings []Mapping
@@ -454,14 +455,14 @@ func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uin
 
 // authenticate sets l.auth and l.dnssec for an answer, positive or
 // negative. A bogus answer is an error, never a fall-through.
-func (d *Discoverer) authenticate(ctx context.Context, a *Answer, l *dnsLookup) error {
+func (d *Discoverer) authenticate(ctx context.Context, a *dnsclient.Answer, l *dnsLookup) error {
 	if d.opts.DNSSECOff {
 		return nil
 	}
 	if d.opts.Validator != nil {
 		sec, err := d.opts.Validator.Validate(ctx, a)
 		if err != nil {
-			if !errors.Is(err, ErrDNSUnknown) || hasBadSignature(err) {
+			if !errors.Is(err, dnsclient.ErrUnknown) || hasBadSignature(err) {
 				return err
 			}
 			// The chain of trust could not be fetched (a resolver that
@@ -523,7 +524,7 @@ func (d *Discoverer) noteCache(tr *trace.Trace, query string, hit, stale bool) {
 // srvEndpoints orders the SRV targets per RFC 2782 (SRVEndpoints does the
 // record rules). none reports the single target "." that means "no registry
 // here".
-func (d *Discoverer) srvEndpoints(a *Answer, host, path string, auth Auth) (eps []Endpoint, none bool, err error) {
+func (d *Discoverer) srvEndpoints(a *dnsclient.Answer, host, path string, auth Auth) (eps []Endpoint, none bool, err error) {
 	var srvs []*dns.SRV
 	for _, rr := range a.Records {
 		if s, ok := rr.(*dns.SRV); ok {
@@ -556,7 +557,7 @@ func (d *Discoverer) insecure(hostport string) bool {
 	return err == nil && insecureAllowed(d.popts, a)
 }
 
-func srvRecordText(a *Answer) string {
+func srvRecordText(a *dnsclient.Answer) string {
 	var parts []string
 	for _, rr := range a.Records {
 		if s, ok := rr.(*dns.SRV); ok {
@@ -587,7 +588,7 @@ func (d *Discoverer) directEndpoint(host, path string) Endpoint {
 	return ep
 }
 
-func negativeTTL(a *Answer) time.Duration {
+func negativeTTL(a *dnsclient.Answer) time.Duration {
 	if a.NegativeTTL <= 0 {
 		return defaultNegativeTTL
 	}
@@ -660,7 +661,7 @@ func unknownAnswer(tr *trace.Trace, name, host, step string, err error) error {
 }
 
 // absentOutcome names an absent answer the way dig does.
-func absentOutcome(a *Answer) string {
+func absentOutcome(a *dnsclient.Answer) string {
 	if a.Rcode == dns.RcodeNameError {
 		return "NXDOMAIN"
 	}

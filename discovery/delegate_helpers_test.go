@@ -26,6 +26,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
@@ -66,28 +67,19 @@ func dlSecZones() []dnstest.Zone {
 // dlLab is a running server and a DNS client that asks only it.
 type dlLab struct {
 	srv *dnstest.Server
-	dns *discovery.DNSClient
+	dns *dnsclient.Client
 }
 
 // dlStart starts a server for cfg (the mapping zones, unsigned, when
 // cfg.Zones is nil) and a client with one attempt and a timeout generous
-// enough for a loaded machine; tests that expect a timeout use dlClient.
+// enough for a loaded machine; tests that expect a timeout use dnstest.ClientT.
 func dlStart(t testing.TB, cfg dnstest.Config) *dlLab {
 	t.Helper()
 	if cfg.Zones == nil {
 		cfg.Zones = dlMappingZones(false)
 	}
 	srv := dnstest.StartT(t, cfg)
-	return &dlLab{srv: srv, dns: dlClient(t, srv, 10*time.Second)}
-}
-
-func dlClient(t testing.TB, srv *dnstest.Server, timeout time.Duration) *discovery.DNSClient {
-	t.Helper()
-	c, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: []string{srv.Addr()}, Timeout: timeout, Attempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return &dlLab{srv: srv, dns: dnstest.ClientT(t, 10*time.Second, srv.Addr())}
 }
 
 // anchors are the server's trust anchors, never nil: a nil slice would make

@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -22,7 +23,7 @@ import (
 // Each row breaks one question of a host that has a lower-precedence
 // source ready (an SRV record, or the direct fallback): discovery must
 // fail naming the query that went unanswered, with an error wrapping
-// ErrDNSUnknown and the *DNSError.
+// dnsclient.ErrUnknown and the *dnsclient.Error.
 func TestUnknownDNSAnswerFailsWithoutFallThrough(t *testing.T) {
 	rows := []struct {
 		what  string
@@ -48,19 +49,19 @@ func TestUnknownDNSAnswerFailsWithoutFallThrough(t *testing.T) {
 			o := l.options()
 			o.DNSSECOff = true
 			// A short per-query timeout: the drop rows wait for it once.
-			o.DNS = dlClient(t, l.srv, 300*time.Millisecond)
+			o.DNS = dnstest.ClientT(t, 300*time.Millisecond, l.srv.Addr())
 			de, evs := dlFail(t, discovery.New(o), r.name)
 			step := dns.Type(r.qtype).String() + " " + r.qname
 			host, _, _ := strings.Cut(r.name, "/")
 			if de.Step != step || de.Host != host || de.Name != r.name {
 				t.Errorf("Step %q, Host %q, Name %q; want step %q at host %q", de.Step, de.Host, de.Name, step, host)
 			}
-			if !errors.Is(de, discovery.ErrDNSUnknown) {
-				t.Errorf("%v does not wrap ErrDNSUnknown", de)
+			if !errors.Is(de, dnsclient.ErrUnknown) {
+				t.Errorf("%v does not wrap dnsclient.ErrUnknown", de)
 			}
-			var dnsErr *discovery.DNSError
+			var dnsErr *dnsclient.Error
 			if !errors.As(de, &dnsErr) || dnsErr.Qtype != r.qtype {
-				t.Errorf("%v: no *DNSError for the %s question", de, dns.Type(r.qtype))
+				t.Errorf("%v: no *dnsclient.Error for the %s question", de, dns.Type(r.qtype))
 			}
 			if !strings.Contains(de.Error(), r.cause) || !strings.Contains(de.Error(), r.qname) {
 				t.Errorf("error %q should name the question and the cause %q", de, r.cause)
@@ -99,8 +100,8 @@ func TestUnknownAnswerAtASecondHopNamesThatHop(t *testing.T) {
 	if de.Host != "acme.chain.test" || de.Step != "TXT _oci-discovery.acme.chain.test." || de.Name != "org.chain.test/acme/app" {
 		t.Errorf("Host %q, Step %q, Name %q", de.Host, de.Step, de.Name)
 	}
-	if !errors.Is(de, discovery.ErrDNSUnknown) {
-		t.Errorf("%v, want ErrDNSUnknown", de)
+	if !errors.Is(de, dnsclient.ErrUnknown) {
+		t.Errorf("%v, want dnsclient.ErrUnknown", de)
 	}
 }
 
@@ -114,8 +115,8 @@ func TestDiscoveryDeadlineBoundsAStalledServer(t *testing.T) {
 	o.DNSSECOff = true
 	o.Timeout = 200 * time.Millisecond // the DNS client would wait 10s
 	de, _ := dlFail(t, discovery.New(o), "single.mapping.test/app")
-	if !errors.Is(de, context.DeadlineExceeded) || !errors.Is(de, discovery.ErrDNSUnknown) {
-		t.Errorf("%v, want the deadline and ErrDNSUnknown", de)
+	if !errors.Is(de, context.DeadlineExceeded) || !errors.Is(de, dnsclient.ErrUnknown) {
+		t.Errorf("%v, want the deadline and dnsclient.ErrUnknown", de)
 	}
 	if de.Step != "TXT _oci-discovery.single.mapping.test." {
 		t.Errorf("Step %q", de.Step)

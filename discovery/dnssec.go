@@ -26,6 +26,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -59,11 +60,11 @@ func (s Security) String() string {
 	return "security(" + strconv.Itoa(int(s)) + ")"
 }
 
-// Querier answers DNS questions; *DNSClient satisfies it. The validator
+// Querier answers DNS questions; *dnsclient.Client satisfies it. The validator
 // reads Records, Sigs, CNAMEs, CNAMESigs, SOA, AuthoritySigs and
-// NegativeTTL of each Answer, so the Querier must ask with the DO bit set.
+// NegativeTTL of each dnsclient.Answer, so the Querier must ask with the DO bit set.
 type Querier interface {
-	Query(ctx context.Context, name string, qtype uint16) (*Answer, error)
+	Query(ctx context.Context, name string, qtype uint16) (*dnsclient.Answer, error)
 }
 
 // ErrBogus is wrapped by every error Validate returns (always a
@@ -74,7 +75,7 @@ var ErrBogus = errors.New("DNSSEC bogus")
 // key, and the reason (expired signature, bad signature, no matching DNSKEY,
 // DS mismatch, missing signatures where a DS exists, ...). It wraps ErrBogus
 // and, when validation could not complete because a lookup failed or the
-// context ended, that cause too: errors.Is(err, ErrDNSUnknown) or
+// context ended, that cause too: errors.Is(err, dnsclient.ErrUnknown) or
 // errors.Is(err, context.DeadlineExceeded) then tell "could not check" from
 // "forged".
 type BogusError struct {
@@ -257,7 +258,7 @@ func NewValidator(q Querier, anchors []dns.RR, now func() time.Time) *Validator 
 // the authority section) verifies up to a trust anchor; Insecure when it is
 // unsigned and no signature is required; Bogus, with a *BogusError wrapping
 // ErrBogus, otherwise. The error is non-nil exactly when the status is Bogus;
-// it also wraps the lookup error (ErrDNSUnknown) or context error when a
+// it also wraps the lookup error (dnsclient.ErrUnknown) or context error when a
 // query of the chain failed, so that a caller may treat that as "unknown"
 // rather than "forged". For a negative answer (NXDOMAIN/NODATA) Secure
 // means its SOA is authenticated: the denial itself is not proven, because
@@ -267,7 +268,7 @@ func NewValidator(q Querier, anchors []dns.RR, now func() time.Time) *Validator 
 // query; a cold chain costs about two queries (DS, DNSKEY) per zone below
 // the anchor, and an unsigned answer one SOA query to find its zone. Adds
 // an event to trace.FromContext(ctx) for the verdict and for every zone validated.
-func (v *Validator) Validate(ctx context.Context, a *Answer) (Security, error) {
+func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security, error) {
 	r := &valRun{v: v, tr: trace.FromContext(ctx)}
 	if a == nil {
 		return Insecure, nil
@@ -346,7 +347,7 @@ type valVerdict struct {
 func bogusVerdict(e *BogusError) valVerdict { return valVerdict{sec: Bogus, err: e} }
 
 // query asks q within the per-validation budget.
-func (r *valRun) query(ctx context.Context, name string, qtype uint16) (*Answer, error) {
+func (r *valRun) query(ctx context.Context, name string, qtype uint16) (*dnsclient.Answer, error) {
 	if r.queries >= maxChainQueries {
 		return nil, fmt.Errorf("chain needs more than %d queries", maxChainQueries)
 	}
@@ -915,7 +916,7 @@ func rrsetTTL(rrs []dns.RR, s *dns.RRSIG) time.Duration {
 }
 
 // dnssecNegTTL is how long an absent answer's conclusion is kept (RFC 2308).
-func dnssecNegTTL(a *Answer) time.Duration {
+func dnssecNegTTL(a *dnsclient.Answer) time.Duration {
 	if a.NegativeTTL > 0 {
 		return dnssecCapTTL(a.NegativeTTL)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
@@ -73,7 +74,7 @@ func testZones(alg uint8) []dnstest.Zone {
 // validator anchored at its top.
 type lab struct {
 	srv    *dnstest.Server
-	client *DNSClient
+	client *dnsclient.Client
 	v      *Validator
 	clock  *testClock
 }
@@ -92,7 +93,7 @@ func startLab(t testing.TB, zones []dnstest.Zone) *lab {
 	t.Helper()
 	clock := newTestClock()
 	srv := dnstest.StartT(t, dnstest.Config{Zones: zones, Now: clock.now})
-	client, err := NewDNSClient(DNSConfig{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second, Attempts: 2})
+	client, err := dnsclient.New(dnsclient.Config{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second, Attempts: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func startLab(t testing.TB, zones []dnstest.Zone) *lab {
 	return &lab{srv: srv, client: client, v: NewValidator(client, anchors, clock.now), clock: clock}
 }
 
-func (l *lab) ask(t testing.TB, name string, qtype uint16) *Answer {
+func (l *lab) ask(t testing.TB, name string, qtype uint16) *dnsclient.Answer {
 	t.Helper()
 	a, err := l.client.Query(context.Background(), name, qtype)
 	if err != nil {
@@ -365,8 +366,8 @@ func TestValidateLookupFailureIsBogusAndUnknown(t *testing.T) {
 	l.srv.SetFault("corp.example.", dns.TypeDNSKEY, dnstest.FaultServFail)
 	sec, err := l.validate(t, "_oci-discovery.corp.example.", dns.TypeTXT)
 	wantBogus(t, "DNSKEY lookup SERVFAIL", sec, err, "DNSKEY lookup failed")
-	if !errors.Is(err, ErrDNSUnknown) {
-		t.Errorf("error %v does not wrap ErrDNSUnknown: a caller could not tell a failed lookup from a forgery", err)
+	if !errors.Is(err, dnsclient.ErrUnknown) {
+		t.Errorf("error %v does not wrap dnsclient.ErrUnknown: a caller could not tell a failed lookup from a forgery", err)
 	}
 	// Failures are not cached: once the server recovers, so does validation.
 	l.srv.SetFault("corp.example.", dns.TypeDNSKEY, dnstest.FaultNone)
@@ -388,7 +389,7 @@ func TestValidatorCachesZoneKeysForTheirTTL(t *testing.T) {
 	srv := l.ask(t, "_oci-registry._tcp.corp.example.", dns.TypeSRV)
 	l.srv.ResetCounts()
 	for range 5 {
-		for _, a := range []*Answer{txt, srv} {
+		for _, a := range []*dnsclient.Answer{txt, srv} {
 			sec, err := l.v.Validate(context.Background(), a)
 			wantSecurity(t, "warm", sec, err, Secure)
 		}
@@ -431,7 +432,7 @@ func TestValidatorCachesInsecureDelegations(t *testing.T) {
 
 func TestValidateConcurrentColdValidationsShareQueries(t *testing.T) {
 	l := startLab(t, testZones(0))
-	answers := []*Answer{
+	answers := []*dnsclient.Answer{
 		l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT),
 		l.ask(t, "_oci-registry._tcp.corp.example.", dns.TypeSRV),
 		l.ask(t, "_oci-discovery.island.example.", dns.TypeTXT),
@@ -572,7 +573,7 @@ func TestValidateUnsignedAnswerBelowReferralIsInsecure(t *testing.T) {
 		}
 	}
 	l := startLab(t, kept)
-	a := &Answer{Name: "_oci-discovery.island.example.", Qtype: dns.TypeTXT, Final: "_oci-discovery.island.example.",
+	a := &dnsclient.Answer{Name: "_oci-discovery.island.example.", Qtype: dns.TypeTXT, Final: "_oci-discovery.island.example.",
 		Records: []dns.RR{mustRR(t, `_oci-discovery.island.example. 300 IN TXT "v=oci1; registry=https://registry.island.example"`)}}
 	sec, err := l.v.Validate(context.Background(), a)
 	wantSecurity(t, "unsigned TXT below a referral", sec, err, Insecure)
@@ -593,14 +594,14 @@ func mustRR(t testing.TB, s string) dns.RR {
 func TestValidateUncheckableSignaturesDoNotHideASecureZone(t *testing.T) {
 	l := startLab(t, testZones(0))
 	genuine := l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT)
-	forge := func(f func(*dns.RRSIG)) *Answer {
+	forge := func(f func(*dns.RRSIG)) *dnsclient.Answer {
 		a := *genuine
 		s := dns.Copy(genuine.Sigs[0]).(*dns.RRSIG)
 		f(s)
 		a.Sigs = []*dns.RRSIG{s}
 		return &a
 	}
-	for name, a := range map[string]*Answer{
+	for name, a := range map[string]*dnsclient.Answer{
 		"signer is a made-up zone":  forge(func(s *dns.RRSIG) { s.SignerName = "_oci-discovery.corp.example." }),
 		"unsupported algorithm":     forge(func(s *dns.RRSIG) { s.Algorithm = dns.PRIVATEDNS }),
 		"signer is not an ancestor": forge(func(s *dns.RRSIG) { s.SignerName = "elsewhere." }),

@@ -6,7 +6,7 @@ import (
 )
 
 // Sentinel errors of the delegation algorithm. Source-specific sentinels
-// (ErrDNSUnknown, ErrBogus, ErrWellKnownUnknown, ErrConflict, ErrMalformed)
+// (dnsclient.ErrUnknown, ErrBogus, ErrWellKnownUnknown, ErrConflict, ErrMalformed)
 // live beside their sources.
 var (
 	// ErrLoop: a (host, path) pair was visited twice.

@@ -1,6 +1,10 @@
 package discovery
 
-import "context"
+import (
+	"context"
+
+	"github.com/ocidns/ocidns/discovery/dnsclient"
+)
 
 // Authenticate says how this Discoverer authenticates a positive answer
 // to a TXT or SRV question, with the very code discovery runs: the
@@ -9,7 +13,7 @@ import "context"
 // was attempted). A bogus answer is the validator's error, which discovery
 // treats as a failure, never a fall-through. It exists for `ocidns check`,
 // which must judge a host's records exactly as clients will.
-func (d *Discoverer) Authenticate(ctx context.Context, a *Answer) (auth Auth, state string, err error) {
+func (d *Discoverer) Authenticate(ctx context.Context, a *dnsclient.Answer) (auth Auth, state string, err error) {
 	l := &dnsLookup{answer: a, auth: AuthNone}
 	err = d.authenticate(ctx, a, l)
 	return l.auth, l.dnssec, err

@@ -21,10 +21,7 @@ func TestWellKnownWithoutServerIsAbsent(t *testing.T) {
 	ln.Close()
 
 	srv := dnstest.StartT(t, dnstest.Config{Zones: []dnstest.Zone{{Origin: "noaddr.test.", Text: "$ORIGIN noaddr.test.\n@ 300 SOA ns hm 1 3600 600 86400 60\n@ 300 NS ns\n"}}})
-	dc, err := NewDNSClient(DNSConfig{Servers: []string{srv.Addr()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dc := dnstest.ClientT(t, 0, srv.Addr())
 	client := &http.Client{Transport: &http.Transport{DialContext: dc.DialContext}}
 
 	for _, host := range []string{closed, "www.noaddr.test"} {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/ocidns/ocidns/cache"
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/reference"
 )
@@ -91,7 +92,7 @@ type resultKey struct {
 // Resolver resolves references. It is safe for concurrent use.
 type Resolver struct {
 	opts      options
-	dns       *discovery.DNSClient
+	dns       *dnsclient.Client
 	disc      *discovery.Discoverer
 	http      *http.Client
 	transport *http.Transport // nil when the caller gave its own client
@@ -125,7 +126,7 @@ func New(opts ...Option) (*Resolver, error) {
 	r := &Resolver{opts: o}
 	insecure := discovery.InsecureHosts(o.insecure)
 
-	dc, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: o.dnsServers, ResolvConf: o.resolvConf, Timeout: o.dnsTimeout})
+	dc, err := dnsclient.New(dnsclient.Config{Servers: o.dnsServers, ResolvConf: o.resolvConf, Timeout: o.dnsTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("dns: %w", err)
 	}
@@ -428,7 +429,7 @@ func (r *Resolver) registryFor(ep discovery.Endpoint) *registryClient {
 func (r *Resolver) HTTPClient() *http.Client { return r.http }
 
 // DNSClient returns the Resolver's DNS client.
-func (r *Resolver) DNSClient() *discovery.DNSClient { return r.dns }
+func (r *Resolver) DNSClient() *dnsclient.Client { return r.dns }
 
 // Validator returns the in-process DNSSEC validator, nil under --dnssec off.
 func (r *Resolver) Validator() *discovery.Validator { return r.validator }
@@ -509,7 +510,7 @@ func readAnchors(path string) ([]dns.RR, error) {
 // newTransport builds the HTTP transport: bounded timeouts and header sizes,
 // the given roots, and — when the operator named DNS servers — addresses
 // resolved through them, so one DNS view serves the whole resolution.
-func newTransport(pool *x509.CertPool, dc *discovery.DNSClient, useDNS bool) *http.Transport {
+func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool) *http.Transport {
 	t := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		TLSClientConfig:        &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
@@ -137,10 +136,7 @@ func TestRecordsServedAndDiscovered(t *testing.T) {
 		{Origin: "example.test.", Text: "$ORIGIN example.test.\n" + soa + parent, Sign: true},
 		{Origin: "acme.test.", Text: "$ORIGIN acme.test.\n" + soa + child, Sign: true},
 	}})
-	dc, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dc := dnstest.ClientT(t, 0, srv.Addr())
 	d := discovery.New(discovery.Options{
 		DNS:         dc,
 		Validator:   discovery.NewValidator(dc, srv.TrustAnchors(), nil),

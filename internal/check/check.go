@@ -24,6 +24,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -42,7 +43,7 @@ const probeComponent = "ocidns-check"
 // the same flags as `ocidns resolve`).
 type Config struct {
 	// DNS answers every DNS question; nil skips the TXT and SRV checks.
-	DNS *discovery.DNSClient
+	DNS *dnsclient.Client
 	// HTTP fetches the well-known document and probes registries; nil
 	// means http.DefaultClient.
 	HTTP *http.Client
@@ -108,9 +109,9 @@ type checker struct {
 	findings []Finding
 
 	// Raw lookups, done concurrently by lookup.
-	txtAnswer *discovery.Answer
+	txtAnswer *dnsclient.Answer
 	txtErr    error
-	srvAnswer *discovery.Answer
+	srvAnswer *dnsclient.Answer
 	srvErr    error
 	wk        *discovery.WellKnown
 	wkErr     error
@@ -233,7 +234,7 @@ func (c *checker) srvName() string { return discovery.SRVLabel + "." + c.name + 
 // configured policy, by the discovery code itself (in-process validation,
 // then a trusted AD bit). how describes it for a person; err is the
 // validator's *BogusError.
-func (c *checker) authenticate(ctx context.Context, a *discovery.Answer) (auth discovery.Auth, how string, err error) {
+func (c *checker) authenticate(ctx context.Context, a *dnsclient.Answer) (auth discovery.Auth, how string, err error) {
 	if c.cfg.DNSSECOff {
 		return discovery.AuthNone, "not assessed (--dnssec off)", nil
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/internal/dnstest"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
@@ -29,7 +30,7 @@ import (
 // 127.0.0.1, so every server is trusted under example.com names and no
 // other: a host under other.test presents a certificate that is not its own.
 type lab struct {
-	dns      *discovery.DNSClient
+	dns      *dnsclient.Client
 	server   *dnstest.Server
 	reg      *registrytest.Registry
 	web      *httptest.Server // :443 of every site
@@ -208,10 +209,7 @@ func newLab(t *testing.T, sites map[string]http.Handler, dnsOpts ...func(*dnstes
 		o(&dcfg)
 	}
 	l.server = dnstest.StartT(t, dcfg)
-	l.dns, err = discovery.NewDNSClient(discovery.DNSConfig{Servers: []string{l.server.Addr()}, Timeout: 2 * time.Second, Attempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l.dns = dnstest.ClientT(t, 2*time.Second, l.server.Addr())
 	l.pool = x509.NewCertPool()
 	l.pool.AddCert(l.web.Certificate())
 	tr := l.web.Client().Transport.(*http.Transport).Clone()

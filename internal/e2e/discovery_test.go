@@ -11,6 +11,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -37,9 +38,9 @@ var dnsPaths = []dnsPath{
 	}},
 }
 
-func newDNSClient(t *testing.T, server string) *discovery.DNSClient {
+func newDNSClient(t *testing.T, server string) *dnsclient.Client {
 	t.Helper()
-	dc, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: []string{server}, Timeout: 3 * time.Second})
+	dc, err := dnsclient.New(dnsclient.Config{Servers: []string{server}, Timeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +157,7 @@ func TestTamperedZoneFailsWithoutFallThrough(t *testing.T) {
 				// it is a SERVFAIL, i.e. "unknown" — both refuse to go on.
 				want := discovery.ErrBogus
 				if p.name == "unbound+trust-ad" {
-					want = discovery.ErrDNSUnknown
+					want = dnsclient.ErrUnknown
 				}
 				if !errors.Is(err, want) {
 					t.Fatalf("error = %v, want it to wrap %v", err, want)

@@ -1,4 +1,4 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
@@ -21,7 +21,7 @@ func TestForgedResponsesAreIgnoredAndTheAnswerTaken(t *testing.T) {
 		t.Run(f.String(), func(t *testing.T) {
 			s := dcStart(t, dnstest.Config{})
 			s.SetFault("multi.client.test", dns.TypeTXT, f)
-			c := dcClient(t, 0, s.Addr())
+			c := dnstest.ClientT(t, 0, s.Addr())
 			a, evs := dcQuery(t, c, "multi.client.test", dns.TypeTXT)
 			if len(a.Records) != 1 || a.Msg.Question[0].Name != "multi.client.test." {
 				t.Errorf("records %v", a.Records)
@@ -43,11 +43,11 @@ func TestOnlyForgedOrMalformedResponsesTimeOut(t *testing.T) {
 		t.Run(f.String(), func(t *testing.T) {
 			s := dcStart(t, dnstest.Config{})
 			s.SetFault("multi.client.test", dns.TypeTXT, f)
-			c := dcClient(t, 200*time.Millisecond, s.Addr())
+			c := dnstest.ClientT(t, 200*time.Millisecond, s.Addr())
 			tr := trace.New(nil)
 			_, err := c.Query(trace.NewContext(context.Background(), tr), "multi.client.test", dns.TypeTXT)
-			if !errors.Is(err, discovery.ErrDNSUnknown) {
-				t.Errorf("err %v, want ErrDNSUnknown", err)
+			if !errors.Is(err, dnsclient.ErrUnknown) {
+				t.Errorf("err %v, want ErrUnknown", err)
 			}
 			if !dcHasEvent(tr.Events(), "ignored response") {
 				t.Errorf("trace %+v", tr.Events())

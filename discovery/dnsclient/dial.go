@@ -1,4 +1,4 @@
-package discovery
+package dnsclient
 
 import (
 	"context"
@@ -28,8 +28,8 @@ const (
 // and names under it are the loopback addresses (RFC 6761 §6.3) without a
 // query. host is taken as fully qualified: no search list applies. A
 // name with neither record is a *net.DNSError with IsNotFound; an
-// unknown answer for both types is the *DNSError of the A query.
-func (c *DNSClient) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
+// unknown answer for both types is the *Error of the A query.
+func (c *Client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")); err == nil {
 		return []netip.Addr{ip}, nil
 	}
@@ -90,7 +90,7 @@ func (c *DNSClient) LookupIP(ctx context.Context, host string) ([]netip.Addr, er
 // in order until one connects, within the context's deadline (30s when it
 // has none). It fits http.Transport.DialContext. The error is the first
 // address's, as with net.Dialer, noting how many more addresses failed.
-func (c *DNSClient) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	switch network {
 	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6":
 	default:

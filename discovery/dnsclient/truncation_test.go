@@ -1,4 +1,4 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/ocidns/ocidns/discovery"
+
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -27,7 +28,7 @@ func TestTruncatedAnswerIsRetriedOverTCP(t *testing.T) {
 		t.Run(tc.desc, func(t *testing.T) {
 			s := dcStart(t, dnstest.Config{})
 			s.SetFault(tc.name, dns.TypeTXT, tc.fault)
-			c := dcClient(t, 0, s.Addr())
+			c := dnstest.ClientT(t, 0, s.Addr())
 			a, evs := dcQuery(t, c, tc.name, dns.TypeTXT)
 			if len(a.Records) != tc.count || a.Msg.Truncated {
 				t.Errorf("%d records, TC %v; want %d, complete", len(a.Records), a.Msg.Truncated, tc.count)
@@ -64,11 +65,11 @@ func TestBrokenTCPRetryFailsOverToTheNextServer(t *testing.T) {
 			if tc.fault == dnstest.FaultDrop {
 				timeout = 200 * time.Millisecond
 			}
-			_, err := dcClient(t, timeout, bad.Addr()).Query(context.Background(), "multi.client.test", dns.TypeTXT)
-			if !errors.Is(err, discovery.ErrDNSUnknown) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("one server: err %v, want ErrDNSUnknown saying %q", err, tc.want)
+			_, err := dnstest.ClientT(t, timeout, bad.Addr()).Query(context.Background(), "multi.client.test", dns.TypeTXT)
+			if !errors.Is(err, dnsclient.ErrUnknown) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("one server: err %v, want ErrUnknown saying %q", err, tc.want)
 			}
-			a, evs := dcQuery(t, dcClient(t, timeout, bad.Addr(), good.Addr()), "multi.client.test", dns.TypeTXT)
+			a, evs := dcQuery(t, dnstest.ClientT(t, timeout, bad.Addr(), good.Addr()), "multi.client.test", dns.TypeTXT)
 			if a.Server != good.Addr() || len(a.Records) != 1 || len(evs) != 3 {
 				t.Errorf("two servers: answered by %s, events %+v", a.Server, evs)
 			}

@@ -1,4 +1,4 @@
-package discovery
+package dnsclient
 
 import (
 	"bufio"
@@ -15,7 +15,7 @@ import (
 )
 
 // DefaultResolvConf is the file the system's DNS configuration is read from
-// when DNSConfig names neither servers nor a file.
+// when Config names neither servers nor a file.
 const DefaultResolvConf = "/etc/resolv.conf"
 
 // Limits glibc applies to resolv.conf(5), kept so that ocidns asks the
@@ -35,9 +35,9 @@ type resolvConf struct {
 	trustAD  bool          // "options trust-ad"
 }
 
-// defaultDNSServers is what Go's and glibc's stub resolvers use when
+// defaultServers is what Go's and glibc's stub resolvers use when
 // resolv.conf is missing or names no server: a resolver on this machine.
-func defaultDNSServers() []string {
+func defaultServers() []string {
 	return []string{"127.0.0.1:53", "[::1]:53"}
 }
 

@@ -1,4 +1,4 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"context"
@@ -8,14 +8,14 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
 func TestQueryTXTConcatenatesNothingAndKeepsEveryString(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	a, evs := dcQuery(t, c, "multi.client.test", dns.TypeTXT)
 	if a.Name != "multi.client.test." || a.Final != "multi.client.test." || a.Qtype != dns.TypeTXT {
 		t.Errorf("Name %q Final %q Qtype %d", a.Name, a.Final, a.Qtype)
@@ -44,7 +44,7 @@ func TestQueryTXTConcatenatesNothingAndKeepsEveryString(t *testing.T) {
 }
 
 func TestQueryTTLIsTheMinimumOverTheRRset(t *testing.T) {
-	c := dcClient(t, 0, dcStart(t, dnstest.Config{}).Addr())
+	c := dnstest.ClientT(t, 0, dcStart(t, dnstest.Config{}).Addr())
 	a, _ := dcQuery(t, c, "twotxt.client.test.", dns.TypeTXT)
 	if len(a.Records) != 2 || a.TTL != time.Minute {
 		t.Errorf("%d records, TTL %v; want 2 and 1m", len(a.Records), a.TTL)
@@ -52,7 +52,7 @@ func TestQueryTTLIsTheMinimumOverTheRRset(t *testing.T) {
 }
 
 func TestQuerySRV(t *testing.T) {
-	c := dcClient(t, 0, dcStart(t, dnstest.Config{}).Addr())
+	c := dnstest.ClientT(t, 0, dcStart(t, dnstest.Config{}).Addr())
 	a, _ := dcQuery(t, c, "_oci-registry._tcp.client.test", dns.TypeSRV)
 	if len(a.Records) != 2 {
 		t.Fatalf("records %v", a.Records)
@@ -69,7 +69,7 @@ func TestQuerySRV(t *testing.T) {
 
 // RFC 2308 §5: a negative answer is cached for min(SOA TTL, SOA MINIMUM).
 func TestQueryNegativeAnswersKeepTheSOAMinimum(t *testing.T) {
-	c := dcClient(t, 0, dcStart(t, dnstest.Config{}).Addr())
+	c := dnstest.ClientT(t, 0, dcStart(t, dnstest.Config{}).Addr())
 	for _, tc := range []struct {
 		name   string
 		qtype  uint16
@@ -99,7 +99,7 @@ func TestQueryWithDOBitReturnsRRSIGsOfASignedZone(t *testing.T) {
 	s := dnstest.StartT(t, dnstest.Config{Zones: []dnstest.Zone{
 		{Origin: "signed.test.", File: dnstest.ZonePath("signed.test.zone"), Sign: true},
 	}})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	a, _ := dcQuery(t, c, "_oci-discovery.signed.test", dns.TypeTXT)
 	if len(a.Records) != 1 || len(a.Sigs) != 1 || a.Sigs[0].TypeCovered != dns.TypeTXT || a.Sigs[0].SignerName != "signed.test." {
 		t.Errorf("records %v sigs %v", a.Records, a.Sigs)
@@ -130,7 +130,7 @@ func TestQueryADBitIsKeptAndTraced(t *testing.T) {
 		{Origin: "signed.test.", File: dnstest.ZonePath("signed.test.zone"), Sign: true},
 		{Origin: "client.test.", File: dnstest.ZonePath("client.test.zone")},
 	}})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	a, evs := dcQuery(t, c, "_oci-discovery.signed.test", dns.TypeTXT)
 	if !a.AD || evs[0].DNSSEC != "ad" {
 		t.Errorf("AD %v event %+v", a.AD, evs[0])
@@ -142,17 +142,17 @@ func TestQueryADBitIsKeptAndTraced(t *testing.T) {
 }
 
 func TestQueryRejectsAnInvalidName(t *testing.T) {
-	c := dcClient(t, 0, "127.0.0.1:1")
+	c := dnstest.ClientT(t, 0, "127.0.0.1:1")
 	_, err := c.Query(context.Background(), "a..b", dns.TypeTXT)
-	var de *discovery.DNSError
-	if !errors.As(err, &de) || !errors.Is(err, discovery.ErrDNSUnknown) || de.Server != "" {
-		t.Errorf("err %v, want a *DNSError before any server is asked", err)
+	var de *dnsclient.Error
+	if !errors.As(err, &de) || !errors.Is(err, dnsclient.ErrUnknown) || de.Server != "" {
+		t.Errorf("err %v, want a *dnsclient.Error before any server is asked", err)
 	}
 }
 
 func BenchmarkQueryTXT(b *testing.B) {
 	s := dcStart(b, dnstest.Config{})
-	c := dcClient(b, 0, s.Addr())
+	c := dnstest.ClientT(b, 0, s.Addr())
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -164,7 +164,7 @@ func BenchmarkQueryTXT(b *testing.B) {
 
 func BenchmarkQueryTXTTraced(b *testing.B) {
 	s := dcStart(b, dnstest.Config{})
-	c := dcClient(b, 0, s.Addr())
+	c := dnstest.ClientT(b, 0, s.Addr())
 	b.ReportAllocs()
 	for b.Loop() {
 		ctx := trace.NewContext(context.Background(), trace.New(nil))

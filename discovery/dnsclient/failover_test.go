@@ -1,4 +1,4 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/ocidns/ocidns/discovery"
+
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -23,7 +24,7 @@ func TestFailingServerIsSkippedForTheNextOne(t *testing.T) {
 			if f == dnstest.FaultDrop {
 				timeout = 200 * time.Millisecond
 			}
-			c := dcClient(t, timeout, bad.Addr(), good.Addr())
+			c := dnstest.ClientT(t, timeout, bad.Addr(), good.Addr())
 			a, evs := dcQuery(t, c, "multi.client.test", dns.TypeTXT)
 			if a.Server != good.Addr() || len(a.Records) != 1 {
 				t.Errorf("answered by %s with %v, want %s", a.Server, a.Records, good.Addr())
@@ -42,14 +43,14 @@ func TestEveryServerFailingIsAnUnknownAnswer(t *testing.T) {
 	s1, s2 := dcStart(t, dnstest.Config{}), dcStart(t, dnstest.Config{})
 	s1.SetFault("multi.client.test", dns.TypeTXT, dnstest.FaultRefused)
 	s2.SetFault("multi.client.test", dns.TypeTXT, dnstest.FaultServFail)
-	c, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: []string{s1.Addr(), s2.Addr()}, Timeout: 5 * time.Second, Attempts: 2})
+	c, err := dnsclient.New(dnsclient.Config{Servers: []string{s1.Addr(), s2.Addr()}, Timeout: 5 * time.Second, Attempts: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.Query(context.Background(), "multi.client.test", dns.TypeTXT)
-	var de *discovery.DNSError
-	if !errors.As(err, &de) || !errors.Is(err, discovery.ErrDNSUnknown) {
-		t.Fatalf("err %v, want *DNSError wrapping ErrDNSUnknown", err)
+	var de *dnsclient.Error
+	if !errors.As(err, &de) || !errors.Is(err, dnsclient.ErrUnknown) {
+		t.Fatalf("err %v, want *dnsclient.Error wrapping ErrUnknown", err)
 	}
 	if de.Rcode != dns.RcodeServerFailure || de.Server != s2.Addr() || de.Name != "multi.client.test." || de.Qtype != dns.TypeTXT {
 		t.Errorf("%+v", de)
@@ -68,10 +69,10 @@ func TestEveryServerFailingIsAnUnknownAnswer(t *testing.T) {
 func TestTimeoutOnEveryServerIsAnUnknownAnswer(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
 	s.SetFault("multi.client.test", dns.TypeTXT, dnstest.FaultDrop)
-	c := dcClient(t, 100*time.Millisecond, s.Addr())
+	c := dnstest.ClientT(t, 100*time.Millisecond, s.Addr())
 	_, err := c.Query(context.Background(), "multi.client.test", dns.TypeTXT)
-	var de *discovery.DNSError
-	if !errors.As(err, &de) || !errors.Is(err, discovery.ErrDNSUnknown) || de.Rcode != -1 || !strings.Contains(err.Error(), "no response within 100ms") {
+	var de *dnsclient.Error
+	if !errors.As(err, &de) || !errors.Is(err, dnsclient.ErrUnknown) || de.Rcode != -1 || !strings.Contains(err.Error(), "no response within 100ms") {
 		t.Errorf("err %v", err)
 	}
 }
@@ -79,12 +80,12 @@ func TestTimeoutOnEveryServerIsAnUnknownAnswer(t *testing.T) {
 func TestContextDeadlineEndsTheQuery(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
 	s.SetFault("multi.client.test", dns.TypeTXT, dnstest.FaultDrop)
-	c := dcClient(t, time.Hour, s.Addr(), s.Addr())
+	c := dnstest.ClientT(t, time.Hour, s.Addr(), s.Addr())
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.Query(ctx, "multi.client.test", dns.TypeTXT)
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, discovery.ErrDNSUnknown) {
-		t.Errorf("err %v, want the context's deadline and ErrDNSUnknown", err)
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, dnsclient.ErrUnknown) {
+		t.Errorf("err %v, want the context's deadline and ErrUnknown", err)
 	}
 	// The second server entry was never tried once the context ended.
 	if n := s.QueryCount("multi.client.test", dns.TypeTXT); n != 1 {
@@ -94,7 +95,7 @@ func TestContextDeadlineEndsTheQuery(t *testing.T) {
 
 func TestCanceledContextAsksNobody(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := c.Query(ctx, "multi.client.test", dns.TypeTXT); !errors.Is(err, context.Canceled) {
@@ -115,7 +116,7 @@ func TestUnreachableServerIsSkipped(t *testing.T) {
 	dead := pc.LocalAddr().String()
 	pc.Close()
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, dead, s.Addr())
+	c := dnstest.ClientT(t, 0, dead, s.Addr())
 	a, evs := dcQuery(t, c, "multi.client.test", dns.TypeTXT)
 	if a.Server != s.Addr() || len(evs) != 2 || evs[0].Server != dead {
 		t.Errorf("server %s events %+v", a.Server, evs)

@@ -1,4 +1,4 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
-	"github.com/ocidns/ocidns/discovery"
+
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
 func TestCNAMEToATXTInTheSameAnswer(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	a, _ := dcQuery(t, c, "alias.client.test", dns.TypeTXT)
 	if a.Final != "multi.client.test." || len(a.CNAMEs) != 1 || len(a.Records) != 1 {
 		t.Fatalf("Final %q CNAMEs %v Records %v", a.Final, a.CNAMEs, a.Records)
@@ -30,7 +31,7 @@ func TestCNAMEToATXTInTheSameAnswer(t *testing.T) {
 
 func TestCNAMEOutOfZoneIsFollowedWithASecondQuery(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	a, evs := dcQuery(t, c, "outside.client.test", dns.TypeTXT)
 	if a.Final != "target.other.test." || len(a.Records) != 1 || dcTXT(a.Records[0]) != "reached through a CNAME from client.test" {
 		t.Fatalf("Final %q Records %v", a.Final, a.Records)
@@ -47,7 +48,7 @@ func TestCNAMEOutOfZoneIsFollowedWithASecondQuery(t *testing.T) {
 }
 
 func TestCNAMEToAMissingNameIsNXDOMAIN(t *testing.T) {
-	c := dcClient(t, 0, dcStart(t, dnstest.Config{}).Addr())
+	c := dnstest.ClientT(t, 0, dcStart(t, dnstest.Config{}).Addr())
 	a, _ := dcQuery(t, c, "dangling.client.test", dns.TypeTXT)
 	if a.Rcode != dns.RcodeNameError || !a.Absent() || len(a.CNAMEs) != 1 || a.Final != "nowhere.client.test." {
 		t.Errorf("rcode %d CNAMEs %v Final %q", a.Rcode, a.CNAMEs, a.Final)
@@ -63,16 +64,16 @@ func TestCNAMELoopsAndLongChainsAreUnknown(t *testing.T) {
 		dnstest.Zone{Origin: "loopa.test.", Text: "@ IN SOA ns h 1 2 3 4 5\nx IN CNAME x.loopb.test.\n"},
 		dnstest.Zone{Origin: "loopb.test.", Text: "@ IN SOA ns h 1 2 3 4 5\nx IN CNAME x.loopa.test.\n"},
 	)})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	for _, tc := range []struct{ name, want string }{
 		{"loop1.client.test", "CNAME loop"},
 		{"x.loopa.test", "CNAME loop"},
 		{"chain1.client.test", "more than 8 CNAMEs"},
 	} {
 		_, err := c.Query(context.Background(), tc.name, dns.TypeTXT)
-		var de *discovery.DNSError
-		if !errors.As(err, &de) || !errors.Is(err, discovery.ErrDNSUnknown) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: err %v, want a *DNSError saying %q", tc.name, err, tc.want)
+		var de *dnsclient.Error
+		if !errors.As(err, &de) || !errors.Is(err, dnsclient.ErrUnknown) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want a *dnsclient.Error saying %q", tc.name, err, tc.want)
 			continue
 		}
 		if de.Name != tc.name+"." || de.Qtype != dns.TypeTXT || de.Rcode != dns.RcodeSuccess {
@@ -82,7 +83,7 @@ func TestCNAMELoopsAndLongChainsAreUnknown(t *testing.T) {
 }
 
 func TestQueryForCNAMEItselfDoesNotFollow(t *testing.T) {
-	c := dcClient(t, 0, dcStart(t, dnstest.Config{}).Addr())
+	c := dnstest.ClientT(t, 0, dcStart(t, dnstest.Config{}).Addr())
 	a, _ := dcQuery(t, c, "outside.client.test", dns.TypeCNAME)
 	if len(a.Records) != 1 || len(a.CNAMEs) != 0 || a.Final != "outside.client.test." {
 		t.Errorf("Records %v CNAMEs %v Final %q", a.Records, a.CNAMEs, a.Final)

@@ -1,4 +1,4 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
 func TestLookupIPAsksAAndAAAAOfTheSameServers(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	for _, tc := range []struct {
 		host string
 		want []string
@@ -42,7 +42,7 @@ func TestLookupIPAsksAAndAAAAOfTheSameServers(t *testing.T) {
 
 func TestLookupIPLiteralsAndLocalhostNeedNoQuery(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	for host, want := range map[string][]netip.Addr{
 		"192.0.2.7":     {netip.MustParseAddr("192.0.2.7")},
 		"::1":           {netip.MustParseAddr("::1")},
@@ -62,7 +62,7 @@ func TestLookupIPLiteralsAndLocalhostNeedNoQuery(t *testing.T) {
 }
 
 func TestLookupIPOfAMissingNameIsNotFound(t *testing.T) {
-	c := dcClient(t, 0, dcStart(t, dnstest.Config{}).Addr())
+	c := dnstest.ClientT(t, 0, dcStart(t, dnstest.Config{}).Addr())
 	for _, host := range []string{"nothing.client.test", "multi.client.test"} { // NXDOMAIN, NODATA
 		_, err := c.LookupIP(context.Background(), host)
 		var ne *net.DNSError
@@ -75,10 +75,10 @@ func TestLookupIPOfAMissingNameIsNotFound(t *testing.T) {
 func TestLookupIPUnknownAnswerIsADNSError(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
 	s.SetFault("registry.client.test", 0, dnstest.FaultServFail)
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	_, err := c.LookupIP(context.Background(), "registry.client.test")
-	if !errors.Is(err, discovery.ErrDNSUnknown) {
-		t.Errorf("err %v, want ErrDNSUnknown", err)
+	if !errors.Is(err, dnsclient.ErrUnknown) {
+		t.Errorf("err %v, want ErrUnknown", err)
 	}
 }
 
@@ -91,7 +91,7 @@ func TestDialContextConnectsThroughTheClientsDNS(t *testing.T) {
 	defer hs.Close()
 	_, port, _ := net.SplitHostPort(hs.Listener.Addr().String())
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	hc := &http.Client{Transport: &http.Transport{DialContext: c.DialContext}}
 	defer hc.CloseIdleConnections()
 	// registry: one address; dual: 127.0.0.1 first; fallback: 127.0.0.2
@@ -116,7 +116,7 @@ func TestDialContextConnectsThroughTheClientsDNS(t *testing.T) {
 
 func TestDialContextErrors(t *testing.T) {
 	s := dcStart(t, dnstest.Config{})
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	ctx := context.Background()
 	for _, tc := range []struct{ network, addr, want string }{
 		{"tcp4", "v6only.client.test:80", "no suitable address"},

@@ -1,4 +1,4 @@
-package discovery
+package dnsclient
 
 import (
 	"strings"
@@ -28,14 +28,14 @@ func TestResolvConfTimeoutAndAttemptsAreClampedAsGlibc(t *testing.T) {
 }
 
 func TestDNSClientDefaultsAndOverrides(t *testing.T) {
-	c, err := NewDNSClient(DNSConfig{Servers: []string{"127.0.0.1"}})
+	c, err := New(Config{Servers: []string{"127.0.0.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.timeout != DefaultDNSTimeout || c.attempts != DefaultDNSAttempts {
+	if c.timeout != DefaultTimeout || c.attempts != DefaultAttempts {
 		t.Errorf("defaults: timeout %v attempts %d", c.timeout, c.attempts)
 	}
-	c, err = NewDNSClient(DNSConfig{Servers: []string{"127.0.0.1"}, Timeout: time.Second, Attempts: 3})
+	c, err = New(Config{Servers: []string{"127.0.0.1"}, Timeout: time.Second, Attempts: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

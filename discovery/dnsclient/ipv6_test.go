@@ -1,10 +1,11 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
+
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -14,7 +15,7 @@ func TestIPv6ServerAddress(t *testing.T) {
 		t.Skipf("IPv6 loopback [::1] unavailable on this machine: %v", err)
 	}
 	defer s.Close()
-	c := dcClient(t, 0, s.Addr())
+	c := dnstest.ClientT(t, 0, s.Addr())
 	if !strings.HasPrefix(c.Servers()[0], "[::1]:") {
 		t.Fatalf("Servers() = %v", c.Servers())
 	}

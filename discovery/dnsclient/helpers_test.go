@@ -1,14 +1,13 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
@@ -30,23 +29,8 @@ func dcStart(t testing.TB, cfg dnstest.Config) *dnstest.Server {
 	return dnstest.StartT(t, cfg)
 }
 
-// dcClient returns a client for servers, one attempt each, with a timeout
-// generous enough for a loaded CI machine (tests that expect a timeout
-// pass a short one).
-func dcClient(t testing.TB, timeout time.Duration, servers ...string) *discovery.DNSClient {
-	t.Helper()
-	if timeout == 0 {
-		timeout = 5 * time.Second
-	}
-	c, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: servers, Timeout: timeout, Attempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // dcQuery runs one query with a trace and fails the test on error.
-func dcQuery(t *testing.T, c *discovery.DNSClient, name string, qtype uint16) (*discovery.Answer, []trace.Event) {
+func dcQuery(t *testing.T, c *dnsclient.Client, name string, qtype uint16) (*dnsclient.Answer, []trace.Event) {
 	t.Helper()
 	tr := trace.New(nil)
 	a, err := c.Query(trace.NewContext(context.Background(), tr), name, qtype)

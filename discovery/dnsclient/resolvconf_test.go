@@ -1,4 +1,4 @@
-package discovery_test
+package dnsclient_test
 
 import (
 	"os"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 )
 
 func dcResolvConf(t *testing.T, text string) string {
@@ -45,7 +45,7 @@ func TestServersComeFromResolvConf(t *testing.T) {
 			[]string{"127.0.0.1:53"}, false},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			c, err := discovery.NewDNSClient(discovery.DNSConfig{ResolvConf: dcResolvConf(t, tc.text)})
+			c, err := dnsclient.New(dnsclient.Config{ResolvConf: dcResolvConf(t, tc.text)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,7 +61,7 @@ func TestServersComeFromResolvConf(t *testing.T) {
 
 func TestMissingResolvConfNamedExplicitlyIsAnError(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "nope.conf")
-	_, err := discovery.NewDNSClient(discovery.DNSConfig{ResolvConf: p})
+	_, err := dnsclient.New(dnsclient.Config{ResolvConf: p})
 	if err == nil || !strings.Contains(err.Error(), p) {
 		t.Errorf("err %v, want one naming %s", err, p)
 	}
@@ -85,7 +85,7 @@ func TestExplicitServersReplaceResolvConf(t *testing.T) {
 		{in: "::1:53", want: "[::1:53]:53"}, // an IPv6 address, as net.ParseIP reads it
 		{in: "1.2.3.4:5:6", err: "want IP or IP:port"},
 	} {
-		c, err := discovery.NewDNSClient(discovery.DNSConfig{Servers: []string{tc.in},
+		c, err := dnsclient.New(dnsclient.Config{Servers: []string{tc.in},
 			ResolvConf: dcResolvConf(t, "nameserver 127.0.0.1\noptions trust-ad\n")})
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), `"`+tc.in+`"`) {
