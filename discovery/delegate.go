@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -50,7 +51,7 @@ type Options struct {
 	HTTP *http.Client
 	// Validator validates TXT/SRV answers in-process; nil skips in-process
 	// validation (then only TrustAD can authenticate DNS).
-	Validator *Validator
+	Validator *dnssec.Validator
 	// TrustAD trusts the AD bit of the configured resolver.
 	TrustAD bool
 	// DNSSECOff follows unauthenticated cross-host mappings (--dnssec off).
@@ -461,20 +462,20 @@ func (d *Discoverer) authenticate(ctx context.Context, a *dnsclient.Answer, l *d
 	}
 	if d.opts.Validator != nil {
 		sec, err := d.opts.Validator.Validate(ctx, a)
-		if err != nil {
-			if !errors.Is(err, dnsclient.ErrUnknown) || hasBadSignature(err) {
-				return err
-			}
+		switch dnssec.Verdict(sec, err) {
+		case dnssec.Bogus:
+			return err
+		case dnssec.Indeterminate:
 			// The chain of trust could not be fetched (a resolver that
 			// cannot reach the zones above, a private server refusing
 			// them): not proven either way, so not authenticated — unless
 			// a trusted validating resolver vouches for it with AD.
-			trace.FromContext(ctx).Add(trace.Event{Source: "dns", Query: a.Name, DNSSEC: "indeterminate",
+			trace.FromContext(ctx).Add(trace.Event{Source: "dns", Query: a.Name, DNSSEC: dnssec.Indeterminate.String(),
 				Decision: "chain of trust could not be fetched, answer not authenticated in-process: " + err.Error()})
-			sec = Insecure
+			sec = dnssec.Insecure
 		}
 		l.dnssec = sec.String()
-		if sec == Secure {
+		if sec == dnssec.Secure {
 			l.auth = AuthDNSSEC
 			return nil
 		}

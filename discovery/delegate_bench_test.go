@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -25,7 +26,7 @@ func BenchmarkDiscoverColdOneDelegation(b *testing.B) {
 			for b.Loop() {
 				o := base
 				if mode.sign {
-					o.Validator = discovery.NewValidator(l.dns, l.anchors(), nil)
+					o.Validator = dnssec.NewValidator(l.dns, l.anchors(), nil)
 				}
 				res, err := discovery.New(o).Discover(ctx, "org.chain.test", "acme/app")
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -41,7 +42,7 @@ func TestSecureDelegationIsFollowed(t *testing.T) {
 	}{{"DS", l.srv.TrustAnchors()}, {"DNSKEY", l.srv.TrustAnchorKeys()}} {
 		t.Run(anchors.form, func(t *testing.T) {
 			o := l.options()
-			o.Validator = discovery.NewValidator(l.dns, anchors.rrs, nil)
+			o.Validator = dnssec.NewValidator(l.dns, anchors.rrs, nil)
 			res, evs := dlMust(t, discovery.New(o), "org.sec.test/acme/app")
 			dlWantEndpoints(t, res.Endpoints, []discovery.Endpoint{
 				{URL: "https://registry.child.example", Repository: "child/app", Caps: discovery.CapAll, Source: discovery.SourceTXT, Authenticated: discovery.AuthDNSSEC},
@@ -145,7 +146,7 @@ func TestBogusAnswerIsAnErrorWithoutFallThrough(t *testing.T) {
 				}
 			}
 			de, evs := dlFail(t, discovery.New(o), tc.name)
-			if !errors.Is(de, discovery.ErrBogus) {
+			if !errors.Is(de, dnssec.ErrBogus) {
 				t.Errorf("%v, want ErrBogus", de)
 			}
 			if step := "TXT _oci-discovery." + tc.host + "."; de.Step != step || de.Host != tc.host {

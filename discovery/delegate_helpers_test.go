@@ -27,6 +27,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
@@ -95,7 +96,7 @@ func (l *dlLab) anchors() []dns.RR {
 func (l *dlLab) options() discovery.Options {
 	return discovery.Options{
 		DNS:         l.dns,
-		Validator:   discovery.NewValidator(l.dns, l.anchors(), nil),
+		Validator:   dnssec.NewValidator(l.dns, l.anchors(), nil),
 		NoWellKnown: true,
 		Rand:        dlRand(1),
 		Timeout:     30 * time.Second,

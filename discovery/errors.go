@@ -6,8 +6,8 @@ import (
 )
 
 // Sentinel errors of the delegation algorithm. Source-specific sentinels
-// (dnsclient.ErrUnknown, ErrBogus, ErrWellKnownUnknown, ErrConflict, ErrMalformed)
-// live beside their sources.
+// live beside their sources: dnsclient.ErrUnknown, dnssec.ErrBogus,
+// ErrWellKnownUnknown, ErrConflict, ErrMalformed.
 var (
 	// ErrLoop: a (host, path) pair was visited twice.
 	ErrLoop = errors.New("delegation loop")

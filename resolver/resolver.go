@@ -25,6 +25,7 @@ import (
 	"github.com/ocidns/ocidns/cache"
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/reference"
 )
@@ -100,7 +101,7 @@ type Resolver struct {
 	byTLSName sync.Map // TLS server name → *registryClient
 	regCfg    registryConfig
 
-	validator *discovery.Validator
+	validator *dnssec.Validator
 	trustAD   bool
 
 	results *cache.Cache[resultKey, Result]
@@ -143,9 +144,9 @@ func New(opts ...Option) (*Resolver, error) {
 		r.http = &http.Client{Transport: r.transport}
 	}
 
-	var validator *discovery.Validator
+	var validator *dnssec.Validator
 	if !o.dnssecOff {
-		anchors := append(discovery.RootAnchors(), o.anchors...)
+		anchors := append(dnssec.RootAnchors(), o.anchors...)
 		for _, f := range o.anchorFiles {
 			rrs, err := readAnchors(f)
 			if err != nil {
@@ -153,7 +154,7 @@ func New(opts ...Option) (*Resolver, error) {
 			}
 			anchors = append(anchors, rrs...)
 		}
-		validator = discovery.NewValidator(dc, anchors, o.now)
+		validator = dnssec.NewValidator(dc, anchors, o.now)
 	}
 	trustAD := o.trustAD
 	if !o.trustADSet {
@@ -432,7 +433,7 @@ func (r *Resolver) HTTPClient() *http.Client { return r.http }
 func (r *Resolver) DNSClient() *dnsclient.Client { return r.dns }
 
 // Validator returns the in-process DNSSEC validator, nil under --dnssec off.
-func (r *Resolver) Validator() *discovery.Validator { return r.validator }
+func (r *Resolver) Validator() *dnssec.Validator { return r.validator }
 
 // TrustAD reports whether the resolver's AD bit is trusted.
 func (r *Resolver) TrustAD() bool { return r.trustAD }
@@ -504,7 +505,7 @@ func readAnchors(path string) ([]dns.RR, error) {
 		return nil, fmt.Errorf("--trust-anchor: %w", err)
 	}
 	defer f.Close()
-	return discovery.ParseAnchors(f, path)
+	return dnssec.ParseAnchors(f, path)
 }
 
 // newTransport builds the HTTP transport: bounded timeouts and header sizes,

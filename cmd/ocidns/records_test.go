@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -139,7 +140,7 @@ func TestRecordsServedAndDiscovered(t *testing.T) {
 	dc := dnstest.ClientT(t, 0, srv.Addr())
 	d := discovery.New(discovery.Options{
 		DNS:         dc,
-		Validator:   discovery.NewValidator(dc, srv.TrustAnchors(), nil),
+		Validator:   dnssec.NewValidator(dc, srv.TrustAnchors(), nil),
 		NoWellKnown: true,
 	})
 	tests := []struct {

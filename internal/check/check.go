@@ -25,6 +25,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -48,7 +49,7 @@ type Config struct {
 	// means http.DefaultClient.
 	HTTP *http.Client
 	// Validator validates TXT and SRV answers in-process; nil skips it.
-	Validator *discovery.Validator
+	Validator *dnssec.Validator
 	// TrustAD trusts the AD bit of the DNS servers.
 	TrustAD bool
 	// DNSSECOff checks as a --dnssec off client: cross-host mappings are

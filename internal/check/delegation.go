@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 )
 
 // checkDelegations runs the discovery algorithm itself for one name under
@@ -75,7 +76,7 @@ func (c *checker) checkDelegations(ctx context.Context) {
 func (c *checker) onlyOnFails(off *discovery.Result, errOn error) {
 	var de *discovery.Error
 	errors.As(errOn, &de)
-	if de == nil || errors.Is(errOn, discovery.ErrBogus) {
+	if de == nil || errors.Is(errOn, dnssec.ErrBogus) {
 		c.delegationError(errOn, "clients with --dnssec on: ")
 		return
 	}

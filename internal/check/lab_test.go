@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/internal/dnstest"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
@@ -237,7 +238,7 @@ func newLab(t *testing.T, sites map[string]http.Handler, dnsOpts ...func(*dnstes
 func (l *lab) config() Config {
 	cfg := Config{DNS: l.dns, HTTP: l.client, Timeout: 5 * time.Second}
 	if l.validate {
-		cfg.Validator = discovery.NewValidator(l.dns, l.server.TrustAnchors(), nil)
+		cfg.Validator = dnssec.NewValidator(l.dns, l.server.TrustAnchors(), nil)
 	}
 	return cfg
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -28,7 +29,7 @@ var dnsPaths = []dnsPath{
 		dc := newDNSClient(t, l.bind)
 		o := discovery.Options{DNS: dc, NoWellKnown: true, Insecure: l.insecureFunc(), DNSSECOff: off}
 		if !off {
-			o.Validator = discovery.NewValidator(dc, append(discovery.RootAnchors(), labAnchors(t, l)...), nil)
+			o.Validator = dnssec.NewValidator(dc, append(dnssec.RootAnchors(), labAnchors(t, l)...), nil)
 		}
 		return o
 	}},
@@ -54,7 +55,7 @@ func labAnchors(t *testing.T, l *lab) []dns.RR {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rrs, err := discovery.ParseAnchors(f, l.anchor)
+	rrs, err := dnssec.ParseAnchors(f, l.anchor)
 	if err != nil {
 		t.Fatalf("the lab's anchor (dnssec-signzone's dsset) does not parse: %v", err)
 	}
@@ -155,7 +156,7 @@ func TestTamperedZoneFailsWithoutFallThrough(t *testing.T) {
 				}
 				// In-process validation knows it is forged; through unbound
 				// it is a SERVFAIL, i.e. "unknown" — both refuse to go on.
-				want := discovery.ErrBogus
+				want := dnssec.ErrBogus
 				if p.name == "unbound+trust-ad" {
 					want = dnsclient.ErrUnknown
 				}

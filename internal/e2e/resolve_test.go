@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/resolver"
 )
@@ -204,8 +205,8 @@ func TestTamperedZoneFailsResolution(t *testing.T) {
 				if !errors.As(err, &re) || re.Ref != ref || resolver.CodeOf(err) != resolver.CodeDiscovery {
 					t.Fatalf("error = %v (code %s), want a *resolver.Error for %s with code %s", err, resolver.CodeOf(err), ref, resolver.CodeDiscovery)
 				}
-				if p.name == "bind+anchor" && !errors.Is(err, discovery.ErrBogus) {
-					t.Errorf("error = %v, want it to wrap discovery.ErrBogus", err)
+				if p.name == "bind+anchor" && !errors.Is(err, dnssec.ErrBogus) {
+					t.Errorf("error = %v, want it to wrap dnssec.ErrBogus", err)
 				}
 			})
 		}

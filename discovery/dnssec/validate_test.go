@@ -1,4 +1,4 @@
-package discovery
+package dnssec_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
@@ -75,7 +76,7 @@ func testZones(alg uint8) []dnstest.Zone {
 type lab struct {
 	srv    *dnstest.Server
 	client *dnsclient.Client
-	v      *Validator
+	v      *dnssec.Validator
 	clock  *testClock
 }
 
@@ -93,15 +94,12 @@ func startLab(t testing.TB, zones []dnstest.Zone) *lab {
 	t.Helper()
 	clock := newTestClock()
 	srv := dnstest.StartT(t, dnstest.Config{Zones: zones, Now: clock.now})
-	client, err := dnsclient.New(dnsclient.Config{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second, Attempts: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := dnstest.ClientT(t, 0, srv.Addr())
 	anchors := srv.TrustAnchors()
 	if len(anchors) == 0 {
 		t.Fatal("dnstest: no trust anchors")
 	}
-	return &lab{srv: srv, client: client, v: NewValidator(client, anchors, clock.now), clock: clock}
+	return &lab{srv: srv, client: client, v: dnssec.NewValidator(client, anchors, clock.now), clock: clock}
 }
 
 func (l *lab) ask(t testing.TB, name string, qtype uint16) *dnsclient.Answer {
@@ -113,28 +111,28 @@ func (l *lab) ask(t testing.TB, name string, qtype uint16) *dnsclient.Answer {
 	return a
 }
 
-func (l *lab) validate(t testing.TB, name string, qtype uint16) (Security, error) {
+func (l *lab) validate(t testing.TB, name string, qtype uint16) (dnssec.Security, error) {
 	t.Helper()
 	return l.v.Validate(context.Background(), l.ask(t, name, qtype))
 }
 
-func wantSecurity(t *testing.T, what string, got Security, err error, want Security) {
+func wantSecurity(t *testing.T, what string, got dnssec.Security, err error, want dnssec.Security) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s: %v (err %v), want %v", what, got, err, want)
 	}
-	if (err != nil) != (want == Bogus) {
+	if (err != nil) != (want == dnssec.Bogus) {
 		t.Errorf("%s: status %v with error %v: an error must come exactly with bogus", what, got, err)
 	}
-	if err != nil && !errors.Is(err, ErrBogus) {
+	if err != nil && !errors.Is(err, dnssec.ErrBogus) {
 		t.Errorf("%s: error %v does not wrap ErrBogus", what, err)
 	}
 }
 
-func wantBogus(t *testing.T, what string, got Security, err error, reason string) *BogusError {
+func wantBogus(t *testing.T, what string, got dnssec.Security, err error, reason string) *dnssec.BogusError {
 	t.Helper()
-	wantSecurity(t, what, got, err, Bogus)
-	var be *BogusError
+	wantSecurity(t, what, got, err, dnssec.Bogus)
+	var be *dnssec.BogusError
 	if !errors.As(err, &be) {
 		t.Fatalf("%s: error %v is not a *BogusError", what, err)
 	}
@@ -158,7 +156,7 @@ func TestValidateSecureDelegation(t *testing.T) {
 		{"_oci-discovery.anything.wild.example.", dns.TypeTXT}, // wildcard expansion
 	} {
 		sec, err := l.validate(t, q.name, q.qtype)
-		wantSecurity(t, dns.Type(q.qtype).String()+" "+q.name, sec, err, Secure)
+		wantSecurity(t, dns.Type(q.qtype).String()+" "+q.name, sec, err, dnssec.Secure)
 	}
 }
 
@@ -180,7 +178,7 @@ func TestValidateTamperedRecordIsBogus(t *testing.T) {
 	}
 	// The other RRsets of the zone are untouched and still secure.
 	sec, err = l.validate(t, "_oci-registry._tcp.corp.example.", dns.TypeSRV)
-	wantSecurity(t, "SRV next to the tampered TXT", sec, err, Secure)
+	wantSecurity(t, "SRV next to the tampered TXT", sec, err, dnssec.Secure)
 }
 
 func TestValidateTamperedDSIsBogus(t *testing.T) {
@@ -201,7 +199,7 @@ func TestValidateExpiredSignatureIsBogus(t *testing.T) {
 	// 30 days dnstest signs for, the same answer is bogus.
 	a := l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT)
 	sec, err = l.v.Validate(context.Background(), a)
-	wantSecurity(t, "fresh signatures", sec, err, Secure)
+	wantSecurity(t, "fresh signatures", sec, err, dnssec.Secure)
 	l.clock.advance(31 * 24 * time.Hour)
 	sec, err = l.v.Validate(context.Background(), a)
 	wantBogus(t, "31 days later", sec, err, "signature expired")
@@ -249,7 +247,7 @@ func TestValidateUnsignedChildWithoutDSIsInsecure(t *testing.T) {
 		"_oci-discovery.elsewhere.",           // outside the trust anchor
 	} {
 		sec, err := l.validate(t, name, dns.TypeTXT)
-		wantSecurity(t, name, sec, err, Insecure)
+		wantSecurity(t, name, sec, err, dnssec.Insecure)
 	}
 }
 
@@ -260,7 +258,7 @@ func TestValidateNegativeAnswerChecksSOA(t *testing.T) {
 		t.Fatalf("want NXDOMAIN with SOA, got rcode %d SOA %v", a.Rcode, a.SOA)
 	}
 	sec, err := l.v.Validate(context.Background(), a)
-	wantSecurity(t, "NXDOMAIN with signed SOA", sec, err, Secure)
+	wantSecurity(t, "NXDOMAIN with signed SOA", sec, err, dnssec.Secure)
 
 	a.SOA = dns.Copy(a.SOA).(*dns.SOA)
 	a.SOA.Serial++
@@ -279,21 +277,21 @@ func TestValidateAnchorAsDSAndAsDNSKEY(t *testing.T) {
 	tests := []struct {
 		name    string
 		anchors []dns.RR
-		want    Security
+		want    dnssec.Security
 		reason  string
 	}{
-		{"DS", l.srv.TrustAnchors(), Secure, ""},
-		{"DNSKEY", l.srv.TrustAnchorKeys(), Secure, ""},
-		{"DS with another digest", []dns.RR{wrongDS}, Bogus, "DS mismatch"},
-		{"another DNSKEY", []dns.RR{otherKey}, Bogus, "DS mismatch"},
-		{"root only", RootAnchors(), Bogus, "DNSKEY ."}, // the lab serves no root: lookups fail
-		{"none", []dns.RR{}, Insecure, ""},
+		{"DS", l.srv.TrustAnchors(), dnssec.Secure, ""},
+		{"DNSKEY", l.srv.TrustAnchorKeys(), dnssec.Secure, ""},
+		{"DS with another digest", []dns.RR{wrongDS}, dnssec.Bogus, "DS mismatch"},
+		{"another DNSKEY", []dns.RR{otherKey}, dnssec.Bogus, "DS mismatch"},
+		{"root only", dnssec.RootAnchors(), dnssec.Bogus, "DNSKEY ."}, // the lab serves no root: lookups fail
+		{"none", []dns.RR{}, dnssec.Insecure, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := NewValidator(l.client, tt.anchors, nil)
+			v := dnssec.NewValidator(l.client, tt.anchors, nil)
 			sec, err := v.Validate(context.Background(), l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT))
-			if tt.want == Bogus {
+			if tt.want == dnssec.Bogus {
 				wantBogus(t, tt.name, sec, err, tt.reason)
 				return
 			}
@@ -306,7 +304,7 @@ func TestValidateDSMismatchIsBogus(t *testing.T) {
 	l := startLab(t, testZones(0))
 	sec, err := l.validate(t, "_oci-discovery.mismatch.example.", dns.TypeTXT)
 	be := wantBogus(t, "child whose keys match no DS", sec, err, "DS mismatch")
-	var inner *BogusError
+	var inner *dnssec.BogusError
 	if !errors.As(be.Err, &inner) || inner.RRset != "DNSKEY mismatch.example." {
 		t.Errorf("cause %v, want the DNSKEY RRset of mismatch.example.", be.Err)
 	}
@@ -321,7 +319,7 @@ func TestValidateAlgorithms(t *testing.T) {
 				t.Fatalf("corp.example. keys %v (%v), want algorithm %d", keys, err, alg)
 			}
 			sec, err := l.validate(t, "_oci-discovery.corp.example.", dns.TypeTXT)
-			wantSecurity(t, "TXT", sec, err, Secure)
+			wantSecurity(t, "TXT", sec, err, dnssec.Secure)
 			if err := l.srv.Tamper("_oci-registry._tcp.corp.example.", dns.TypeSRV); err != nil {
 				t.Fatal(err)
 			}
@@ -338,11 +336,11 @@ func TestValidateCNAMEChain(t *testing.T) {
 		t.Fatalf("want a signed CNAME to signed TXT, got %d CNAMEs, %d sigs, %d records", len(a.CNAMEs), len(a.CNAMESigs), len(a.Records))
 	}
 	sec, err := l.v.Validate(context.Background(), a)
-	wantSecurity(t, "signed CNAME to signed TXT", sec, err, Secure)
+	wantSecurity(t, "signed CNAME to signed TXT", sec, err, dnssec.Secure)
 
 	// A secure link to an insecure zone makes the whole answer insecure.
 	sec, err = l.validate(t, "_oci-discovery.to-island.example.", dns.TypeTXT)
-	wantSecurity(t, "signed CNAME to unsigned TXT", sec, err, Insecure)
+	wantSecurity(t, "signed CNAME to unsigned TXT", sec, err, dnssec.Insecure)
 
 	// Every link is checked: a forged CNAME target is bogus even though the
 	// data it leads to is secure.
@@ -372,12 +370,12 @@ func TestValidateLookupFailureIsBogusAndUnknown(t *testing.T) {
 	// Failures are not cached: once the server recovers, so does validation.
 	l.srv.SetFault("corp.example.", dns.TypeDNSKEY, dnstest.FaultNone)
 	sec, err = l.validate(t, "_oci-discovery.corp.example.", dns.TypeTXT)
-	wantSecurity(t, "after recovery", sec, err, Secure)
+	wantSecurity(t, "after recovery", sec, err, dnssec.Secure)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	sec, err = NewValidator(l.client, l.srv.TrustAnchors(), nil).Validate(ctx, l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT))
-	wantSecurity(t, "cancelled context", sec, err, Bogus)
+	sec, err = dnssec.NewValidator(l.client, l.srv.TrustAnchors(), nil).Validate(ctx, l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT))
+	wantSecurity(t, "cancelled context", sec, err, dnssec.Bogus)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v does not wrap context.Canceled", err)
 	}
@@ -391,7 +389,7 @@ func TestValidatorCachesZoneKeysForTheirTTL(t *testing.T) {
 	for range 5 {
 		for _, a := range []*dnsclient.Answer{txt, srv} {
 			sec, err := l.v.Validate(context.Background(), a)
-			wantSecurity(t, "warm", sec, err, Secure)
+			wantSecurity(t, "warm", sec, err, dnssec.Secure)
 		}
 	}
 	for _, q := range []struct {
@@ -408,7 +406,7 @@ func TestValidatorCachesZoneKeysForTheirTTL(t *testing.T) {
 	// The keys' TTL is 300s: past it, they are fetched again.
 	l.clock.advance(301 * time.Second)
 	sec, err := l.v.Validate(context.Background(), txt)
-	wantSecurity(t, "after the TTL", sec, err, Secure)
+	wantSecurity(t, "after the TTL", sec, err, dnssec.Secure)
 	if n := l.srv.QueryCount("corp.example.", dns.TypeDNSKEY); n != 2 {
 		t.Errorf("DNSKEY corp.example. asked %d times after the TTL passed, want 2", n)
 	}
@@ -420,7 +418,7 @@ func TestValidatorCachesInsecureDelegations(t *testing.T) {
 	l.srv.ResetCounts()
 	for range 3 {
 		sec, err := l.v.Validate(context.Background(), a)
-		wantSecurity(t, "unsigned child", sec, err, Insecure)
+		wantSecurity(t, "unsigned child", sec, err, dnssec.Insecure)
 	}
 	if n := l.srv.QueryCount("island.example.", dns.TypeDS); n != 1 {
 		t.Errorf("DS island.example. asked %d times, want 1", n)
@@ -437,7 +435,7 @@ func TestValidateConcurrentColdValidationsShareQueries(t *testing.T) {
 		l.ask(t, "_oci-registry._tcp.corp.example.", dns.TypeSRV),
 		l.ask(t, "_oci-discovery.island.example.", dns.TypeTXT),
 	}
-	want := []Security{Secure, Secure, Insecure}
+	want := []dnssec.Security{dnssec.Secure, dnssec.Secure, dnssec.Insecure}
 	l.srv.ResetCounts()
 	var wg sync.WaitGroup
 	errs := make(chan error, 30)
@@ -495,14 +493,14 @@ func TestValidateTracesVerdicts(t *testing.T) {
 }
 
 func TestValidateNilAnswerIsInsecure(t *testing.T) {
-	sec, err := NewValidator(nil, nil, nil).Validate(context.Background(), nil)
-	if sec != Insecure || err != nil {
+	sec, err := dnssec.NewValidator(nil, nil, nil).Validate(context.Background(), nil)
+	if sec != dnssec.Insecure || err != nil {
 		t.Errorf("Validate(nil) = %v, %v", sec, err)
 	}
 }
 
 func TestSecurityStrings(t *testing.T) {
-	for s, want := range map[Security]string{Insecure: "insecure", Secure: "secure", Bogus: "bogus", Security(7): "security(7)"} {
+	for s, want := range map[dnssec.Security]string{dnssec.Insecure: "insecure", dnssec.Secure: "secure", dnssec.Bogus: "bogus", dnssec.Security(7): "security(7)"} {
 		if got := s.String(); got != want {
 			t.Errorf("%d.String() = %q, want %q", int(s), got, want)
 		}
@@ -514,14 +512,14 @@ func BenchmarkValidateWarm(b *testing.B) {
 		b.Run(dns.AlgorithmToString[alg], func(b *testing.B) {
 			l := startLab(b, testZones(alg))
 			a := l.ask(b, "_oci-discovery.corp.example.", dns.TypeTXT)
-			if sec, err := l.v.Validate(context.Background(), a); sec != Secure {
+			if sec, err := l.v.Validate(context.Background(), a); sec != dnssec.Secure {
 				b.Fatal(sec, err)
 			}
 			ctx := context.Background()
 			b.Run("Validate", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if sec, _ := l.v.Validate(ctx, a); sec != Secure {
+					if sec, _ := l.v.Validate(ctx, a); sec != dnssec.Secure {
 						b.Fatal(sec)
 					}
 				}
@@ -549,13 +547,13 @@ func BenchmarkValidateWarm(b *testing.B) {
 func BenchmarkValidateWarmInsecure(b *testing.B) {
 	l := startLab(b, testZones(0))
 	a := l.ask(b, "_oci-discovery.island.example.", dns.TypeTXT)
-	if sec, err := l.v.Validate(context.Background(), a); sec != Insecure {
+	if sec, err := l.v.Validate(context.Background(), a); sec != dnssec.Insecure {
 		b.Fatal(sec, err)
 	}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if sec, _ := l.v.Validate(ctx, a); sec != Insecure {
+		if sec, _ := l.v.Validate(ctx, a); sec != dnssec.Insecure {
 			b.Fatal(sec)
 		}
 	}
@@ -576,7 +574,7 @@ func TestValidateUnsignedAnswerBelowReferralIsInsecure(t *testing.T) {
 	a := &dnsclient.Answer{Name: "_oci-discovery.island.example.", Qtype: dns.TypeTXT, Final: "_oci-discovery.island.example.",
 		Records: []dns.RR{mustRR(t, `_oci-discovery.island.example. 300 IN TXT "v=oci1; registry=https://registry.island.example"`)}}
 	sec, err := l.v.Validate(context.Background(), a)
-	wantSecurity(t, "unsigned TXT below a referral", sec, err, Insecure)
+	wantSecurity(t, "unsigned TXT below a referral", sec, err, dnssec.Insecure)
 }
 
 func mustRR(t testing.TB, s string) dns.RR {
@@ -617,5 +615,5 @@ func TestValidateUncheckableSignaturesDoNotHideASecureZone(t *testing.T) {
 	s.Hdr.Name, s.SignerName, s.Algorithm = "_oci-discovery.unsupported.example.", "unsupported.example.", 253
 	un.Sigs = []*dns.RRSIG{s}
 	sec, err := l.v.Validate(context.Background(), un)
-	wantSecurity(t, "unknown algorithm in a zone with an unknown-algorithm DS", sec, err, Insecure)
+	wantSecurity(t, "unknown algorithm in a zone with an unknown-algorithm DS", sec, err, dnssec.Insecure)
 }

@@ -1,4 +1,4 @@
-package discovery
+package dnssec
 
 // Trust anchors: the built-in IANA root key-signing keys, and files of DS or
 // DNSKEY records for private zones (--trust-anchor FILE).
@@ -31,7 +31,7 @@ func RootAnchors() []dns.RR {
 	for _, s := range rootAnchorText {
 		rr, err := dns.NewRR(s)
 		if err != nil {
-			panic("discovery: built-in root anchor does not parse: " + err.Error())
+			panic("dnssec: built-in root anchor does not parse: " + err.Error())
 		}
 		out = append(out, rr)
 	}
@@ -169,7 +169,7 @@ func checkAnchor(rr dns.RR) error {
 	switch rr := rr.(type) {
 	case *dns.DS:
 		if !supportedAlgorithm(rr.Algorithm) {
-			return fmt.Errorf("DS %s for %s: algorithm %s not supported (8, 10, 13, 14, 15 are)", strconv.Itoa(int(rr.KeyTag)), h.Name, dnssecAlgName(rr.Algorithm))
+			return fmt.Errorf("DS %s for %s: algorithm %s not supported (8, 10, 13, 14, 15 are)", strconv.Itoa(int(rr.KeyTag)), h.Name, algName(rr.Algorithm))
 		}
 		want := map[uint8]int{dns.SHA1: 40, dns.SHA256: 64, dns.SHA384: 96}[rr.DigestType]
 		if want == 0 {
@@ -179,7 +179,7 @@ func checkAnchor(rr dns.RR) error {
 			return fmt.Errorf("DS %d for %s: digest %q is not hexadecimal", rr.KeyTag, h.Name, rr.Digest)
 		}
 		if len(rr.Digest) != want {
-			return fmt.Errorf("DS %d for %s: %s digest has %d hex digits, want %d", rr.KeyTag, h.Name, dsDigestName(rr.DigestType), len(rr.Digest), want)
+			return fmt.Errorf("DS %d for %s: %s digest has %d hex digits, want %d", rr.KeyTag, h.Name, digestName(rr.DigestType), len(rr.Digest), want)
 		}
 	case *dns.DNSKEY:
 		if rr.Flags&dns.ZONE == 0 {
@@ -192,14 +192,14 @@ func checkAnchor(rr dns.RR) error {
 			return fmt.Errorf("DNSKEY for %s: protocol %d, must be 3", h.Name, rr.Protocol)
 		}
 		if !supportedAlgorithm(rr.Algorithm) {
-			return fmt.Errorf("DNSKEY for %s: algorithm %s not supported (8, 10, 13, 14, 15 are)", h.Name, dnssecAlgName(rr.Algorithm))
+			return fmt.Errorf("DNSKEY for %s: algorithm %s not supported (8, 10, 13, 14, 15 are)", h.Name, algName(rr.Algorithm))
 		}
 		key, err := base64.StdEncoding.DecodeString(rr.PublicKey)
 		if err != nil {
 			return fmt.Errorf("DNSKEY for %s: public key is not base64: %v", h.Name, err)
 		}
 		if want := map[uint8]int{dns.ECDSAP256SHA256: 64, dns.ECDSAP384SHA384: 96, dns.ED25519: 32}[rr.Algorithm]; want != 0 && len(key) != want {
-			return fmt.Errorf("DNSKEY for %s: %s public key is %d bytes, want %d", h.Name, dnssecAlgName(rr.Algorithm), len(key), want)
+			return fmt.Errorf("DNSKEY for %s: %s public key is %d bytes, want %d", h.Name, algName(rr.Algorithm), len(key), want)
 		}
 		if (rr.Algorithm == dns.RSASHA256 || rr.Algorithm == dns.RSASHA512) && len(key) < 64 {
 			return fmt.Errorf("DNSKEY for %s: RSA public key of %d bytes is too short", h.Name, len(key))

@@ -1,0 +1,300 @@
+package dnssec
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery/trace"
+)
+
+// zoneKeys is the validated state of one zone.
+type zoneKeys struct {
+	zone string
+	sec  Security // Secure or Insecure
+	// keys are the usable keys of a Secure zone: the validated DNSKEY
+	// RRset less keys without the zone flag, revoked keys and keys of
+	// unsupported algorithms.
+	keys []*dns.DNSKEY
+	tags []uint16
+	// how says why the zone is secure or insecure, for traces.
+	how     string
+	expires time.Time
+}
+
+// zoneKeys returns the validated state of zone: Secure with its usable keys
+// when a trust anchor or a validated DS vouches for its DNSKEY RRset,
+// Insecure when nothing says it is signed, or an error (*BogusError) when
+// something says it is signed and the proof fails.
+func (r *validation) zoneKeys(ctx context.Context, zone string) (*zoneKeys, error) {
+	zone = dns.CanonicalName(zone)
+	anchor := r.v.closestAnchor(zone)
+	if anchor == "" {
+		return &zoneKeys{zone: zone, sec: Insecure, how: "outside every trust anchor"}, nil
+	}
+	e, err := r.do(ctx, cacheKey{kindKeys, zone}, func() (cacheEntry, error) {
+		var zk *zoneKeys
+		var err error
+		if zone == anchor {
+			zk, err = r.keysFromAnchor(ctx, zone, r.v.anchors[zone])
+		} else {
+			zk, err = r.keysFromParent(ctx, zone)
+		}
+		if err != nil {
+			r.tr.Add(trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: Bogus.String(),
+				Decision: "zone keys not validated: " + err.Error()})
+			return cacheEntry{}, err
+		}
+		ev := trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: zk.sec.String(),
+			Decision: "zone " + zone + " is " + zk.sec.String() + ": " + zk.how}
+		if d := zk.expires.Sub(r.v.now()); d > 0 {
+			ev.TTL = d.Truncate(time.Second)
+		}
+		r.tr.Add(ev)
+		return cacheEntry{keys: zk, expires: zk.expires}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e.keys, nil
+}
+
+// keysFromParent validates zone's DS RRset in its parent zone, then its
+// DNSKEY RRset against that DS RRset.
+func (r *validation) keysFromParent(ctx context.Context, zone string) (*zoneKeys, error) {
+	what := rrsetString(dns.TypeDS, zone)
+	now := r.v.now()
+	a, err := r.query(ctx, zone, dns.TypeDS)
+	if err != nil {
+		return nil, &BogusError{RRset: what, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "DS lookup failed", Err: err}
+	}
+	var ds []*dns.DS
+	var dsRRs []dns.RR
+	if len(a.CNAMEs) == 0 {
+		for _, rr := range a.Records {
+			if d, ok := rr.(*dns.DS); ok && dns.CanonicalName(d.Hdr.Name) == zone {
+				ds = append(ds, d)
+				dsRRs = append(dsRRs, d)
+			}
+		}
+	}
+	parent := parentZone(zone)
+	if len(ds) == 0 {
+		// No DS: an unsigned delegation, or no delegation at all. Without
+		// NSEC the denial is not proven, but its SOA must still not be
+		// forged or stripped when the parent side is signed.
+		var vd verdict
+		if a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, zone) && dns.CanonicalName(a.SOA.Hdr.Name) != zone {
+			soa := a.SOA.Hdr.Name
+			vd = r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
+		} else {
+			vd = r.unsigned(ctx, parent, "", what)
+		}
+		if vd.sec == Bogus {
+			return nil, &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
+		}
+		return &zoneKeys{zone: zone, sec: Insecure, how: "no DS for " + zone + " (unsigned delegation; denial not proven, NSEC not checked)",
+			expires: now.Add(negTTL(a))}, nil
+	}
+	vd := r.rrset(ctx, dsRRs, rrsigsCovering(a.Sigs, zone, dns.TypeDS), parent, "")
+	switch vd.sec {
+	case Bogus:
+		return nil, vd.err
+	case Insecure:
+		return &zoneKeys{zone: zone, sec: Insecure, how: "DS for " + zone + " not provable: " + vd.why,
+			expires: now.Add(capTTL(rrsetTTL(dsRRs, nil)))}, nil
+	}
+	usable := usableDS(ds)
+	if len(usable) == 0 {
+		return &zoneKeys{zone: zone, sec: Insecure, how: "DS for " + zone + " uses only unsupported algorithms or digest types (RFC 4035 §5.2)",
+			expires: vd.expires}, nil
+	}
+	zk, err := r.keysFromTrust(ctx, zone, usable, nil, "the DS RRset in "+signerName(a.Sigs, parent), false)
+	if err != nil {
+		return nil, err
+	}
+	zk.expires = earliest(zk.expires, vd.expires)
+	zk.how += "; " + vd.why
+	return zk, nil
+}
+
+// keysFromAnchor validates an anchored zone's DNSKEY RRset against its
+// trust anchors.
+func (r *validation) keysFromAnchor(ctx context.Context, zone string, set *anchorSet) (*zoneKeys, error) {
+	ds := usableDS(set.ds)
+	var keys []*dns.DNSKEY
+	for _, k := range set.keys {
+		if usableDNSKEY(k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(ds) == 0 && len(keys) == 0 {
+		return &zoneKeys{zone: zone, sec: Insecure, how: "its trust anchors use only unsupported algorithms or digest types",
+			expires: r.v.now().Add(maxCacheTTL)}, nil
+	}
+	return r.keysFromTrust(ctx, zone, ds, keys, "the trust anchor", true)
+}
+
+// keysFromTrust fetches zone's DNSKEY RRset and requires it to be signed by
+// one of its keys that matches ds or equals one of anchorKeys.
+func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.DS, anchorKeys []*dns.DNSKEY, source string, anchored bool) (*zoneKeys, error) {
+	what := rrsetString(dns.TypeDNSKEY, zone)
+	now := r.v.now()
+	a, err := r.query(ctx, zone, dns.TypeDNSKEY)
+	if err != nil {
+		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "DNSKEY lookup failed", Err: err}
+	}
+	var rrs []dns.RR
+	var all []*dns.DNSKEY
+	if len(a.CNAMEs) == 0 {
+		for _, rr := range a.Records {
+			if k, ok := rr.(*dns.DNSKEY); ok && dns.CanonicalName(k.Hdr.Name) == zone {
+				rrs = append(rrs, k)
+				all = append(all, k)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
+			Reason: "no DNSKEY RRset, but " + source + " says the zone is signed (unsigned or stripped zone)"}
+	}
+	var sigs []*dns.RRSIG
+	for _, s := range rrsigsCovering(a.Sigs, zone, dns.TypeDNSKEY) {
+		if dns.CanonicalName(s.SignerName) == zone {
+			sigs = append(sigs, s)
+		}
+	}
+	if len(sigs) == 0 {
+		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
+			Reason: "DNSKEY RRset has no RRSIG, but " + source + " says the zone is signed (signatures stripped)"}
+	}
+
+	zk := &zoneKeys{zone: zone, sec: Secure}
+	type candidate struct {
+		key *dns.DNSKEY
+		tag uint16
+		by  string
+	}
+	var cands []candidate
+	for _, k := range all {
+		if !usableDNSKEY(k) {
+			continue
+		}
+		tag := k.KeyTag()
+		zk.keys = append(zk.keys, k)
+		zk.tags = append(zk.tags, tag)
+		if by := trustedBy(k, tag, ds, anchorKeys); by != "" {
+			cands = append(cands, candidate{k, tag, by})
+		}
+	}
+	if len(cands) == 0 {
+		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrDSMismatch,
+			Reason: "DS mismatch: no DNSKEY matches " + source + " (" + describeTrust(ds, anchorKeys) + "; DNSKEY tags " + describeKeyTags(zk.tags) + ")"}
+	}
+	var best *BogusError
+	for _, c := range cands {
+		for _, s := range sigs {
+			if s.KeyTag != c.tag || s.Algorithm != c.key.Algorithm {
+				continue
+			}
+			e := &BogusError{RRset: what, Signer: zone, KeyTag: int(c.tag)}
+			if kind, reason := validityProblem(s, now); kind != nil {
+				e.Kind, e.Reason = kind, reason
+				best = worseBogus(best, e)
+				continue
+			}
+			if err := s.Verify(c.key, rrs); err != nil {
+				e.Kind, e.Reason = ErrBadSignature, verifyFailure(err)
+				best = worseBogus(best, e)
+				continue
+			}
+			zk.expires = earliest(sigTime(s.Expiration, now), now.Add(capTTL(rrsetTTL(rrs, s))))
+			zk.how = fmt.Sprintf("DNSKEY signed by key %d (%s), %s", c.tag, algName(c.key.Algorithm), c.by)
+			if anchored {
+				zk.how += " (trust anchor)"
+			}
+			return zk, nil
+		}
+	}
+	if best == nil {
+		best = &BogusError{RRset: what, Signer: zone, KeyTag: int(cands[0].tag), Kind: ErrSignaturesStripped,
+			Reason: "no RRSIG by a key that matches " + source + " (DNSKEY RRset signed by " + describeSigTags(sigs) + ")"}
+	}
+	return nil, best
+}
+
+// trustedBy says how k is vouched for by ds or anchorKeys, or "" if not.
+func trustedBy(k *dns.DNSKEY, tag uint16, ds []*dns.DS, anchorKeys []*dns.DNSKEY) string {
+	for _, d := range ds {
+		if d.KeyTag != tag || d.Algorithm != k.Algorithm {
+			continue
+		}
+		if got := k.ToDS(d.DigestType); got != nil && strings.EqualFold(got.Digest, d.Digest) {
+			return fmt.Sprintf("matching DS %d/%s", d.KeyTag, digestName(d.DigestType))
+		}
+	}
+	for _, ak := range anchorKeys {
+		if sameDNSKEY(k, ak) {
+			return "equal to the DNSKEY trust anchor"
+		}
+	}
+	return ""
+}
+
+// sameDNSKEY compares keys as trust anchors are compared: flags (but SEP, a
+// hint only), protocol, algorithm and public key.
+func sameDNSKEY(a, b *dns.DNSKEY) bool {
+	return a.Flags&^dns.SEP == b.Flags&^dns.SEP && a.Protocol == b.Protocol && a.Algorithm == b.Algorithm &&
+		strings.ReplaceAll(a.PublicKey, " ", "") == strings.ReplaceAll(b.PublicKey, " ", "")
+}
+
+// usableDNSKEY: a zone key (RFC 4034 §2.1.1), not revoked (RFC 5011 §3), of an
+// algorithm we implement.
+func usableDNSKEY(k *dns.DNSKEY) bool {
+	return k.Flags&dns.ZONE != 0 && k.Flags&dns.REVOKE == 0 && k.Protocol == 3 && supportedAlgorithm(k.Algorithm)
+}
+
+// usableDS keeps the DS records we can check, ignoring SHA-1 digests of a
+// key that also has a stronger one (RFC 4509 §3).
+func usableDS(ds []*dns.DS) []*dns.DS {
+	var out []*dns.DS
+	for _, d := range ds {
+		if !supportedAlgorithm(d.Algorithm) || !supportedDigest(d.DigestType) {
+			continue
+		}
+		if d.DigestType == dns.SHA1 && hasStrongerDS(ds, d) {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func hasStrongerDS(ds []*dns.DS, d *dns.DS) bool {
+	for _, o := range ds {
+		if o.KeyTag == d.KeyTag && o.Algorithm == d.Algorithm && (o.DigestType == dns.SHA256 || o.DigestType == dns.SHA384) {
+			return true
+		}
+	}
+	return false
+}
+
+// supportedAlgorithm: the algorithms RFC 8624 says a validator must
+// implement, less the SHA-1 ones (5, 7), whose signatures are forgeable and
+// which are treated as unsupported, so insecure.
+func supportedAlgorithm(alg uint8) bool {
+	switch alg {
+	case dns.RSASHA256, dns.RSASHA512, dns.ECDSAP256SHA256, dns.ECDSAP384SHA384, dns.ED25519:
+		return true
+	}
+	return false
+}
+
+// supportedDigest: DS digest types 1 (SHA-1, still accepted for DS), 2
+// (SHA-256) and 4 (SHA-384).
+func supportedDigest(t uint8) bool {
+	return t == dns.SHA1 || t == dns.SHA256 || t == dns.SHA384
+}

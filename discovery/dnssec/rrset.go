@@ -1,0 +1,172 @@
+package dnssec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery/dnsclient"
+)
+
+// validityProblem says what is wrong with s's validity period at now:
+// ErrSignatureExpired or ErrSignatureNotYetValid and the reason, or nil.
+func validityProblem(s *dns.RRSIG, now time.Time) (kind error, reason string) {
+	inc, exp := sigTime(s.Inception, now), sigTime(s.Expiration, now)
+	switch {
+	case now.After(exp):
+		return ErrSignatureExpired, "signature expired at " + exp.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) + ")"
+	case now.Before(inc):
+		return ErrSignatureNotYetValid, "signature not yet valid until " + inc.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) + ")"
+	}
+	return nil, ""
+}
+
+// sigTime maps a 32-bit RRSIG timestamp to the instant nearest to now with
+// the same value modulo 2^32 (RFC 4034 §3.1.5: serial number arithmetic).
+func sigTime(t uint32, now time.Time) time.Time {
+	u := now.Unix()
+	return time.Unix(u+int64(int32(t-uint32(u))), 0)
+}
+
+// rrsetTTL is the TTL the RRset may be trusted for: its smallest TTL, and no
+// more than the RRSIG's original TTL (RFC 4035 §5.3.3).
+func rrsetTTL(rrs []dns.RR, s *dns.RRSIG) time.Duration {
+	ttl := uint32(1<<31 - 1)
+	for _, rr := range rrs {
+		ttl = min(ttl, rr.Header().Ttl)
+	}
+	if s != nil {
+		ttl = min(ttl, s.OrigTtl)
+	}
+	return time.Duration(ttl) * time.Second
+}
+
+// negTTL is how long an absent answer's conclusion is kept (RFC 2308).
+func negTTL(a *dnsclient.Answer) time.Duration {
+	if a.NegativeTTL > 0 {
+		return capTTL(a.NegativeTTL)
+	}
+	if a.SOA != nil {
+		return capTTL(time.Duration(min(a.SOA.Hdr.Ttl, a.SOA.Minttl)) * time.Second)
+	}
+	return 0
+}
+
+func capTTL(d time.Duration) time.Duration { return min(d, maxCacheTTL) }
+
+func earliest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.IsZero() {
+			continue
+		}
+		if m.IsZero() || t.Before(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+// splitRRsets splits rrs into RRsets (same owner, type and class), in order
+// of first appearance.
+func splitRRsets(rrs []dns.RR) [][]dns.RR {
+	var sets [][]dns.RR
+outer:
+	for _, rr := range rrs {
+		h := rr.Header()
+		for i, set := range sets {
+			h0 := set[0].Header()
+			if h0.Rrtype == h.Rrtype && h0.Class == h.Class && strings.EqualFold(h0.Name, h.Name) {
+				sets[i] = append(set, rr)
+				continue outer
+			}
+		}
+		sets = append(sets, []dns.RR{rr})
+	}
+	return sets
+}
+
+// rrsigsCovering returns the RRSIGs in sigs that cover type covered at owner.
+func rrsigsCovering(sigs []*dns.RRSIG, owner string, covered uint16) []*dns.RRSIG {
+	var out []*dns.RRSIG
+	for _, s := range sigs {
+		if s != nil && s.TypeCovered == covered && strings.EqualFold(s.Hdr.Name, owner) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// signerName names the zone that signed an RRset, for messages.
+func signerName(sigs []*dns.RRSIG, fallback string) string {
+	for _, s := range sigs {
+		return dns.CanonicalName(s.SignerName)
+	}
+	return fallback
+}
+
+// parentZone returns the name one label up; "." has none ("").
+func parentZone(n string) string {
+	if n == "." || n == "" {
+		return ""
+	}
+	i, end := dns.NextLabel(n, 0)
+	if end {
+		return "."
+	}
+	return n[i:]
+}
+
+func rrsetString(t uint16, name string) string { return dns.Type(t).String() + " " + dns.Fqdn(name) }
+
+func algName(a uint8) string {
+	if s, ok := dns.AlgorithmToString[a]; ok {
+		return s
+	}
+	return "algorithm " + strconv.Itoa(int(a))
+}
+
+func digestName(t uint8) string {
+	switch t {
+	case dns.SHA1:
+		return "SHA-1"
+	case dns.SHA256:
+		return "SHA-256"
+	case dns.SHA384:
+		return "SHA-384"
+	}
+	return "digest " + strconv.Itoa(int(t))
+}
+
+func describeTrust(ds []*dns.DS, keys []*dns.DNSKEY) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmt.Sprintf("DS %d/%s/%s", d.KeyTag, algName(d.Algorithm), digestName(d.DigestType)))
+	}
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("DNSKEY %d/%s", k.KeyTag(), algName(k.Algorithm)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeKeyTags(tags []uint16) string {
+	if len(tags) == 0 {
+		return "none usable"
+	}
+	parts := make([]string, len(tags))
+	for i, t := range tags {
+		parts[i] = strconv.Itoa(int(t))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeSigTags(sigs []*dns.RRSIG) string {
+	parts := make([]string, len(sigs))
+	for i, s := range sigs {
+		parts[i] = fmt.Sprintf("key %d/%s", s.KeyTag, algName(s.Algorithm))
+	}
+	return strings.Join(parts, ", ")
+}

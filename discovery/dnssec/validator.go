@@ -1,0 +1,489 @@
+// Package dnssec validates DNS answers in-process against trust anchors
+// (RFC 4033-4035, RFC 6840; docs/protocol.md §8.2), and reads trust
+// anchors: the IANA root keys built in, files of DS or DNSKEY records.
+//
+// The validator proves an RRset by walking signer names up to a trust
+// anchor: the RRSIG over the RRset must verify with a key of the signer
+// zone's DNSKEY RRset; that DNSKEY RRset must be signed by one of its keys
+// which matches either a trust anchor or a DS RRset of the parent zone; the
+// DS RRset is itself an RRset signed by the parent zone, and so on up to the
+// anchor. Authenticated denial (NSEC/NSEC3) is deliberately not checked: a
+// denial that cannot be proven only ever makes discovery fall back towards
+// the name's own host, which is safe (docs/protocol.md §8.3), while checking it would
+// double the code that must be right. What is checked instead is whether an
+// unsigned answer comes from a zone the chain says is signed ("stripped"
+// signatures), which is bogus.
+//
+// Results are typed: a Security state, and for a bogus answer a
+// *BogusError whose Kind is one of the Err* sentinels. The package asks
+// its questions through a Querier (*dnsclient.Client) and records its
+// verdicts as trace events.
+package dnssec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/discovery/dnsclient"
+	"github.com/ocidns/ocidns/discovery/trace"
+)
+
+// Security is the DNSSEC status of an answer (RFC 4033 §5).
+type Security int
+
+// DNSSEC states. The zero value, Insecure, is what an unauthenticated answer
+// is: usable, but proving nothing.
+const (
+	// Insecure: no signatures, and none required: the name is outside every
+	// trust anchor, or below an unsigned delegation (no DS), or signed only
+	// with algorithms this validator does not implement (RFC 4035 §5.2).
+	Insecure Security = iota
+	// Secure: every RRset of the answer verified along a chain of trust.
+	Secure
+	// Bogus: a signature failed, or signatures are missing where the chain
+	// of trust says the zone is signed. Validate returns an error with it.
+	Bogus
+	// Indeterminate: the chain of trust could not be fetched, and no
+	// signature was found bad: not proven either way. Validate reports such
+	// an answer as Bogus, with an error that says so; Verdict tells the two
+	// apart for callers that accept an unproven answer as unauthenticated.
+	Indeterminate
+)
+
+// String returns "insecure", "secure", "bogus" or "indeterminate", as in
+// traces and JSON.
+func (s Security) String() string {
+	switch s {
+	case Insecure:
+		return "insecure"
+	case Secure:
+		return "secure"
+	case Bogus:
+		return "bogus"
+	case Indeterminate:
+		return "indeterminate"
+	}
+	return "security(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Querier answers DNS questions; *dnsclient.Client satisfies it. The
+// validator reads Records, Sigs, CNAMEs, CNAMESigs, SOA, AuthoritySigs and
+// NegativeTTL of each Answer, so the Querier must ask with the DO bit set.
+type Querier interface {
+	Query(ctx context.Context, name string, qtype uint16) (*dnsclient.Answer, error)
+}
+
+// Limits of one validation and of the validator's cache.
+const (
+	// maxChainQueries bounds the DS, DNSKEY and SOA queries one Validate
+	// may send: a chain from the root to a name four zones deep costs about
+	// 10; a longer chain is an attack or a misconfiguration.
+	maxChainQueries = 48
+	// maxCacheEntries bounds the validated DNSKEY/DS state kept between
+	// validations.
+	maxCacheEntries = 4096
+	// maxCacheTTL caps how long validated keys are trusted without asking
+	// again, whatever the TTLs say (a day, like common validators).
+	maxCacheTTL = 24 * time.Hour
+)
+
+// Validator validates answers in-process against trust anchors. It caches
+// the validated DNSKEY and DS state of every zone it walks through (bounded,
+// for the records' TTLs and never past a signature's expiration), so
+// validating many answers of one zone costs one DNSKEY query. Safe for
+// concurrent use; concurrent validations that need the same zone share one
+// set of queries.
+type Validator struct {
+	q       Querier
+	now     func() time.Time
+	anchors map[string]*anchorSet // by canonical zone name
+
+	mu       sync.Mutex
+	cache    map[cacheKey]cacheEntry
+	inflight map[cacheKey]*flight
+}
+
+// anchorSet holds the trust anchors of one zone.
+type anchorSet struct {
+	ds   []*dns.DS
+	keys []*dns.DNSKEY
+}
+
+// NewValidator returns a validator that asks q and trusts anchors (DS or
+// DNSKEY records; other types, and DS/DNSKEY records of unsupported
+// algorithms, are ignored). A nil anchors means RootAnchors(); pass
+// append(RootAnchors(), more...) to keep the root when adding private
+// anchors, and an empty non-nil slice to trust nothing (every answer is then
+// insecure). now is the clock for signature validity and cache expiry; nil
+// means time.Now.
+func NewValidator(q Querier, anchors []dns.RR, now func() time.Time) *Validator {
+	if anchors == nil {
+		anchors = RootAnchors()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	v := &Validator{
+		q:        q,
+		now:      now,
+		anchors:  make(map[string]*anchorSet),
+		cache:    make(map[cacheKey]cacheEntry),
+		inflight: make(map[cacheKey]*flight),
+	}
+	for _, rr := range anchors {
+		if rr == nil || rr.Header().Class != dns.ClassINET {
+			continue
+		}
+		zone := dns.CanonicalName(rr.Header().Name)
+		set := v.anchors[zone]
+		if set == nil {
+			set = new(anchorSet)
+		}
+		switch rr := rr.(type) {
+		case *dns.DS:
+			set.ds = append(set.ds, rr)
+		case *dns.DNSKEY:
+			set.keys = append(set.keys, rr)
+		default:
+			continue
+		}
+		v.anchors[zone] = set
+	}
+	return v
+}
+
+// closestAnchor returns the deepest anchored zone at or above name, or "".
+func (v *Validator) closestAnchor(name string) string {
+	for n := dns.CanonicalName(name); ; n = parentZone(n) {
+		if _, ok := v.anchors[n]; ok {
+			return n
+		}
+		if n == "." || n == "" {
+			return ""
+		}
+	}
+}
+
+// Validate returns the DNSSEC status of a: Secure when every RRset in it
+// (each CNAME of the chain, then Records; for a negative answer, the SOA of
+// the authority section) verifies up to a trust anchor; Insecure when it is
+// unsigned and no signature is required; Bogus, with a *BogusError wrapping
+// ErrBogus and the Kind of failure, otherwise. The error is non-nil exactly
+// when the status is Bogus; it also wraps the lookup error
+// (dnsclient.ErrUnknown) or context error when a query of the chain
+// failed, so that a caller may treat that as "unknown" rather than
+// "forged" (Verdict). For a negative answer (NXDOMAIN/NODATA) Secure
+// means its SOA is authenticated: the denial itself is not proven, because
+// NSEC/NSEC3 are not checked.
+//
+// Cost: on a warm validator, one signature verification per RRset and no
+// query; a cold chain costs about two queries (DS, DNSKEY) per zone below
+// the anchor, and an unsigned answer one SOA query to find its zone. Adds
+// an event to trace.FromContext(ctx) for the verdict and for every zone
+// validated.
+func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security, error) {
+	r := &validation{v: v, tr: trace.FromContext(ctx)}
+	if a == nil {
+		return Insecure, nil
+	}
+	what := rrsetString(a.Qtype, a.Name)
+	final := a.Final
+	if final == "" {
+		final = a.Name
+	}
+	worst := verdict{sec: Secure}
+	var why []string
+	merge := func(vd verdict) bool {
+		if vd.why != "" {
+			why = append(why, vd.why)
+		}
+		if vd.sec == Bogus {
+			worst = vd
+			return false
+		}
+		if vd.sec == Insecure {
+			worst.sec = Insecure
+		}
+		return true
+	}
+	ok := true
+	for _, set := range splitRRsets(a.CNAMEs) {
+		owner := set[0].Header().Name
+		if ok = merge(r.rrset(ctx, set, rrsigsCovering(a.CNAMESigs, owner, dns.TypeCNAME), owner, "")); !ok {
+			break
+		}
+	}
+	if ok {
+		switch {
+		case len(a.Records) > 0:
+			for _, set := range splitRRsets(a.Records) {
+				owner := set[0].Header().Name
+				if ok = merge(r.rrset(ctx, set, rrsigsCovering(a.Sigs, owner, set[0].Header().Rrtype), owner, "")); !ok {
+					break
+				}
+			}
+		case a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, final):
+			soa := a.SOA.Hdr.Name
+			merge(r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa))
+		default:
+			// Absent without an SOA of its zone: nothing signed to check,
+			// but the zone it came from may say signatures were required.
+			merge(r.unsigned(ctx, final, "", what))
+		}
+	}
+	ev := trace.Event{Source: "dns", Query: what, Server: a.Server, DNSSEC: worst.sec.String()}
+	if worst.sec == Bogus {
+		ev.Decision = "rejected: " + worst.err.Error()
+		r.tr.Add(ev)
+		return Bogus, worst.err
+	}
+	ev.Decision = strings.Join(why, "; ")
+	r.tr.Add(ev)
+	return worst.sec, nil
+}
+
+// validation is the state of one Validate call.
+type validation struct {
+	v       *Validator
+	tr      *trace.Trace
+	queries int
+}
+
+// verdict is the outcome for one RRset.
+type verdict struct {
+	sec     Security
+	err     error // *BogusError iff sec == Bogus
+	why     string
+	expires time.Time // Secure only: when the proof stops holding
+}
+
+func bogusVerdict(e *BogusError) verdict { return verdict{sec: Bogus, err: e} }
+
+// query asks q within the per-validation budget.
+func (r *validation) query(ctx context.Context, name string, qtype uint16) (*dnsclient.Answer, error) {
+	if r.queries >= maxChainQueries {
+		return nil, fmt.Errorf("chain needs more than %d queries", maxChainQueries)
+	}
+	r.queries++
+	if r.v.q == nil {
+		return nil, errors.New("validator has no DNS querier")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	a, err := r.v.q.Query(ctx, name, qtype)
+	if err == nil && a == nil {
+		err = errors.New("querier returned no answer")
+	}
+	return a, err
+}
+
+// rrset validates one RRset (same owner, type and class) with the RRSIGs
+// over it. Without any RRSIG, the zone of unsignedName (or soaZone, when the
+// answer carried that zone's SOA) decides between Insecure and stripped.
+func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG, unsignedName, soaZone string) verdict {
+	h := rrs[0].Header()
+	owner := dns.CanonicalName(h.Name)
+	what := rrsetString(h.Rrtype, h.Name)
+	if r.v.closestAnchor(owner) == "" {
+		return verdict{sec: Insecure, why: what + " is outside every trust anchor"}
+	}
+
+	// Group the usable signatures by signer. A signer must be the zone
+	// holding the RRset, so an ancestor of its owner; for DS, which lives
+	// on the parent side of a cut, a proper ancestor (RFC 4035 §5.3.1).
+	type bySigner struct {
+		zone string
+		sigs []*dns.RRSIG
+	}
+	var signers []bySigner
+	var unsupported []*dns.RRSIG
+	for _, s := range sigs {
+		signer := dns.CanonicalName(s.SignerName)
+		if !dns.IsSubDomain(signer, owner) || (h.Rrtype == dns.TypeDS && signer == owner) {
+			continue
+		}
+		if !supportedAlgorithm(s.Algorithm) {
+			unsupported = append(unsupported, s)
+			continue
+		}
+		i := 0
+		for i < len(signers) && signers[i].zone != signer {
+			i++
+		}
+		if i == len(signers) {
+			signers = append(signers, bySigner{zone: signer})
+		}
+		signers[i].sigs = append(signers[i].sigs, s)
+	}
+	if len(signers) == 0 {
+		// Unsigned, or signed only with algorithms we do not implement:
+		// what the zone holding the RRset requires decides (RFC 4035 §5.2;
+		// RFC 6840 §5.11: a secure zone signs with every algorithm of its
+		// DS set, so it must have left a signature we can check).
+		vd := r.unsigned(ctx, unsignedName, soaZone, what)
+		if vd.sec == Insecure && len(unsupported) > 0 {
+			vd.why = what + " is signed only with unsupported algorithms (" + algName(unsupported[0].Algorithm) + "); " + vd.why
+		}
+		return vd
+	}
+
+	anchor := r.v.closestAnchor(owner)
+	var best *BogusError
+	insecureWhy := ""
+	for _, sg := range signers {
+		if !dns.IsSubDomain(anchor, sg.zone) {
+			return bogusVerdict(&BogusError{RRset: what, Signer: sg.zone, KeyTag: -1, Kind: ErrSignerAboveAnchor,
+				Reason: "signer is above the trust anchor " + anchor})
+		}
+		zk, err := r.zoneKeys(ctx, sg.zone)
+		if err != nil {
+			best = worseBogus(best, &BogusError{RRset: what, Signer: sg.zone, KeyTag: -1, Kind: kindOf(err), Reason: "signer's keys not validated", Err: err})
+			continue
+		}
+		if zk.sec == Insecure {
+			insecureWhy = what + " signed by " + sg.zone + ", which is insecure: " + zk.how
+			continue
+		}
+		vd, e := r.verify(rrs, sg.sigs, zk, what)
+		if e == nil {
+			vd.why = what + " " + vd.why
+			return vd
+		}
+		best = worseBogus(best, e)
+	}
+	if best != nil {
+		return bogusVerdict(best)
+	}
+	// Signed only by zones without a chain of trust. Such a signature
+	// proves nothing, so it must not hide that the zone really holding the
+	// RRset is secure (a forged RRSIG naming a made-up signer).
+	vd := r.unsigned(ctx, unsignedName, soaZone, what)
+	if vd.sec == Insecure {
+		vd.why = insecureWhy
+	}
+	return vd
+}
+
+// verify checks sigs over rrs with the keys of a secure zone; the first
+// signature that verifies makes the RRset secure (RFC 6840 §5.11).
+func (r *validation) verify(rrs []dns.RR, sigs []*dns.RRSIG, zk *zoneKeys, what string) (verdict, *BogusError) {
+	now := r.v.now()
+	var best *BogusError
+	for _, s := range sigs {
+		e := &BogusError{RRset: what, Signer: zk.zone, KeyTag: int(s.KeyTag)}
+		if kind, reason := validityProblem(s, now); kind != nil {
+			e.Kind, e.Reason = kind, reason
+			best = worseBogus(best, e)
+			continue
+		}
+		matched := false
+		for i, k := range zk.keys {
+			if zk.tags[i] != s.KeyTag || k.Algorithm != s.Algorithm {
+				continue
+			}
+			matched = true
+			if err := s.Verify(k, rrs); err != nil {
+				e.Kind, e.Reason = ErrBadSignature, verifyFailure(err)
+				continue
+			}
+			exp := earliest(sigTime(s.Expiration, now), now.Add(rrsetTTL(rrs, s)), zk.expires)
+			return verdict{sec: Secure, expires: exp,
+				why: fmt.Sprintf("verified with %s key %d (%s)", zk.zone, s.KeyTag, algName(s.Algorithm))}, nil
+		}
+		if !matched {
+			e.Kind, e.Reason = ErrNoDNSKEY, fmt.Sprintf("no DNSKEY with key tag %d and algorithm %s in the validated DNSKEY RRset", s.KeyTag, algName(s.Algorithm))
+		}
+		best = worseBogus(best, e)
+	}
+	return verdict{}, best
+}
+
+// verifyFailure words a signature verification error.
+func verifyFailure(err error) string {
+	if errors.Is(err, dns.ErrSig) {
+		return "bad signature"
+	}
+	return "bad signature (" + strings.TrimPrefix(err.Error(), "dns: ") + ")"
+}
+
+// unsigned decides an RRset that carries no RRSIG, owned by name (or found
+// in soaZone): Bogus when the zone it comes from is secure — its DS in the
+// parent, or a trust anchor, says it is signed, so signatures were stripped
+// — else Insecure.
+func (r *validation) unsigned(ctx context.Context, name, soaZone, what string) verdict {
+	name = dns.CanonicalName(name)
+	anchor := r.v.closestAnchor(name)
+	if anchor == "" {
+		return verdict{sec: Insecure, why: what + " is outside every trust anchor"}
+	}
+	zone := dns.CanonicalName(soaZone)
+	if soaZone == "" || !dns.IsSubDomain(zone, name) {
+		z, err := r.zoneOf(ctx, name, anchor)
+		if err != nil {
+			return bogusVerdict(&BogusError{RRset: what, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "unsigned, and finding its zone failed", Err: err})
+		}
+		zone = z
+	}
+	if !dns.IsSubDomain(anchor, zone) {
+		// The trust anchor says its zone is signed; an answer below it
+		// cannot come from a zone above it.
+		zone = anchor
+	}
+	zk, err := r.zoneKeys(ctx, zone)
+	if err != nil {
+		return bogusVerdict(&BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: kindOf(err), Reason: "unsigned, and its zone's keys fail validation", Err: err})
+	}
+	if zk.sec == Secure {
+		return bogusVerdict(&BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
+			Reason: "no RRSIG by the zone's keys, but the zone is signed (" + zk.how + "): signatures stripped"})
+	}
+	return verdict{sec: Insecure, why: what + " is unsigned in " + zone + ", " + zk.how}
+}
+
+// zoneOf finds the zone name belongs to: the owner of the SOA in the answer
+// to SOA name (at the apex) or in its authority section (below it), or the
+// owner of the NS records of a referral (a zone cut below the server's
+// zone); walking up when a name has none in sight (a CNAME owner). Never
+// above anchor.
+func (r *validation) zoneOf(ctx context.Context, name, anchor string) (string, error) {
+	e, err := r.do(ctx, cacheKey{kindZone, name}, func() (cacheEntry, error) {
+		for n := name; ; n = parentZone(n) {
+			if n == anchor || n == "." {
+				return cacheEntry{zone: n}, nil
+			}
+			a, err := r.query(ctx, n, dns.TypeSOA)
+			if err != nil {
+				return cacheEntry{}, err
+			}
+			if len(a.CNAMEs) > 0 {
+				continue
+			}
+			for _, rr := range a.Records {
+				if soa, ok := rr.(*dns.SOA); ok && dns.CanonicalName(soa.Hdr.Name) == n {
+					return cacheEntry{zone: n, expires: r.v.now().Add(capTTL(time.Duration(soa.Hdr.Ttl) * time.Second))}, nil
+				}
+			}
+			if a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, n) {
+				return cacheEntry{zone: dns.CanonicalName(a.SOA.Hdr.Name), expires: r.v.now().Add(negTTL(a))}, nil
+			}
+			// A referral from a server authoritative only for the parent:
+			// the NS owner is the zone cut, and n lies below it.
+			if a.Msg != nil {
+				for _, rr := range a.Msg.Ns {
+					if ns, ok := rr.(*dns.NS); ok && dns.IsSubDomain(ns.Hdr.Name, n) && dns.IsSubDomain(anchor, ns.Hdr.Name) {
+						return cacheEntry{zone: dns.CanonicalName(ns.Hdr.Name), expires: r.v.now().Add(capTTL(time.Duration(ns.Hdr.Ttl) * time.Second))}, nil
+					}
+				}
+			}
+		}
+	})
+	return e.zone, err
+}
