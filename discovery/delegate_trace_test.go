@@ -60,14 +60,23 @@ func TestTraceHasEveryQueryAndEveryDecision(t *testing.T) {
 // when another source decided (here an SRV query the server never answers)
 // is cancelled, and its event is in the trace before the summary — not
 // added later, behind the caller's back.
+//
+// Each round has its own server, and reads its count once the server has
+// stopped: Close waits for the handler of every query the server read, so
+// a query of this round is counted now or never. With one server whose
+// counts were reset between rounds, a round's dropped SRV datagram could be
+// read by the server after the next round's reset and be blamed on a round
+// that never sent it (the client had added its event in the round that did).
 func TestTraceIsCompleteWhenDiscoverReturns(t *testing.T) {
-	l := dlStart(t, dnstest.Config{})
-	l.srv.SetFault("_oci-registry._tcp.single.mapping.test.", dns.TypeSRV, dnstest.FaultDrop)
-	o := l.options()
-	o.DNSSECOff = true
 	for range 5 {
-		l.srv.ResetCounts()
+		l := dlStart(t, dnstest.Config{})
+		l.srv.SetFault("_oci-registry._tcp.single.mapping.test.", dns.TypeSRV, dnstest.FaultDrop)
+		o := l.options()
+		o.DNSSECOff = true
 		_, evs := dlMust(t, discovery.New(o), "single.mapping.test/app")
+		if err := l.srv.Close(); err != nil {
+			t.Fatal(err)
+		}
 		asked := l.srv.QueryCount("_oci-registry._tcp.single.mapping.test.", dns.TypeSRV) > 0
 		srvEvent := -1
 		for i, e := range evs {
