@@ -106,8 +106,9 @@ func New(opts Options) *Discoverer {
 }
 
 // Discover finds who serves host/path: the ordered endpoints, the delegation
-// chain that produced them and the TTL of the whole answer. Trace events go to
-// trace.FromContext(ctx). Every error is an *Error naming the step, host and record.
+// chain that produced them and the TTL of the whole answer. Trace events go
+// to trace.FromContext(ctx). Every error is an *Error naming the step, host
+// and record.
 func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, error) {
 	name := host + "/" + path
 	if path == "" {

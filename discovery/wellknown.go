@@ -104,8 +104,9 @@ func (e *WellKnownError) Unwrap() error { return e.Err }
 // The Content-Type is not trusted (nor required). client nil means
 // http.DefaultClient; it is not modified (its redirect policy applies after
 // FetchWellKnown's own). Without a deadline on ctx or a client Timeout, the
-// fetch is bounded by 30s. At most WellKnownMaxBytes+1 bytes are read. Each
-// request, redirect and the decision are trace events in trace.FromContext(ctx).
+// fetch is bounded by 30s. At most WellKnownMaxBytes+1 bytes are read.
+// Each request, redirect and the decision are trace events in
+// trace.FromContext(ctx).
 func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt ParseOptions) (*WellKnown, error) {
 	tr := trace.FromContext(ctx)
 	start := time.Now()

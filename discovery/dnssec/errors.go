@@ -153,11 +153,11 @@ func kindOf(err error) error {
 	return ErrChainUnavailable
 }
 
-// worseBogus returns the more telling of two failures: a validity-period problem
-// (the operator forgot to re-sign) over a bad signature (tampering) over a
-// missing key (a stale or foreign signature). A broken link further up the
-// chain (a wrapped cause) says nothing about this RRset's own signatures and
-// ranks lowest.
+// worseBogus returns the more telling of two failures: a validity-period
+// problem (the operator forgot to re-sign) over a bad signature (tampering)
+// over a missing key (a stale or foreign signature). A broken link further
+// up the chain (a wrapped cause) says nothing about this RRset's own
+// signatures and ranks lowest.
 func worseBogus(a, b *BogusError) *BogusError {
 	if a == nil {
 		return b

@@ -9,10 +9,10 @@
 // DS RRset is itself an RRset signed by the parent zone, and so on up to the
 // anchor. Authenticated denial (NSEC/NSEC3) is deliberately not checked: a
 // denial that cannot be proven only ever makes discovery fall back towards
-// the name's own host, which is safe (docs/protocol.md §8.3), while checking it would
-// double the code that must be right. What is checked instead is whether an
-// unsigned answer comes from a zone the chain says is signed ("stripped"
-// signatures), which is bogus.
+// the name's own host, which is safe (docs/protocol.md §8.3), while
+// checking it would double the code that must be right. What is checked
+// instead is whether an unsigned answer comes from a zone the chain says
+// is signed ("stripped" signatures), which is bogus.
 //
 // Results are typed: a Security state, and for a bogus answer a
 // *BogusError whose Kind is one of the Err* sentinels. The package asks
