@@ -203,6 +203,15 @@ type target struct {
 	scope   string // repository:<repo>:pull
 }
 
+// isOrigin reports whether req (a response's final request) went to the
+// registry's own origin rather than to a host it redirected to.
+func (t *target) isOrigin(req *http.Request) bool {
+	if req == nil || req.URL == nil {
+		return true // no redirect was followed
+	}
+	return strings.ToLower(req.URL.Scheme)+"://"+canonicalHostPort(req.URL) == t.origin
+}
+
 func (t *target) err(step string, kind, cause error) *Error {
 	return newError(t.refName, t.host, step, kind, cause)
 }
@@ -370,6 +379,14 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 			ev.Decision += "answered by " + resp.Request.URL.Host + " after a redirect; "
 		}
 		switch {
+		case resp.StatusCode == http.StatusUnauthorized && !rq.t.isOrigin(resp.Request):
+			// A host the registry redirected to is not the registry: its
+			// challenge could name any realm, and the credentials for the
+			// registry must not go there (protocol.md §12).
+			closeBody(resp)
+			err := rq.t.err(rq.step, ErrUnauthorized, fmt.Errorf(
+				"HTTP 401 from %s, which the registry redirected to: not the registry, so its challenge is not answered", resp.Request.URL.Host))
+			return nil, ev, traceFailure(rq.tr, ev, err)
 		case resp.StatusCode == http.StatusUnauthorized && !authed:
 			authed = true
 			if hdr != "" {
