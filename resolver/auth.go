@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -23,11 +24,14 @@ import (
 //
 // Credentials (from the Docker config, for exactly the registry's host) go
 // only to that registry (Basic challenge) or to the token realm its Bearer
-// challenge names — that is the token protocol. A realm must be https
-// unless the registry host is marked insecure, and may be an internal IP
-// literal (loopback, private, link-local) only when the registry's host is
-// one too. Redirects never carry an
-// Authorization header to another origin (see newRegistryClient).
+// challenge names — that is the token protocol. Only the registry's own
+// challenge counts: a 401 from a host the registry redirected to (a CDN, a
+// storage bucket) is never answered nor remembered, since its realm could
+// be anyone's (protocol.md §12). A realm must be https unless the registry
+// host is marked insecure, and may be an internal IP literal (loopback,
+// private, link-local) only when the registry's host is one too. Redirects
+// never carry an Authorization header to another origin (see
+// newRegistryClient).
 
 // internalIP reports whether host is an IP literal in a loopback, private,
 // link-local or unspecified range.
@@ -48,9 +52,12 @@ func hostOnly(hostport string) string {
 	return hostport
 }
 
-// Token cache bounds.
+// Bounds of the authentication memory of one registry client: tokens by
+// (origin, scope), and challenges by origin. Least recently used entries
+// go first; a forgotten entry costs one 401 round trip, never a failure.
 const (
 	maxCachedTokens      = 1024
+	maxAuthOrigins       = 256
 	defaultTokenLifetime = 60 * time.Second // distribution token spec default for a missing expires_in
 	maxTokenLifetime     = time.Hour        // reuse no token longer, whatever the server says
 )
@@ -64,76 +71,86 @@ type cachedAuth struct {
 	expires time.Time
 }
 
-// authFlight lets concurrent requests for one (origin, scope) share a
-// token request.
+// authFlight is one token request shared by every caller that needs the
+// same (origin, scope) meanwhile. It belongs to none of them: it runs under
+// its own timeout, and is abandoned only when its last waiter leaves.
 type authFlight struct {
-	done   chan struct{}
+	done    chan struct{}
+	cancel  context.CancelFunc
+	waiters int // guarded by authState.mu
+
+	// Set before done is closed.
 	header string
-	err    error
+	events []trace.Event
+	err    *Error // Ref empty: each waiter reports it under its own reference
 }
 
 // authState is the client's memory of authentication. Safe for concurrent
 // use.
 type authState struct {
 	mu      sync.Mutex
-	tokens  map[authKey]cachedAuth
-	bearer  map[string]challenge // origin → its last Bearer challenge, to fetch tokens for new scopes without a 401 first
-	basic   map[string]string    // origin → Basic header it accepted a challenge for
-	flights map[authKey]*authFlight
+	tokens  *simplelru.LRU[authKey, cachedAuth]
+	bearer  *simplelru.LRU[string, challenge] // origin → its last Bearer challenge, to fetch tokens for new scopes without a 401 first
+	basic   *simplelru.LRU[string, string]    // origin → Basic header it accepted a challenge for
+	flights map[authKey]*authFlight           // bounded by the requests in flight
 }
 
 func newAuthState() *authState {
-	return &authState{tokens: map[authKey]cachedAuth{}, bearer: map[string]challenge{},
-		basic: map[string]string{}, flights: map[authKey]*authFlight{}}
+	tokens, _ := simplelru.NewLRU[authKey, cachedAuth](maxCachedTokens, nil)
+	bearer, _ := simplelru.NewLRU[string, challenge](maxAuthOrigins, nil)
+	basic, _ := simplelru.NewLRU[string, string](maxAuthOrigins, nil)
+	return &authState{tokens: tokens, bearer: bearer, basic: basic, flights: map[authKey]*authFlight{}}
 }
 
 func (a *authState) cached(k authKey, now time.Time) (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if t, ok := a.tokens[k]; ok {
+	return a.cachedLocked(k, now)
+}
+
+func (a *authState) cachedLocked(k authKey, now time.Time) (string, bool) {
+	if t, ok := a.tokens.Get(k); ok {
 		if now.Before(t.expires) {
 			return t.header, true
 		}
-		delete(a.tokens, k)
+		a.tokens.Remove(k)
 	}
-	if h := a.basic[k.origin]; h != "" {
+	if h, ok := a.basic.Get(k.origin); ok {
 		return h, true
 	}
 	return "", false
 }
 
-func (a *authState) store(k authKey, header string, expires time.Time, now time.Time) {
+func (a *authState) store(k authKey, header string, expires time.Time) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.tokens) >= maxCachedTokens {
-		for key, t := range a.tokens {
-			if !now.Before(t.expires) {
-				delete(a.tokens, key)
-			}
-		}
-		for key := range a.tokens {
-			if len(a.tokens) < maxCachedTokens {
-				break
-			}
-			delete(a.tokens, key) // arbitrary victim: the cache is an optimisation
-		}
-	}
-	a.tokens[k] = cachedAuth{header: header, expires: expires}
+	a.tokens.Add(k, cachedAuth{header: header, expires: expires})
+	a.mu.Unlock()
 }
 
 // invalidate forgets what was sent for k, after the registry refused it.
 func (a *authState) invalidate(k authKey) {
 	a.mu.Lock()
-	delete(a.tokens, k)
-	delete(a.basic, k.origin)
+	a.tokens.Remove(k)
+	a.basic.Remove(k.origin)
 	a.mu.Unlock()
 }
 
 func (a *authState) knownBearer(origin string) (challenge, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	c, ok := a.bearer[origin]
-	return c, ok
+	return a.bearer.Get(origin)
+}
+
+func (a *authState) rememberBearer(origin string, ch challenge) {
+	a.mu.Lock()
+	a.bearer.Add(origin, ch)
+	a.mu.Unlock()
+}
+
+func (a *authState) rememberBasic(origin, header string) {
+	a.mu.Lock()
+	a.basic.Add(origin, header)
+	a.mu.Unlock()
 }
 
 // initialAuth returns the Authorization header to send with the first try
@@ -181,10 +198,8 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 	}
 	switch {
 	case bearer != nil:
-		c.auth.mu.Lock()
-		c.auth.bearer[t.origin] = challenge{Scheme: bearer.Scheme, Params: map[string]string{
-			"realm": bearer.Params["realm"], "service": bearer.Params["service"]}}
-		c.auth.mu.Unlock()
+		c.auth.rememberBearer(t.origin, challenge{Scheme: bearer.Scheme, Params: map[string]string{
+			"realm": bearer.Params["realm"], "service": bearer.Params["service"]}})
 		return c.token(ctx, rq, *bearer)
 	case basic != nil:
 		creds, ok, err := c.cfg.Creds.lookup(t.host)
@@ -196,9 +211,7 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 				fmt.Errorf("registry requires Basic authentication: %s", c.cfg.Creds.missing(t.host)))
 		}
 		h := "Basic " + base64.StdEncoding.EncodeToString([]byte(creds.Username+":"+creds.Password))
-		c.auth.mu.Lock()
-		c.auth.basic[t.origin] = h
-		c.auth.mu.Unlock()
+		c.auth.rememberBasic(t.origin, h)
 		rq.tr.Add(trace.Event{Source: "registry", Query: "auth " + t.host, Server: t.host,
 			Decision: "Basic challenge: sending the credentials for " + normalizeRegistryHost(t.host) + " from " + c.cfg.Creds.where()})
 		return h, nil
@@ -211,38 +224,79 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 }
 
 // token returns a Bearer header for rq's scope, from the cache or from the
-// challenge's realm; concurrent callers for one scope share one request.
+// challenge's realm. Concurrent callers for one (origin, scope) share one
+// request, which no single caller owns: a caller that gives up leaves the
+// others waiting, and each caller reports the outcome (events and error)
+// under its own reference.
 func (c *registryClient) token(ctx context.Context, rq *regRequest, ch challenge) (string, error) {
 	k := authKey{rq.t.origin, rq.t.scope}
 	a := c.auth
 	a.mu.Lock()
-	if t, ok := a.tokens[k]; ok && c.cfg.Now().Before(t.expires) {
+	if t, ok := a.tokens.Get(k); ok && c.cfg.Now().Before(t.expires) {
 		a.mu.Unlock()
 		return t.header, nil
 	}
-	if f, ok := a.flights[k]; ok {
-		a.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.header, f.err
-		case <-ctx.Done():
-			return "", rq.t.err("token", transportKind(ctx.Err()), ctx.Err())
-		}
+	f, ok := a.flights[k]
+	if !ok {
+		f = c.startTokenFlight(ctx, k, rq.t, ch)
+		a.flights[k] = f
 	}
-	f := &authFlight{done: make(chan struct{})}
-	a.flights[k] = f
+	f.waiters++
 	a.mu.Unlock()
 
-	header, expires, err := c.fetchToken(ctx, rq, ch)
-	if err == nil {
-		a.store(k, header, expires, c.cfg.Now())
+	select {
+	case <-f.done:
+		for _, ev := range f.events {
+			rq.tr.Add(ev)
+		}
+		if f.err != nil {
+			return "", rq.t.err(f.err.Step, f.err.Kind, f.err.Err)
+		}
+		return f.header, nil
+	case <-ctx.Done():
+		a.mu.Lock()
+		f.waiters--
+		if f.waiters == 0 && a.flights[k] == f {
+			delete(a.flights, k)
+			f.cancel()
+		}
+		a.mu.Unlock()
+		return "", rq.t.err("token", transportKind(ctx.Err()), ctx.Err())
 	}
-	f.header, f.err = header, err
-	a.mu.Lock()
-	delete(a.flights, k)
-	a.mu.Unlock()
-	close(f.done)
-	return header, err
+}
+
+// startTokenFlight starts the token request for k in its own goroutine,
+// detached from ctx's cancellation and bounded by the registry timeout. Its
+// trace events are collected apart and copied to every waiter's trace.
+// Called with c.auth.mu held.
+func (c *registryClient) startTokenFlight(ctx context.Context, k authKey, t *target, ch challenge) *authFlight {
+	tr := trace.New(c.cfg.Now)
+	fctx, cancel := context.WithTimeout(trace.NewContext(context.WithoutCancel(ctx), tr), c.cfg.Timeout)
+	f := &authFlight{done: make(chan struct{}), cancel: cancel}
+	shared := *t
+	shared.refName = "" // the flight's errors name no caller's reference
+	go func() {
+		defer cancel()
+		header, expires, err := c.fetchToken(fctx, &shared, ch, tr)
+		if err == nil {
+			c.auth.store(k, header, expires)
+		}
+		c.auth.mu.Lock()
+		if c.auth.flights[k] == f {
+			delete(c.auth.flights, k)
+		}
+		c.auth.mu.Unlock()
+		f.header, f.events = header, tr.Events()
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				e = shared.err("token", transportKind(err), err)
+			}
+			f.err = e
+		}
+		close(f.done)
+	}()
+	return f
 }
 
 // tokenResponse is the token endpoint's answer (distribution token spec and
@@ -253,9 +307,9 @@ type tokenResponse struct {
 	ExpiresIn   int64  `json:"expires_in"`
 }
 
-// fetchToken asks the realm of ch for a token for rq's scope.
-func (c *registryClient) fetchToken(ctx context.Context, rq *regRequest, ch challenge) (string, time.Time, error) {
-	t := rq.t
+// fetchToken asks the realm of ch for a token for t's scope, recording the
+// request in tr.
+func (c *registryClient) fetchToken(ctx context.Context, t *target, ch challenge, tr *trace.Trace) (string, time.Time, error) {
 	realm := ch.Params["realm"]
 	if realm == "" {
 		return "", time.Time{}, t.err("token", ErrUnauthorized, errors.New("Bearer challenge has no realm"))
@@ -333,7 +387,7 @@ func (c *registryClient) fetchToken(ctx context.Context, rq *regRequest, ch chal
 	ev := trace.Event{Source: "registry", Query: query, Server: u.Host, Duration: c.cfg.Now().Sub(start)}
 	if err != nil {
 		ev.Outcome, ev.Decision = "error", "token request failed: "+err.Error()
-		rq.tr.Add(ev)
+		tr.Add(ev)
 		return "", time.Time{}, t.err("token", transportKind(err), fmt.Errorf("token realm %s: %w", u.Host, err))
 	}
 	defer closeBody(resp)
@@ -345,7 +399,7 @@ func (c *registryClient) fetchToken(ctx context.Context, rq *regRequest, ch chal
 			kind = ErrUnauthorized
 		}
 		ev.Decision = "token refused (" + how + ")"
-		rq.tr.Add(ev)
+		tr.Add(ev)
 		cause := fmt.Errorf("token realm %s answered HTTP %d to a request with %s%s", u.Host, resp.StatusCode, how, msg)
 		if !hasCreds && kind == ErrUnauthorized {
 			cause = fmt.Errorf("%w; %s", cause, c.cfg.Creds.missing(t.host))
@@ -360,32 +414,32 @@ func (c *registryClient) fetchToken(ctx context.Context, rq *regRequest, ch chal
 			kind = ErrTooLarge
 		}
 		ev.Decision = "token response unreadable"
-		rq.tr.Add(ev)
+		tr.Add(ev)
 		return "", time.Time{}, t.err("token", kind, fmt.Errorf("token realm %s: %w", u.Host, err))
 	}
-	var tr tokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil {
+	var tok tokenResponse
+	if err := json.Unmarshal(body, &tok); err != nil {
 		ev.Decision = "token response is not JSON"
-		rq.tr.Add(ev)
+		tr.Add(ev)
 		return "", time.Time{}, t.err("token", ErrUpstream, fmt.Errorf("token realm %s: response is not a token: %v", u.Host, err))
 	}
-	tok := tr.Token
-	if tok == "" {
-		tok = tr.AccessToken
+	token := tok.Token
+	if token == "" {
+		token = tok.AccessToken
 	}
-	if tok == "" {
+	if token == "" {
 		ev.Decision = "token response has no token"
-		rq.tr.Add(ev)
+		tr.Add(ev)
 		return "", time.Time{}, t.err("token", ErrUpstream, fmt.Errorf("token realm %s: response has neither token nor access_token", u.Host))
 	}
 	life := defaultTokenLifetime
-	if tr.ExpiresIn > 0 {
-		life = time.Duration(min(tr.ExpiresIn, int64(maxTokenLifetime/time.Second))) * time.Second
+	if tok.ExpiresIn > 0 {
+		life = time.Duration(min(tok.ExpiresIn, int64(maxTokenLifetime/time.Second))) * time.Second
 	}
 	// Stop using a token a little before the server does: a request in
 	// flight should not carry a token that expires under it.
 	reuse := life - min(life/10, 10*time.Second)
 	ev.Decision = fmt.Sprintf("%s token for %s, reused for %v", how, strings.Join(scopes, " "), reuse)
-	rq.tr.Add(ev)
-	return "Bearer " + tok, c.cfg.Now().Add(reuse), nil
+	tr.Add(ev)
+	return "Bearer " + token, c.cfg.Now().Add(reuse), nil
 }
