@@ -16,9 +16,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/miekg/dns"
 	"github.com/opencontainers/go-digest"
 
@@ -33,6 +33,16 @@ import (
 // digestTTL is how long a digest reference's resolution is cached: a digest
 // names the same bytes forever, so only eviction removes it.
 const digestTTL = 100 * 365 * 24 * time.Hour
+
+// Connection bounds (protocol.md §11). Each distinct TLS server name (an
+// unauthenticated SRV target verified against the owner's name) needs its
+// own transport; a hostile set of names must not grow them without bound.
+const (
+	maxIdleConns           = 128 // idle connections kept in all, shared transport
+	maxIdleConnsPerHost    = 8
+	maxTLSNameClients      = 128 // per-name transports kept, least recently used dropped
+	maxIdleConnsPerTLSName = 4
+)
 
 // Result is one resolved reference.
 type Result struct {
@@ -98,7 +108,7 @@ type Resolver struct {
 	http      *http.Client
 	transport *http.Transport // nil when the caller gave its own client
 	registry  *registryClient
-	byTLSName sync.Map // TLS server name → *registryClient
+	byTLSName *lru.Cache[string, *registryClient] // nil when the caller gave its own client
 	regCfg    registryConfig
 
 	validator *dnssec.Validator
@@ -142,6 +152,11 @@ func New(opts ...Option) (*Resolver, error) {
 		}
 		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0)
 		r.http = &http.Client{Transport: r.transport}
+		// A client pushed out closes its idle connections; one with a
+		// request in flight keeps that connection until IdleConnTimeout.
+		r.byTLSName, _ = lru.NewWithEvict(maxTLSNameClients, func(_ string, c *registryClient) {
+			c.cfg.HTTP.CloseIdleConnections()
+		})
 	}
 
 	var validator *dnssec.Validator
@@ -410,19 +425,39 @@ func (r *Resolver) resolveQualified(ctx context.Context, input string, ref refer
 
 // registryFor returns the client for ep: the shared one, or one whose TLS
 // must verify a different name than the URL's host (unauthenticated SRV).
+// Those are kept for the maxTLSNameClients names used last.
 func (r *Resolver) registryFor(ep discovery.Endpoint) *registryClient {
 	if ep.TLSServerName == "" || r.transport == nil {
 		return r.registry
 	}
-	if c, ok := r.byTLSName.Load(ep.TLSServerName); ok {
-		return c.(*registryClient)
+	if c, ok := r.byTLSName.Get(ep.TLSServerName); ok {
+		return c
 	}
 	t := r.transport.Clone()
 	t.TLSClientConfig.ServerName = ep.TLSServerName
+	// One name's transport talks to that name's few SRV targets.
+	t.MaxIdleConns = maxIdleConnsPerTLSName
 	cfg := r.regCfg
 	cfg.HTTP = &http.Client{Transport: t}
-	c, _ := r.byTLSName.LoadOrStore(ep.TLSServerName, newRegistryClient(cfg))
-	return c.(*registryClient)
+	c := newRegistryClient(cfg)
+	if prev, ok, _ := r.byTLSName.PeekOrAdd(ep.TLSServerName, c); ok {
+		return prev
+	}
+	return c
+}
+
+// Close closes the Resolver's idle connections (registries, well-known
+// hosts, token realms) and forgets the per-name TLS clients. Call it when
+// the Resolver is done with, as `ocidns serve` does on shutdown. The
+// Resolver remains usable: later requests open new connections. A client
+// given with WithHTTPClient is left alone. Close always returns nil.
+func (r *Resolver) Close() error {
+	if r.transport == nil {
+		return nil
+	}
+	r.byTLSName.Purge() // the eviction callback closes each one's idle connections
+	r.transport.CloseIdleConnections()
+	return nil
 }
 
 // HTTPClient returns the client the Resolver uses for well-known documents,
@@ -519,7 +554,8 @@ func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool) *http.
 		ResponseHeaderTimeout:  20 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 		IdleConnTimeout:        90 * time.Second,
-		MaxIdleConnsPerHost:    8,
+		MaxIdleConns:           maxIdleConns,
+		MaxIdleConnsPerHost:    maxIdleConnsPerHost,
 		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      true,
 	}

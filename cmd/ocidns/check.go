@@ -67,6 +67,7 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 	if !ok {
 		return exitUsage
 	}
+	defer r.Close()
 	cfg := check.Config{
 		DNS:             r.DNSClient(),
 		HTTP:            r.HTTPClient(),

@@ -43,6 +43,7 @@ func runDemo(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "ocidns demo:", err)
 		return exitFailed
 	}
+	defer r.Close()
 	status := exitOK
 	if err := lab.Run(ctx, stdio.Out, r); err != nil {
 		fmt.Fprintln(stdio.Err, "ocidns demo:", err)

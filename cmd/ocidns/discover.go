@@ -49,6 +49,7 @@ func runDiscover(ctx context.Context, args []string, stdio IO) int {
 	if !ok {
 		return exitUsage
 	}
+	defer r.Close()
 	name := fs.Arg(0)
 	host, path, err := splitName(name, f)
 	if err != nil {

@@ -39,6 +39,7 @@ func runResolve(ctx context.Context, args []string, stdio IO) int {
 	if !ok {
 		return exitUsage
 	}
+	defer r.Close()
 	status := exitOK
 	for _, ref := range fs.Args() {
 		res, err := r.Resolve(ctx, ref)

@@ -39,6 +39,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	if !ok {
 		return exitUsage
 	}
+	defer r.Close()
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintln(stdio.Err, "ocidns serve:", err)

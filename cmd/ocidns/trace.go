@@ -33,6 +33,7 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 	if !ok {
 		return exitUsage
 	}
+	defer r.Close()
 	ref := fs.Arg(0)
 	res, events, err := r.Trace(ctx, ref)
 	if f.output == "json" {
