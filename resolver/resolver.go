@@ -219,7 +219,7 @@ func New(opts ...Option) (*Resolver, error) {
 // the Resolver's platform. A fresh cached answer is returned without network
 // I/O or allocation. Errors are *Error values wrapping one of the Err*
 // sentinels. To collect trace events on failure too, put a *trace.Trace
-// in ctx with trace.NewContext.
+// in ctx with discovery.WithTrace.
 func (r *Resolver) Resolve(ctx context.Context, ref string) (Result, error) {
 	return r.resolve(ctx, resultKey{ref, r.platformKey}, r.opts.platform)
 }
@@ -359,7 +359,6 @@ func (r *Resolver) parse(input string) (reference.Reference, error) {
 }
 
 func (r *Resolver) resolveQualified(ctx context.Context, input string, ref reference.Reference, plat *reference.Platform) (Result, error) {
-	tr := trace.FromContext(ctx)
 	res := Result{Ref: input, Resolved: ref.String(), DNSSECOff: r.opts.dnssecOff}
 	if plat != nil {
 		res.Platform = plat.String()
@@ -369,13 +368,23 @@ func (r *Resolver) resolveQualified(ctx context.Context, input string, ref refer
 		return res, newError(input, ref.Domain(), "discovery", kindOf(err), err)
 	}
 	res.Chain = disc.Chain
+	return r.askRegistries(ctx, input, ref, disc.Endpoints, plat, res)
+}
+
+// askRegistries asks the endpoints, in order, what ref's tag or digest
+// names, and fills res from the first answer. "Not found", upstream errors
+// and timeouts move on to the next endpoint; anything else ends the
+// resolution.
+func (r *Resolver) askRegistries(ctx context.Context, input string, ref reference.Reference, endpoints []discovery.Endpoint,
+	plat *reference.Platform, res Result) (Result, error) {
+	tr := trace.FromContext(ctx)
 	tag, dgst := ref.Tag(), ref.Digest()
 	if tag == "" && dgst == "" {
 		tag = "latest"
 	}
 
 	var errs []error
-	for _, ep := range disc.Endpoints {
+	for _, ep := range endpoints {
 		if !ep.Caps.Has(discovery.CapResolve) {
 			tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "pull-only mirror: never asked what a tag means"})
 			continue
