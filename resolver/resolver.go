@@ -44,6 +44,11 @@ const (
 	maxIdleConnsPerTLSName = 4
 )
 
+// maxRegistryAttempts bounds the endpoints one resolution asks (protocol.md
+// §11): a hostile record set must not turn one lookup into hundreds of
+// requests. Owners list a few mirrors; 16 leaves room for many.
+const maxRegistryAttempts = 16
+
 // Result is one resolved reference.
 type Result struct {
 	// Ref is the reference as given.
@@ -384,7 +389,8 @@ func (r *Resolver) askRegistries(ctx context.Context, input string, ref referenc
 	}
 
 	var errs []error
-	for _, ep := range endpoints {
+	attempts := 0
+	for i, ep := range endpoints {
 		if !ep.Caps.Has(discovery.CapResolve) {
 			tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "pull-only mirror: never asked what a tag means"})
 			continue
@@ -396,6 +402,10 @@ func (r *Resolver) askRegistries(ctx context.Context, input string, ref referenc
 			tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "digest reference: no registry request needed (use --verify to fetch and check it)"})
 			return res, nil
 		}
+		if attempts == maxRegistryAttempts {
+			return res, r.attemptsExhausted(tr, input, ref, errs, endpoints[i:])
+		}
+		attempts++
 		m, err := r.registryFor(ep).resolve(ctx, ep, input, tag, dgst, plat, r.opts.verify, tr)
 		if err != nil {
 			errs = append(errs, err)
@@ -423,13 +433,46 @@ func (r *Resolver) askRegistries(ctx context.Context, input string, ref referenc
 	if len(errs) == 0 {
 		return res, newError(input, ref.Domain(), "registry", ErrNotFound, fmt.Errorf("no endpoint can resolve tags (all are pull-only)"))
 	}
-	// Prefer the most telling error: anything but "not found" says more.
+	return res, mostTelling(errs)
+}
+
+// mostTelling picks the error to report from the endpoints' failures:
+// anything but "not found" says more.
+func mostTelling(errs []error) error {
 	for _, e := range errs {
 		if !errors.Is(e, ErrNotFound) {
-			return res, e
+			return e
 		}
 	}
-	return res, errs[len(errs)-1]
+	return errs[len(errs)-1]
+}
+
+// attemptsExhausted ends a resolution that asked maxRegistryAttempts
+// endpoints without an answer: the trace names what was left untried, and
+// the error says how many.
+func (r *Resolver) attemptsExhausted(tr *discovery.Trace, input string, ref reference.Reference, errs []error, rest []discovery.Endpoint) error {
+	var names []string
+	untried := 0
+	for _, ep := range rest {
+		if !ep.Caps.Has(discovery.CapResolve) {
+			continue
+		}
+		untried++
+		if len(names) < 3 {
+			names = append(names, ep.URL+"/"+ep.Repository)
+		}
+	}
+	if untried > len(names) {
+		names = append(names, "…")
+	}
+	why := fmt.Sprintf("%d more endpoints not tried: at most %d registry attempts a resolution", untried, maxRegistryAttempts)
+	tr.Add(discovery.Event{Source: "registry", Decision: why + " (" + strings.Join(names, ", ") + ")"})
+	last := mostTelling(errs)
+	var e *Error
+	if errors.As(last, &e) && e.Err != nil {
+		return newError(e.Ref, e.Host, e.Step, e.Kind, fmt.Errorf("%w (%s)", e.Err, why))
+	}
+	return newError(input, ref.Domain(), "registry", kindOf(last), fmt.Errorf("%w (%s)", last, why))
 }
 
 // registryFor returns the client for ep: the shared one, or one whose TLS
