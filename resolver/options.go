@@ -52,6 +52,10 @@ type options struct {
 	local          map[string][]discovery.Mapping
 	maxHops        int
 	discoveryLimit time.Duration
+	addrPolicy     *addressPolicy
+	// connect replaces the connection to an address the policy checked,
+	// for tests that stand a loopback server in for a public address.
+	connect dialFunc
 }
 
 // WithDNSServers sends every DNS query — records and the addresses of

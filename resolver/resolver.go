@@ -149,13 +149,16 @@ func New(opts ...Option) (*Resolver, error) {
 	r.dns = dc
 
 	if o.httpClient != nil {
+		if o.addrPolicy != nil {
+			return nil, errPolicyNeedsTransport
+		}
 		r.http = o.httpClient
 	} else {
 		pool, err := rootPool(o.rootCAs, o.caFiles)
 		if err != nil {
 			return nil, err
 		}
-		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0)
+		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect)
 		r.http = &http.Client{Transport: r.transport}
 		// A client pushed out closes its idle connections; one with a
 		// request in flight keeps that connection until IdleConnTimeout.
@@ -450,7 +453,7 @@ func mostTelling(errs []error) error {
 // attemptsExhausted ends a resolution that asked maxRegistryAttempts
 // endpoints without an answer: the trace names what was left untried, and
 // the error says how many.
-func (r *Resolver) attemptsExhausted(tr *discovery.Trace, input string, ref reference.Reference, errs []error, rest []discovery.Endpoint) error {
+func (r *Resolver) attemptsExhausted(tr *trace.Trace, input string, ref reference.Reference, errs []error, rest []discovery.Endpoint) error {
 	var names []string
 	untried := 0
 	for _, ep := range rest {
@@ -466,7 +469,7 @@ func (r *Resolver) attemptsExhausted(tr *discovery.Trace, input string, ref refe
 		names = append(names, "…")
 	}
 	why := fmt.Sprintf("%d more endpoints not tried: at most %d registry attempts a resolution", untried, maxRegistryAttempts)
-	tr.Add(discovery.Event{Source: "registry", Decision: why + " (" + strings.Join(names, ", ") + ")"})
+	tr.Add(trace.Event{Source: "registry", Decision: why + " (" + strings.Join(names, ", ") + ")"})
 	last := mostTelling(errs)
 	var e *Error
 	if errors.As(last, &e) && e.Err != nil {
@@ -597,8 +600,10 @@ func readAnchors(path string) ([]dns.RR, error) {
 
 // newTransport builds the HTTP transport: bounded timeouts and header sizes,
 // the given roots, and — when the operator named DNS servers — addresses
-// resolved through them, so one DNS view serves the whole resolution.
-func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool) *http.Transport {
+// resolved through them, so one DNS view serves the whole resolution. With
+// an address policy every connection is checked by it (see addrpolicy.go);
+// connect, when set, replaces the final connection to a checked address.
+func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool, policy *addressPolicy, connect dialFunc) *http.Transport {
 	t := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		TLSClientConfig:        &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
@@ -611,10 +616,17 @@ func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool) *http.
 		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      true,
 	}
+	lookup := lookupFunc(systemLookup)
+	dial := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if useDNS {
-		t.DialContext = dc.DialContext
-	} else {
-		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		lookup, dial = dc.LookupIP, dc.DialContext
+	}
+	t.DialContext = dial
+	if policy != nil {
+		if connect == nil {
+			connect = dial
+		}
+		t.DialContext = policy.dialContext(lookup, connect)
 	}
 	return t
 }

@@ -33,13 +33,16 @@ import (
 // TLS server names (as unauthenticated SRV targets are), and a count of the
 // connections open to it.
 type namesRegistry struct {
-	srv    *httptest.Server
-	pool   *x509.CertPool
-	open   atomic.Int64
-	digest digest.Digest
+	srv      *httptest.Server
+	pool     *x509.CertPool
+	open     atomic.Int64 // connections open now
+	accepted atomic.Int64 // connections ever accepted
+	digest   digest.Digest
 }
 
-func startNamesRegistry(t testing.TB) *namesRegistry {
+// newNamesCert returns a self-signed certificate for *.names.test and a
+// pool that trusts it.
+func newNamesCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -57,16 +60,27 @@ func startNamesRegistry(t testing.TB) *namesRegistry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, _ := x509.ParseCertificate(der)
-	nr := &namesRegistry{pool: x509.NewCertPool()}
-	nr.pool.AddCert(cert)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+func startNamesRegistry(t testing.TB) *namesRegistry {
+	t.Helper()
+	cert, pool := newNamesCert(t)
+	nr := &namesRegistry{pool: pool}
 	nr.srv = httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	nr.srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	nr.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	nr.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	nr.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		switch s {
 		case http.StateNew:
 			nr.open.Add(1)
+			nr.accepted.Add(1)
 		case http.StateClosed, http.StateHijacked:
 			nr.open.Add(-1)
 		}
@@ -77,6 +91,7 @@ func startNamesRegistry(t testing.TB) *namesRegistry {
 	tr := nr.srv.Client().Transport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: nr.pool, ServerName: "push.names.test"}
 	target := registrytest.Target{URL: nr.srv.URL, Transport: tr}
+	var err error
 	if nr.digest, err = target.PushImage(context.Background(), "org/app", "v1"); err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ func runDemo(ctx context.Context, args []string, stdio IO) int {
 	}
 	fmt.Fprintf(stdio.Out, "\nThe lab keeps running. From another shell, in this directory:\n  %s\n", lab.CommandLine())
 	fmt.Fprintf(stdio.Out, "  for example REF = example.test/org/app:v1.0.0 example.test/partners/acme/tool:1.0 %s/site:1.0\n", lab.WellKnownHost)
+	fmt.Fprintf(stdio.Out, "or run the daemon (its servers are on loopback, so allowed by name):\n  %s\n", lab.ServeCommandLine())
 	fmt.Fprintln(stdio.Out, "Press Ctrl-C to stop.")
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

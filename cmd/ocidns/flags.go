@@ -108,13 +108,14 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 	return opts, nil
 }
 
-// newResolver builds the Resolver the flags describe. A bad flag value or
-// an unreadable file they name is a usage error, reported here for cmd;
-// ok is false then and the command returns exitUsage.
-func (f *resolverFlags) newResolver(cmd string, stdio IO) (r *resolver.Resolver, ok bool) {
+// newResolver builds the Resolver the flags describe, plus the command's
+// own options. A bad flag value or an unreadable file they name is a usage
+// error, reported here for cmd; ok is false then and the command returns
+// exitUsage.
+func (f *resolverFlags) newResolver(cmd string, stdio IO, extra ...resolver.Option) (r *resolver.Resolver, ok bool) {
 	opts, err := f.options()
 	if err == nil {
-		r, err = resolver.New(opts...)
+		r, err = resolver.New(append(opts, extra...)...)
 	}
 	if err != nil {
 		usageError(stdio, cmd, "%v", err)

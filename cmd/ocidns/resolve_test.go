@@ -172,15 +172,15 @@ func TestTraceCLI(t *testing.T) {
 	}
 }
 
-// Issue 6: serve answers /v1/resolve and stops cleanly when its context
-// ends (as on SIGINT/SIGTERM).
-func TestServeCLI(t *testing.T) {
-	lab, flags := labFlags(t)
+// startServe runs `ocidns serve` on 127.0.0.1:0 with args and returns its
+// base URL and a function that stops it and returns its exit status.
+func startServe(t *testing.T, args ...string) (string, *syncBuffer, func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &syncBuffer{}
 	done := make(chan int)
 	go func() {
-		done <- runServe(ctx, append([]string{"--listen", "127.0.0.1:0"}, flags...), IO{In: strings.NewReader(""), Out: io.Discard, Err: logs})
+		done <- runServe(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), IO{In: strings.NewReader(""), Out: io.Discard, Err: logs})
 	}()
 	addr := ""
 	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -188,31 +188,110 @@ func TestServeCLI(t *testing.T) {
 			addr = m[1]
 		}
 	}
-	if addr == "" {
+	stop := func() int {
 		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop")
+			return -1
+		}
+	}
+	if addr == "" {
+		stop()
 		t.Fatalf("serve did not start: %s", logs.String())
 	}
-	resp, err := http.Get("http://" + addr + "/v1/resolve?ref=" + url.QueryEscape("example.test/org/app:v1.0.0"))
+	return "http://" + addr, logs, stop
+}
+
+// getJSON GETs u and decodes its JSON body into v.
+func getJSON(t *testing.T, u string, v any) int {
+	t.Helper()
+	resp, err := http.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var res struct{ Digest string }
-	json.NewDecoder(resp.Body).Decode(&res)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || res.Digest != lab.Digests["example/org/app:v1.0.0"].String() {
-		t.Errorf("status %d digest %s", resp.StatusCode, res.Digest)
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v); err != nil {
+		t.Fatalf("%s: %v", u, err)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d: %s", code, logs.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
+	return resp.StatusCode
+}
+
+// allowLab is the --allow-local-registry flags for the lab's servers.
+func allowLab(lab *demo.Lab) []string {
+	var flags []string
+	for _, h := range lab.LocalHosts() {
+		flags = append(flags, "--allow-local-registry", h)
+	}
+	return flags
+}
+
+// Issue 6: serve answers /v1/resolve and stops cleanly when its context
+// ends (as on SIGINT/SIGTERM).
+func TestServeCLI(t *testing.T) {
+	lab, flags := labFlags(t)
+	base, logs, stop := startServe(t, append(flags, allowLab(lab)...)...)
+	var res struct{ Digest string }
+	status := getJSON(t, base+"/v1/resolve?ref="+url.QueryEscape("example.test/org/app:v1.0.0"), &res)
+	if status != 200 || res.Digest != lab.Digests["example/org/app:v1.0.0"].String() {
+		t.Errorf("status %d digest %s", status, res.Digest)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited %d: %s", code, logs.String())
 	}
 	if !strings.Contains(logs.String(), "msg=request") || !strings.Contains(logs.String(), "msg=stopped") {
 		t.Errorf("logs: %s", logs.String())
+	}
+}
+
+// serve connects to no loopback (nor, with --deny-private-networks,
+// private) address unless the host is allowed by name, and the trace says
+// which flag allows it. Other commands keep connecting anywhere.
+func TestServeRefusesLocalAddressesUnlessAllowed(t *testing.T) {
+	lab, flags := labFlags(t)
+	base, logs, stop := startServe(t, append(flags, "--deny-private-networks")...)
+	defer func() {
+		if code := stop(); code != 0 {
+			t.Errorf("serve exited %d: %s", code, logs.String())
+		}
+	}()
+	regIP := "127.0.0.1:" + lab.RegistryHost[strings.LastIndexByte(lab.RegistryHost, ':')+1:]
+	for _, tc := range []struct {
+		ref, refusal string
+	}{
+		{"example.test/org/app:v1.0.0", "refused to connect to " + regIP + " (loopback) for " + lab.RegistryHost +
+			": allow it with --allow-local-registry " + lab.RegistryHost},
+		{regIP + "/example/org/app:v1.0.0", "refused to connect to " + regIP + " (loopback) for " + regIP},
+		{"10.0.0.1:5000/org/app:v1", "refused to connect to 10.0.0.1:5000 (private) for 10.0.0.1:5000"},
+	} {
+		var tr struct {
+			Code   string
+			Events []struct{ Decision string }
+		}
+		getJSON(t, base+"/v1/trace?ref="+url.QueryEscape(tc.ref), &tr)
+		var found bool
+		for _, ev := range tr.Events {
+			found = found || strings.Contains(ev.Decision, tc.refusal)
+		}
+		if tr.Code == "" || !found {
+			t.Errorf("/v1/trace %s: code %q, and no event says %q", tc.ref, tr.Code, tc.refusal)
+		}
+	}
+	// The CLI resolves the same name, as a person typing it expects.
+	code, out, errOut := runCLI(t, "", append(append([]string{"resolve"}, flags...), "example.test/org/app:v1.0.0")...)
+	if code != 0 || strings.TrimSpace(out) != lab.Digests["example/org/app:v1.0.0"].String() {
+		t.Errorf("resolve: exit %d stdout %q stderr %q", code, out, errOut)
+	}
+}
+
+func TestServeAllowListUsageErrors(t *testing.T) {
+	for _, bad := range []string{"host:0", "host:http", ""} {
+		code, _, errOut := runCLI(t, "", "serve", "--listen", "127.0.0.1:0", "--allow-local-registry", bad)
+		if code != 2 || !strings.Contains(errOut, "--allow-local-registry") {
+			t.Errorf("--allow-local-registry %q: exit %d stderr %q", bad, code, errOut)
+		}
 	}
 }
 

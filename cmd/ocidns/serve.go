@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/internal/daemon"
+	"github.com/ocidns/ocidns/resolver"
 )
 
 func init() {
@@ -29,13 +30,17 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	listen := fs.String("listen", "127.0.0.1:5080", "address to listen on (loopback unless you mean otherwise)")
 	maxInFlight := fs.Int("max-in-flight", daemon.DefaultMaxInFlight, "concurrent requests before answering 503")
 	reqTimeout := fs.Duration("request-timeout", daemon.DefaultRequestTimeout, "bound on each request")
+	allowLocal := fs.StringArray("allow-local-registry", nil, "connect to HOST[:PORT] even when its address is loopback, link-local or private (repeatable)")
+	denyPrivate := fs.Bool("deny-private-networks", false, "also refuse private addresses (RFC 1918, 100.64.0.0/10, fc00::/7): for a serve exposed to untrusted callers")
 	if code, done := parseFlags(fs, "ocidns serve [--listen ADDR] [flags]", serveAbout, args, stdio); done {
 		return code
 	}
 	if fs.NArg() != 0 {
 		return usageError(stdio, "serve", "unexpected arguments %q", fs.Args())
 	}
-	r, ok := f.newResolver("serve", stdio)
+	// Callers choose the names serve resolves, and so the hosts it
+	// connects to: never local addresses unless the operator allows them.
+	r, ok := f.newResolver("serve", stdio, resolver.WithAddressPolicy(resolver.AddressPolicy{Allow: *allowLocal, DenyPrivate: *denyPrivate}))
 	if !ok {
 		return exitUsage
 	}
@@ -66,4 +71,4 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	return exitOK
 }
 
-const serveAbout = "Runs the resolver daemon for container engines: GET /v1/resolve?ref=REF[&platform=P], /v1/trace?ref=REF, /healthz and /metrics (Prometheus text). Listens on loopback unless told otherwise; stops gracefully on SIGINT/SIGTERM."
+const serveAbout = "Runs the resolver daemon for container engines: GET /v1/resolve?ref=REF[&platform=P], /v1/trace?ref=REF, /healthz and /metrics (Prometheus text). Listens on loopback unless told otherwise; stops gracefully on SIGINT/SIGTERM. Never connects to loopback, link-local, unspecified or multicast addresses (nor private ones with --deny-private-networks) unless the host is named by --allow-local-registry."

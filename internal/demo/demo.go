@@ -33,6 +33,24 @@ func (lab *Lab) CommandLine() string {
 		lab.DNS.Addr(), lab.AnchorFile, lab.CAFile)
 }
 
+// LocalHosts are the lab's HTTPS servers (host:port) as resolutions reach
+// them. They listen on loopback, so `ocidns serve` connects to them only
+// when allowed with --allow-local-registry (resolver.AddressPolicy.Allow).
+func (lab *Lab) LocalHosts() []string {
+	return []string{lab.RegistryHost, lab.WellKnownHost}
+}
+
+// ServeCommandLine is the `ocidns serve` invocation that serves the lab's
+// names from another shell.
+func (lab *Lab) ServeCommandLine() string {
+	allow := ""
+	for _, h := range lab.LocalHosts() {
+		allow += " --allow-local-registry " + h
+	}
+	return fmt.Sprintf("go run ./cmd/ocidns serve --dns %s --trust-anchor %s --ca-file %s --search example.test%s",
+		lab.DNS.Addr(), lab.AnchorFile, lab.CAFile, allow)
+}
+
 // scenario is one scripted resolution and what it must show.
 type scenario struct {
 	title string

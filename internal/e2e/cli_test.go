@@ -176,6 +176,9 @@ func TestCLIServeAnswersResolve(t *testing.T) {
 	l := needLab(t)
 	p := resolverPaths[0]
 	args := append(append([]string{"serve", "--listen", "127.0.0.1:0"}, p.flags(l)...), cliCommon(l)...)
+	for _, h := range l.insecure() { // every lab server listens on loopback
+		args = append(args, "--allow-local-registry", h)
+	}
 	cmd := exec.Command(ocidnsBinary(t), args...)
 	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+t.TempDir())
 	stderr, err := cmd.StderrPipe()
