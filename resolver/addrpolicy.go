@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // This file decides which addresses the Resolver may connect to. A daemon
@@ -207,7 +207,7 @@ func (p *addressPolicy) dialContext(lookup lookupFunc, next dialFunc) dialFunc {
 			return nil, &net.OpError{Op: "dial", Net: network, Err: &net.AddrError{Err: "no suitable address found", Addr: host}}
 		}
 		if len(refused) > 0 {
-			discovery.TraceFrom(ctx).Add(discovery.Event{Source: "discovery", Query: "connect " + addr,
+			trace.FromContext(ctx).Add(trace.Event{Source: "discovery", Query: "connect " + addr,
 				Decision: fmt.Sprintf("%d of its addresses refused, e.g. %s (%s); trying the others", len(refused), refused[0].Addr, refused[0].Class)})
 		}
 		var first error

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
@@ -82,7 +83,7 @@ func TestCancelledCallerDoesNotFailTheSharedTokenFetch(t *testing.T) {
 		err error
 	}
 	resB := make(chan result, 1)
-	trB := discovery.NewTrace(nil)
+	trB := trace.New(nil)
 	go func() {
 		res, err := c.resolve(context.Background(), ep, "caller-b/org/app:v2", "v2", "", nil, false, trB)
 		resB <- result{res, err}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/registrytest"
 	"github.com/ocidns/ocidns/reference"
 )
@@ -34,8 +35,8 @@ func TestRegistryAttemptsPerResolutionAreCapped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := discovery.NewTrace(nil)
-	_, err = r.askRegistries(discovery.WithTrace(context.Background(), tr), ref.String(), ref, eps, nil, Result{})
+	tr := trace.New(nil)
+	_, err = r.askRegistries(trace.NewContext(context.Background(), tr), ref.String(), ref, eps, nil, Result{})
 	e := wantKind(t, err, ErrNotFound)
 
 	if got := reg.Requests().Manifests(); got != maxRegistryAttempts {
