@@ -99,7 +99,9 @@ func (e *WellKnownError) Unwrap() error { return e.Err }
 //   - anything else — other statuses, 5xx, timeouts, TLS failures, a body
 //     over WellKnownMaxBytes, invalid JSON or mappings, more than
 //     WellKnownMaxRedirects redirects, a redirect from HTTPS to plain HTTP —
-//     a *WellKnownError wrapping ErrWellKnownUnknown.
+//     a *WellKnownError wrapping ErrWellKnownUnknown. Once ctx has ended,
+//     every failure wraps ctx.Err() instead of its own cause (an empty body
+//     cut short by the deadline is a timeout, not an invalid document).
 //
 // The Content-Type is not trusted (nor required). client nil means
 // http.DefaultClient; it is not modified (its redirect policy applies after
@@ -120,6 +122,12 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 	}
 	u := scheme + "://" + a.String() + WellKnownPath
 	fail := func(status int, err error) (*WellKnown, error) {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+			// The deadline fired while the answer came in: what arrived (an
+			// empty body, half a document) says nothing about the host, so
+			// the cause is the caller's timeout, as on any other timeout.
+			err = fmt.Errorf("%w (what arrived: %v)", cerr, err)
+		}
 		outcome := "error"
 		if status != 0 {
 			outcome = strconv.Itoa(status)
