@@ -160,7 +160,7 @@ func runRecords(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(stdio.Err, "ocidns records: %s holds no mapping\n", *file)
 		return exitFailed
 	}
-	if err := checkMappingSet(ms); err != nil {
+	if err := checkMappingSet(ms, *host); err != nil {
 		fmt.Fprintln(stdio.Err, "ocidns records:", err)
 		return exitFailed
 	}
@@ -371,11 +371,15 @@ func canonical(m discovery.Mapping, from string, opt discovery.ParseOptions) (so
 }
 
 // checkMappingSet refuses what clients would refuse (conflicts, as Select
-// finds them) and what is surely a slip (the same mapping twice).
-func checkMappingSet(ms []sourcedMapping) error {
+// finds them; a delegation loop) and what is surely a slip (the same
+// mapping twice). host is the publishing host, "" when unknown.
+func checkMappingSet(ms []sourcedMapping, host string) error {
 	all := make([]discovery.Mapping, len(ms))
 	for i, sm := range ms {
 		all[i] = sm.m
+		if err := checkSelfDelegation(sm, host); err != nil {
+			return err
+		}
 	}
 	var prefixes []string
 	for i, sm := range ms {
@@ -396,6 +400,21 @@ func checkMappingSet(ms []sourcedMapping) error {
 			}
 			return err
 		}
+	}
+	return nil
+}
+
+// checkSelfDelegation refuses a delegation of the whole host to the host
+// itself: every name would come back to the same host and path, which
+// clients end as a loop (protocol.md §5). With a prefix, the same target
+// strips the prefix and continues, which is a rewrite, not a loop.
+func checkSelfDelegation(sm sourcedMapping, host string) error {
+	if sm.m.Delegate == "" || sm.m.Prefix != "" || host == "" {
+		return nil
+	}
+	// The delegate is canonical (lower case, no root dot); the host as typed.
+	if strings.EqualFold(sm.m.Delegate, strings.TrimSuffix(host, ".")) {
+		return fmt.Errorf("%s: delegate=%s without a prefix sends every name of %s back to itself, a loop clients refuse: delegate to another host, or give a --prefix", sm.from, sm.m.Delegate, sm.m.Delegate)
 	}
 	return nil
 }
