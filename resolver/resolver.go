@@ -255,8 +255,11 @@ func (r *Resolver) Trace(ctx context.Context, ref string) (Result, []trace.Event
 	return res, tr.Events(), err
 }
 
-// Discover runs discovery only, for `ocidns discover`.
+// Discover runs discovery only, for `ocidns discover`, bounded like a
+// resolution by WithTimeout (and by discovery's own, shorter, limit).
 func (r *Resolver) Discover(ctx context.Context, host, path string) (*discovery.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
+	defer cancel()
 	return r.disc.Discover(ctx, host, path)
 }
 

@@ -36,7 +36,9 @@ SEVERITY error (names fail or go where the owner did not mean), warning
 The check takes the point of view of a client with the same flags: --dns,
 --trust-anchor and --trust-ad decide what is authenticated, --dnssec off
 stops judging authentication, --no-well-known skips the document.
---timeout bounds each step (one lookup, fetch, probe or discovery).
+--timeout bounds the whole check, and each step of it (one lookup, fetch,
+probe or discovery); without it, a step gets 10s and the check 30s. A check
+cut short prints what it found and exits 1.
 
 Exit status: 0 no error finding, 1 error findings, 2 usage error.`
 
@@ -51,10 +53,10 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 	for _, name := range hiddenForCheck {
 		_ = fs.MarkHidden(name)
 	}
-	// A check is many steps, not one resolution: --timeout bounds each.
+	// A check is many steps, not one resolution: --timeout bounds the whole
+	// check and so each step; without it, steps keep their own shorter bound.
 	if t := fs.Lookup("timeout"); t != nil {
-		t.Usage = "bound on each step: one lookup, fetch, probe or discovery"
-		t.DefValue = check.DefaultTimeout.String()
+		t.Usage = "bound on the whole check and on each step (default: " + check.DefaultTimeout.String() + " a step)"
 	}
 	noProbe := fs.Bool("no-registry-probe", false, "do not ask the registries reached GET /v2/")
 	if code, done := parseFlags(fs, checkUsage, checkAbout, args, stdio); done {
@@ -78,9 +80,12 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 		Insecure:        r.Insecure,
 		NoRegistryProbe: *noProbe,
 	}
+	total := f.timeout
 	if fs.Changed("timeout") {
 		cfg.Timeout = f.timeout
 	}
+	ctx, cancel := context.WithTimeout(ctx, total)
+	defer cancel()
 	host := fs.Arg(0)
 	findings, err := check.Run(ctx, host, cfg)
 	if errors.Is(err, check.ErrInvalidHost) {
@@ -94,6 +99,10 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 		for _, fd := range findings {
 			fmt.Fprintln(stdio.Out, fd.String())
 		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		fmt.Fprintf(stdio.Err, "ocidns check: %s: stopped at --timeout %v: the findings above are incomplete\n", host, total)
+		return exitFailed
 	}
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "ocidns check: %s: %v\n", host, err)
