@@ -42,9 +42,15 @@ type Config struct {
 	// Fetch serves the stale entry without calling upstream. Zero means
 	// DefaultRetryInterval; negative retries on every Fetch.
 	RetryInterval time.Duration
-	// CallTimeout bounds each shared upstream call. Zero or negative means
-	// DefaultCallTimeout.
+	// CallTimeout bounds each shared upstream call, unless the caller that
+	// starts it has a later deadline of its own, which then applies. Zero or
+	// negative means DefaultCallTimeout. A call also ends, cancelled, when
+	// every caller waiting for it has left (see Fetch).
 	CallTimeout time.Duration
+	// MaxCalls bounds the upstream calls running at once (fn still running,
+	// whether or not anyone still waits for it); a call beyond it waits for
+	// a slot. Zero or negative means no bound.
+	MaxCalls int
 	// Now is the clock. Nil means the monotonic clock (time.Now); tests
 	// inject a fake clock to step through TTLs without sleeping. Expiry is
 	// measured as the difference between two readings of Now, so a clock
@@ -77,6 +83,7 @@ type Cache[K comparable, V any] struct {
 	mu       sync.Mutex
 	lru      *simplelru.LRU[K, *entry[V]]
 	inflight map[K]*call[V]
+	slots    chan struct{} // one token per running call; nil: no bound
 
 	// base is the instant all entry times are measured from. With the real
 	// clock it carries a monotonic reading, so time.Since(base) reads only
@@ -89,9 +96,10 @@ type Cache[K comparable, V any] struct {
 	counters counters
 }
 
-// counters are the atomic event counters behind Stats.
+// counters are the atomic event counters and gauges behind Stats.
 type counters struct {
-	hits, misses, staleServes, coalesced, evictions, loads, refreshFailures atomic.Uint64
+	hits, misses, staleServes, coalesced, evictions, loads, refreshFailures, abandoned atomic.Uint64
+	running, queued                                                                    atomic.Int64
 }
 
 // New returns an empty Cache configured by cfg (see Config for defaults).
@@ -131,6 +139,9 @@ func New[K comparable, V any](cfg Config) *Cache[K, V] {
 	}
 	if cfg.CallTimeout > 0 {
 		c.timeout = cfg.CallTimeout
+	}
+	if cfg.MaxCalls > 0 {
+		c.slots = make(chan struct{}, cfg.MaxCalls)
 	}
 	return c
 }
@@ -271,6 +282,9 @@ func (c *Cache[K, V]) Stats() Stats {
 		Evictions:       c.counters.evictions.Load(),
 		Loads:           c.counters.loads.Load(),
 		RefreshFailures: c.counters.refreshFailures.Load(),
+		Abandoned:       c.counters.abandoned.Load(),
 		Entries:         uint64(c.Len()),
+		Running:         uint64(max(c.counters.running.Load(), 0)),
+		Queued:          uint64(max(c.counters.queued.Load(), 0)),
 	}
 }

@@ -29,14 +29,21 @@
 //
 //   - Coalescing. Concurrent Fetches of a key that is not fresh share one
 //     upstream call (singleflight). The call runs on its own goroutine with
-//     the first caller's context values but not its cancellation, bounded by
-//     Config.CallTimeout; each caller can still give up on its own context;
-//     a panic in the call is recovered and returned to every waiter as an
-//     error wrapping ErrPanic.
+//     the first caller's context values but not its cancellation, so the
+//     first caller giving up does not fail the others; each caller can give
+//     up on its own context, and when the last one has, the call is
+//     cancelled. It is bounded by Config.CallTimeout (or the first caller's
+//     later deadline); a panic in the call is recovered and returned to
+//     every waiter as an error wrapping ErrPanic.
+//
+//   - Bounded upstream work. With Config.MaxCalls, at most that many
+//     upstream functions run at once, abandoned ones still unwinding
+//     included; further calls queue for a slot. A Fetch from inside an
+//     upstream function of the same Cache runs on its caller's slot.
 //
 //   - Counters. Stats reports hits, misses, stale serves, coalesced waits,
-//     evictions, upstream loads, refresh failures and the entry count, for
-//     export as metrics.
+//     evictions, upstream loads, refresh failures, abandoned calls, the
+//     entry count and the calls running and queued, for export as metrics.
 //
 // Keys must contain everything that changes the answer (for a resolution:
 // the reference, the platform and every option that matters); comparable

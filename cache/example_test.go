@@ -47,5 +47,5 @@ func Example() {
 	// fetched sha256:1111
 	// hit sha256:1111
 	// stale sha256:1111 because: registry: 503 Service Unavailable
-	// {Hits:1 Misses:2 StaleServes:1 Coalesced:0 Evictions:0 Loads:2 RefreshFailures:1 Entries:1}
+	// {Hits:1 Misses:2 StaleServes:1 Coalesced:0 Evictions:0 Loads:2 RefreshFailures:1 Abandoned:0 Entries:1 Running:0 Queued:0}
 }

@@ -16,7 +16,12 @@ var errGoexit = errors.New("cache: upstream call exited without returning (runti
 // call is one upstream call shared by every Fetch of its key that arrives
 // while it is in flight (singleflight).
 type call[V any] struct {
-	done chan struct{} // closed when the fields below are final
+	done   chan struct{}      // closed when the fields below are final
+	cancel context.CancelFunc // ends the upstream function's context
+	budget time.Duration      // from the call's start to its deadline
+	// Guarded by Cache.mu.
+	waiters   int  // Fetches waiting for the call
+	abandoned bool // every waiter left before the call finished
 	// Guarded by Cache.mu until done is closed, read-only after.
 	finished bool
 	val      V
@@ -30,6 +35,11 @@ type result[V any] struct {
 	ttl time.Duration
 	err error
 }
+
+// slotKey marks, in the context of an upstream call, that the call holds a
+// slot of the semaphore sem: a Fetch on the same Cache from inside fn runs
+// on that slot instead of waiting for another (which could deadlock).
+type slotKey struct{ sem chan struct{} }
 
 // Fetch returns the value for key: the cached one while fresh, otherwise the
 // result of fn, called at most once at a time per key however many callers
@@ -47,16 +57,28 @@ type result[V any] struct {
 // that failure, Fetch serves the stale entry without calling fn. Without a
 // stale entry Fetch returns fn's error as is.
 //
-// The shared call runs on its own goroutine with a context that keeps ctx's
-// values (such as a trace) but not its cancellation, bounded by
-// Config.CallTimeout: the first caller giving up does not fail the others,
-// and a result that arrives after every caller left is still stored. Each
-// caller stops waiting when its own ctx ends and gets ctx.Err(); a caller
-// whose ctx is already done gets ctx.Err() on a miss without starting a
-// call (a fresh or throttled stale entry is still returned). If fn
-// panics, every waiter gets a *PanicError (wrapping ErrPanic) and the process
-// keeps running; if fn outlives CallTimeout ignoring its context, waiters get
-// an error wrapping ErrCallTimeout and context.DeadlineExceeded.
+// The shared call runs on its own goroutine with a context that keeps the
+// first caller's values (such as a trace) but not its cancellation: the
+// first caller giving up does not fail the others. The call lives as long as
+// someone waits for it: each caller stops waiting when its own ctx ends and
+// gets ctx.Err(), and when the last one leaves, the call's context is
+// cancelled (Stats.Abandoned) — no upstream work goes on for nobody. A value
+// fn still returns then is stored; an error is dropped without counting as a
+// failed refresh. A caller whose ctx is already done gets ctx.Err() on a
+// miss without starting a call (a fresh or throttled stale entry is still
+// returned).
+//
+// The call's deadline is Config.CallTimeout from its start, or the first
+// caller's own deadline if that is later; at the deadline, waiters get an
+// error wrapping ErrCallTimeout and context.DeadlineExceeded (or the stale
+// entry) even if fn ignores its context. If fn panics, every waiter gets a
+// *PanicError (wrapping ErrPanic) and the process keeps running.
+//
+// With Config.MaxCalls, a new call waits for a free slot (counted in
+// Stats.Queued) before fn runs, and holds it until fn returns, even after
+// every waiter left: the bound is on upstream work, not on waiting. A Fetch
+// on the same Cache from inside fn runs on its caller's slot, so nesting
+// cannot deadlock; two Caches with bounds must not nest in both directions.
 //
 // Cost on a fresh hit: as Get, plus, if fn is a closure capturing variables,
 // the allocation of that closure by the caller (fn may run on another
@@ -93,19 +115,22 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, fn func(ctx context.Cont
 		return zero, Status{}, err
 	}
 	cl, joined := c.inflight[key]
+	var callCtx context.Context
 	if joined {
 		c.counters.coalesced.Add(1)
 	} else {
 		cl = &call[V]{done: make(chan struct{})}
+		callCtx, cl.cancel, cl.budget = c.callContext(ctx)
 		if c.inflight == nil {
 			c.inflight = make(map[K]*call[V])
 		}
 		c.inflight[key] = cl
 		c.counters.loads.Add(1)
 	}
+	cl.waiters++
 	c.mu.Unlock()
 	if !joined {
-		go c.run(ctx, key, cl, fn)
+		go c.run(callCtx, key, cl, fn)
 	}
 
 	select {
@@ -114,6 +139,7 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, fn func(ctx context.Cont
 		select {
 		case <-cl.done: // both ready: the answer is worth more than the error
 		default:
+			c.leave(key, cl)
 			var zero V
 			return zero, Status{Coalesced: joined}, ctx.Err()
 		}
@@ -130,13 +156,45 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, fn func(ctx context.Cont
 	return cl.val, st, nil
 }
 
+// callContext returns the context of a new upstream call started by a
+// caller with ctx: ctx's values, no cancellation from it, and a deadline
+// CallTimeout from now or ctx's own if later.
+func (c *Cache[K, V]) callContext(ctx context.Context) (context.Context, context.CancelFunc, time.Duration) {
+	budget := c.timeout
+	if d, ok := ctx.Deadline(); ok {
+		budget = max(budget, time.Until(d))
+	}
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
+	return callCtx, cancel, budget
+}
+
+// leave records that one waiter of cl stopped waiting; the last one to
+// leave an unfinished call cancels it. A later Fetch of key starts afresh
+// rather than joining a call on its way out.
+func (c *Cache[K, V]) leave(key K, cl *call[V]) {
+	c.mu.Lock()
+	cl.waiters--
+	if cl.waiters > 0 || cl.finished {
+		c.mu.Unlock()
+		return
+	}
+	cl.abandoned = true
+	if c.inflight[key] == cl {
+		delete(c.inflight, key)
+	}
+	c.mu.Unlock()
+	c.counters.abandoned.Add(1)
+	cl.cancel()
+}
+
 // run performs the shared upstream call for cl and publishes its result.
-func (c *Cache[K, V]) run(parent context.Context, key K, cl *call[V], fn func(context.Context) (V, time.Duration, error)) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), c.timeout)
+func (c *Cache[K, V]) run(ctx context.Context, key K, cl *call[V], fn func(context.Context) (V, time.Duration, error)) {
 	// If fn ignores ctx, waiters are released at the deadline anyway; fn's
 	// late result is then dropped (finish runs once per call).
 	stop := context.AfterFunc(ctx, func() {
-		c.finish(key, cl, result[V]{err: fmt.Errorf("%w after %v: %w", ErrCallTimeout, c.timeout, context.DeadlineExceeded)})
+		if ctx.Err() == context.DeadlineExceeded {
+			c.finish(key, cl, result[V]{err: fmt.Errorf("%w after %v: %w", ErrCallTimeout, cl.budget.Round(time.Millisecond), context.DeadlineExceeded)})
+		}
 	})
 	var r result[V]
 	returned := false
@@ -147,11 +205,42 @@ func (c *Cache[K, V]) run(parent context.Context, key K, cl *call[V], fn func(co
 			r = result[V]{err: errGoexit}
 		}
 		stop()
-		cancel()
+		cl.cancel()
 		c.finish(key, cl, r)
 	}()
-	r = invoke(ctx, fn)
+	fnCtx, release, err := c.acquire(ctx)
+	if err != nil {
+		r, returned = result[V]{err: err}, true
+		return
+	}
+	defer release()
+	c.counters.running.Add(1)
+	defer c.counters.running.Add(-1)
+	r = invoke(fnCtx, fn)
 	returned = true
+}
+
+// acquire waits for a slot of Config.MaxCalls for a call with ctx, unless
+// there is no bound or the call was started from inside a call that holds
+// one. It returns ctx marked as holding the slot and the function that
+// frees it; err is ctx's error when the call ended while queued.
+func (c *Cache[K, V]) acquire(ctx context.Context) (_ context.Context, release func(), err error) {
+	if c.slots == nil || ctx.Value(slotKey{c.slots}) != nil {
+		return ctx, func() {}, nil
+	}
+	select {
+	case c.slots <- struct{}{}:
+	default:
+		c.counters.queued.Add(1)
+		select {
+		case c.slots <- struct{}{}:
+			c.counters.queued.Add(-1)
+		case <-ctx.Done():
+			c.counters.queued.Add(-1)
+			return ctx, nil, ctx.Err()
+		}
+	}
+	return context.WithValue(ctx, slotKey{c.slots}, true), func() { <-c.slots }, nil
 }
 
 // invoke calls fn, turning a panic into a *PanicError.
@@ -184,6 +273,12 @@ func (c *Cache[K, V]) finish(key K, cl *call[V], r result[V]) {
 		expires := c.storeLocked(key, r.val, r.ttl, now)
 		cl.val = r.val
 		cl.st = Status{Expires: c.base.Add(time.Duration(expires))}
+		return
+	}
+	if cl.abandoned {
+		// Most likely the cancellation of a call nobody waits for: it says
+		// nothing about upstream, so it neither counts nor throttles.
+		cl.err = r.err
 		return
 	}
 	c.counters.refreshFailures.Add(1)

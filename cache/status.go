@@ -55,10 +55,21 @@ type Stats struct {
 	Loads uint64
 	// RefreshFailures counts upstream calls that failed (error, panic or
 	// CallTimeout), whether or not a stale value could be served instead.
+	// Abandoned calls that end in an error are not failures.
 	RefreshFailures uint64
+	// Abandoned counts upstream calls cancelled because every caller
+	// waiting for them left first.
+	Abandoned uint64
 	// Entries is the number of entries, fresh and stale, when the snapshot
-	// was taken (a gauge, unlike the other fields).
+	// was taken (a gauge, unlike the counters above).
 	Entries uint64
+	// Running is the number of upstream functions running now, abandoned
+	// ones still unwinding included (a gauge; at most Config.MaxCalls when
+	// set).
+	Running uint64
+	// Queued is the number of upstream calls waiting for a slot of
+	// Config.MaxCalls now (a gauge).
+	Queued uint64
 }
 
 // ErrPanic is wrapped by the error Fetch returns when the upstream function
