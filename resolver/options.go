@@ -19,6 +19,9 @@ const (
 	DefaultTagTTL      = 60 * time.Second
 	DefaultCacheSize   = 10_000
 	DefaultStaleWindow = 24 * time.Hour
+	// DefaultMaxUpstream bounds the resolutions, and separately the
+	// discovery lookups, running upstream at once (WithMaxUpstream).
+	DefaultMaxUpstream = 256
 )
 
 // Option configures a Resolver; see New.
@@ -52,6 +55,7 @@ type options struct {
 	local          map[string][]discovery.Mapping
 	maxHops        int
 	discoveryLimit time.Duration
+	maxUpstream    int
 	addrPolicy     *addressPolicy
 	// connect replaces the connection to an address the policy checked,
 	// for tests that stand a loopback server in for a public address.
@@ -214,6 +218,23 @@ func WithLocalMapping(host string, m discovery.Mapping) Option {
 			o.local = make(map[string][]discovery.Mapping)
 		}
 		o.local[host] = append(o.local[host], m)
+		return nil
+	}
+}
+
+// WithMaxUpstream bounds the work a Resolver does upstream at once: at
+// most n resolutions, and at most n discovery lookups (a TXT or SRV query
+// with its validation, or a well-known fetch), run at a time; more wait for
+// a turn, each within its caller's deadline. A lookup whose callers all
+// gave up is cancelled, but keeps its turn until it has stopped, so that
+// abandoned work cannot pile up. Default DefaultMaxUpstream; n must be
+// positive. `ocidns serve` passes --max-in-flight.
+func WithMaxUpstream(n int) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("max upstream must be positive, not %d", n)
+		}
+		o.maxUpstream = n
 		return nil
 	}
 }

@@ -49,6 +49,10 @@ const (
 // requests. Owners list a few mirrors; 16 leaves room for many.
 const maxRegistryAttempts = 16
 
+// timeoutGrace is how long past WithTimeout a caller waits for a resolution
+// that should have ended on its own deadline, with the error saying why.
+const timeoutGrace = 500 * time.Millisecond
+
 // Result is one resolved reference.
 type Result struct {
 	// Ref is the reference as given.
@@ -128,7 +132,7 @@ type Resolver struct {
 // New returns a Resolver configured by opts. It reads the files the options
 // name (trust anchors, CA bundle, docker config, resolv.conf) once, here.
 func New(opts ...Option) (*Resolver, error) {
-	o := options{tagTTL: DefaultTagTTL, cacheSize: DefaultCacheSize, staleWindow: DefaultStaleWindow, timeout: DefaultTimeout}
+	o := options{tagTTL: DefaultTagTTL, cacheSize: DefaultCacheSize, staleWindow: DefaultStaleWindow, timeout: DefaultTimeout, maxUpstream: DefaultMaxUpstream}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -159,7 +163,7 @@ func New(opts ...Option) (*Resolver, error) {
 			return nil, err
 		}
 		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect)
-		r.http = &http.Client{Transport: r.transport}
+		r.http = &http.Client{Transport: requestScoped{r.transport}}
 		// A client pushed out closes its idle connections; one with a
 		// request in flight keeps that connection until IdleConnTimeout.
 		r.byTLSName, _ = lru.NewWithEvict(maxTLSNameClients, func(_ string, c *registryClient) {
@@ -185,7 +189,10 @@ func New(opts ...Option) (*Resolver, error) {
 	}
 	r.validator, r.trustAD = validator, trustAD
 
-	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: cacheNow}
+	// Results and sources have a bound each: a resolution's call waits for
+	// the lookups it starts, never the other way round, so two bounds
+	// cannot deadlock.
+	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: cacheNow, MaxCalls: o.maxUpstream}
 	r.sources = cache.New[string, any](cacheCfg)
 	r.results = cache.New[resultKey, Result](cacheCfg)
 
@@ -274,6 +281,12 @@ func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.P
 		tr = trace.New(r.opts.now)
 		ctx = trace.NewContext(ctx, tr)
 	}
+	// The caller waits no longer than the resolution may take, and the
+	// shared call gets that long too, beyond the cache's own CallTimeout.
+	// The grace lets the resolution's own timeout, which says which step
+	// stalled, win over the bare deadline of the wait.
+	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout+timeoutGrace)
+	defer cancel()
 	res, st, err := r.results.Fetch(ctx, key, func(ctx context.Context) (Result, time.Duration, error) {
 		res, err := r.resolveUncached(ctx, key.ref, plat)
 		if err != nil {
@@ -496,7 +509,7 @@ func (r *Resolver) registryFor(ep discovery.Endpoint) *registryClient {
 	// One name's transport talks to that name's few SRV targets.
 	t.MaxIdleConns = maxIdleConnsPerTLSName
 	cfg := r.regCfg
-	cfg.HTTP = &http.Client{Transport: t}
+	cfg.HTTP = &http.Client{Transport: requestScoped{t}}
 	c := newRegistryClient(cfg)
 	if prev, ok, _ := r.byTLSName.PeekOrAdd(ep.TLSServerName, c); ok {
 		return prev
@@ -624,12 +637,12 @@ func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool, policy
 	if useDNS {
 		lookup, dial = dc.LookupIP, dc.DialContext
 	}
-	t.DialContext = dial
+	t.DialContext = dialScoped(dial)
 	if policy != nil {
 		if connect == nil {
 			connect = dial
 		}
-		t.DialContext = policy.dialContext(lookup, connect)
+		t.DialContext = dialScoped(policy.dialContext(lookup, connect))
 	}
 	return t
 }
