@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ocidns/ocidns/cache"
@@ -29,6 +30,9 @@ type metrics struct {
 	mu       sync.Mutex
 	requests map[[2]string]*histogram // (path, outcome)
 	upstream map[[2]string]uint64     // (source, outcome)
+	// rejectedHost counts requests refused for their Host header; they are
+	// not in requests, whose path label must stay one of the API's.
+	rejectedHost atomic.Uint64
 }
 
 func newMetrics() *metrics {
@@ -88,6 +92,7 @@ func (h *Handler) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	writeCache(w, "discovery", sources)
 	h.metrics.write(w)
 	fmt.Fprintf(w, "# HELP ocidns_requests_in_flight Requests being served now.\n# TYPE ocidns_requests_in_flight gauge\nocidns_requests_in_flight %d\n", len(h.sem))
+	fmt.Fprintf(w, "# HELP ocidns_requests_rejected_total Requests refused before routing, by reason.\n# TYPE ocidns_requests_rejected_total counter\nocidns_requests_rejected_total{reason=\"host\"} %d\n", h.metrics.rejectedHost.Load())
 }
 
 func writeCache(w io.Writer, name string, s cache.Stats) {
@@ -101,7 +106,10 @@ func writeCache(w io.Writer, name string, s cache.Stats) {
 		{"stale_total", "Answers served stale because a refresh failed.", s.StaleServes, false},
 		{"coalesced_total", "Lookups that waited for another's upstream call.", s.Coalesced, false},
 		{"evictions_total", "Entries evicted by the size bound.", s.Evictions, false},
+		{"abandoned_total", "Upstream calls cancelled because every caller waiting for them left.", s.Abandoned, false},
 		{"entries", "Entries in the cache.", s.Entries, true},
+		{"upstream_running", "Upstream calls running, abandoned ones still stopping included.", s.Running, true},
+		{"upstream_queued", "Upstream calls waiting for a slot under the bound.", s.Queued, true},
 	} {
 		full := "ocidns_cache_" + c.metric
 		typ := "counter"
