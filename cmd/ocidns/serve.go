@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,19 +29,32 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	var f resolverFlags
 	addResolverFlags(fs, &f)
 	listen := fs.String("listen", "127.0.0.1:5080", "address to listen on (loopback unless you mean otherwise)")
-	maxInFlight := fs.Int("max-in-flight", daemon.DefaultMaxInFlight, "concurrent requests before answering 503")
+	maxInFlight := fs.Int("max-in-flight", daemon.DefaultMaxInFlight, "concurrent requests before answering 503; also bounds resolutions and discovery lookups running upstream")
 	reqTimeout := fs.Duration("request-timeout", daemon.DefaultRequestTimeout, "bound on each request")
 	allowLocal := fs.StringArray("allow-local-registry", nil, "connect to HOST[:PORT] even when its address is loopback, link-local or private (repeatable)")
 	denyPrivate := fs.Bool("deny-private-networks", false, "also refuse private addresses (RFC 1918, 100.64.0.0/10, fc00::/7): for a serve exposed to untrusted callers")
+	allowedHosts := fs.StringArray("allowed-host", nil, "also answer requests whose Host header is NAME or NAME:PORT (repeatable; IP addresses, localhost and the --listen host always are)")
 	if code, done := parseFlags(fs, "ocidns serve [--listen ADDR] [flags]", serveAbout, args, stdio); done {
 		return code
 	}
 	if fs.NArg() != 0 {
 		return usageError(stdio, "serve", "unexpected arguments %q", fs.Args())
 	}
-	// Callers choose the names serve resolves, and so the hosts it
+	if *maxInFlight <= 0 {
+		return usageError(stdio, "serve", "--max-in-flight must be positive, not %d", *maxInFlight)
+	}
+	if *reqTimeout <= 0 {
+		return usageError(stdio, "serve", "--request-timeout must be positive, not %v", *reqTimeout)
+	}
+	for _, h := range *allowedHosts {
+		if err := checkAllowedHost(h); err != nil {
+			return usageError(stdio, "serve", "--allowed-host %q: %v", h, err)
+		}
+	}
+		// Callers choose the names serve resolves, and so the hosts it
 	// connects to: never local addresses unless the operator allows them.
-	r, ok := f.newResolver("serve", stdio, resolver.WithAddressPolicy(resolver.AddressPolicy{Allow: *allowLocal, DenyPrivate: *denyPrivate}))
+	r, ok := f.newResolver("serve", stdio, resolver.WithMaxUpstream(*maxInFlight),
+		resolver.WithAddressPolicy(resolver.AddressPolicy{Allow: *allowLocal, DenyPrivate: *denyPrivate}))
 	if !ok {
 		return exitUsage
 	}
@@ -51,15 +65,15 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		return exitFailed
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Err, nil))
-	h := daemon.New(daemon.Config{Resolver: r, MaxInFlight: *maxInFlight, RequestTimeout: *reqTimeout, Logger: logger})
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      *reqTimeout + 5*time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-	}
+	h := daemon.New(daemon.Config{
+		Resolver:       r,
+		MaxInFlight:    *maxInFlight,
+		RequestTimeout: *reqTimeout,
+		ListenAddr:     ln.Addr().String(),
+		AllowedHosts:   *allowedHosts,
+		Logger:         logger,
+	})
+	srv := daemon.NewServer(h)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	logger.Info("listening", "addr", ln.Addr().String())
@@ -71,4 +85,19 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	return exitOK
 }
 
-const serveAbout = "Runs the resolver daemon for container engines: GET /v1/resolve?ref=REF[&platform=P], /v1/trace?ref=REF, /healthz and /metrics (Prometheus text). Listens on loopback unless told otherwise; stops gracefully on SIGINT/SIGTERM. Never connects to loopback, link-local, unspecified or multicast addresses (nor private ones with --deny-private-networks) unless the host is named by --allow-local-registry."
+// checkAllowedHost accepts NAME or NAME:PORT, as a Host header carries them.
+func checkAllowedHost(v string) error {
+	host := v
+	if h, port, err := net.SplitHostPort(v); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %q is not 1-65535", port)
+		}
+		host = h
+	}
+	if host == "" || strings.ContainsAny(host, "/ @") {
+		return fmt.Errorf("want NAME or NAME:PORT")
+	}
+	return nil
+}
+
+const serveAbout = "Runs the resolver daemon for container engines: GET /v1/resolve?ref=REF[&platform=P], /v1/trace?ref=REF, /healthz and /metrics (Prometheus text). Listens on loopback unless told otherwise; answers only requests whose Host header is an IP address, localhost, the --listen host or an --allowed-host (DNS rebinding); stops gracefully on SIGINT/SIGTERM. Never connects to loopback, link-local, unspecified or multicast addresses (nor private ones with --deny-private-networks) unless the host is named by --allow-local-registry."
