@@ -56,7 +56,7 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 	// A check is many steps, not one resolution: --timeout bounds the whole
 	// check and so each step; without it, steps keep their own shorter bound.
 	if t := fs.Lookup("timeout"); t != nil {
-		t.Usage = "bound on the whole check and on each step (default: " + check.DefaultTimeout.String() + " a step)"
+		t.Usage = "bound on the whole check and on each step (without it: " + check.DefaultTimeout.String() + " a step)"
 	}
 	noProbe := fs.Bool("no-registry-probe", false, "do not ask the registries reached GET /v2/")
 	if code, done := parseFlags(fs, checkUsage, checkAbout, args, stdio); done {
