@@ -66,3 +66,44 @@ func TestAbandonedRequestEndsItsDial(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// WithMaxUpstream also bounds the dials running at once: a cancelled dial
+// takes a moment to stop, and many of them must not add up to unbounded
+// sockets.
+func TestDialsAtOnceAreBounded(t *testing.T) {
+	silent := dnstest.StartSilent(t)
+	cfg := t.TempDir() + "/config.json"
+	if err := os.WriteFile(cfg, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const bound, requests = 2, 12
+	r, err := New(WithDNSServers(silent), WithDNSTimeout(time.Minute), WithDockerConfig(cfg), WithMaxUpstream(bound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := r.HTTPClient()
+	base := openFDs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("https://h%d.hangs.example/v2/", i), nil)
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		})
+	}
+	// Each running dial holds its two address queries' sockets; wait until
+	// the bound is reached, then make sure it is not exceeded.
+	deadline := time.Now().Add(10 * time.Second)
+	for openFDs(t) < base+2*bound && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	n := openFDs(t)
+	cancel()
+	wg.Wait()
+	if n > base+2*bound {
+		t.Errorf("%d descriptors with %d requests dialling (%d before): more than %d dials at once", n, requests, base, bound)
+	}
+}

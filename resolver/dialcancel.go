@@ -13,7 +13,8 @@ import (
 // abandoned requests for names that never resolve would pile up sockets.
 // The two wrappers below tie each dial to its request: requestScoped puts
 // the request's context into its values (which the dial context keeps), and
-// dialScoped cancels the dial when that request ends.
+// dialScoped cancels the dial when that request ends, and bounds how many
+// dials run at once.
 
 // requestCtxKey holds, in a request's context, that context itself.
 type requestCtxKey struct{}
@@ -28,17 +29,24 @@ func (t requestScoped) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // dialScoped returns dial, cancelled when the request that caused the dial
-// ends before the connection is made.
-func dialScoped(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+// ends before the connection is made, and run at most cap(slots) at a
+// time: a cancelled dial still takes a moment to stop, and under load those
+// moments must not add up to unbounded sockets.
+func dialScoped(dial func(context.Context, string, string) (net.Conn, error), slots chan struct{}) func(context.Context, string, string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		req, ok := ctx.Value(requestCtxKey{}).(context.Context)
-		if !ok {
-			return dial(ctx, network, addr)
+		if req, ok := ctx.Value(requestCtxKey{}).(context.Context); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			stop := context.AfterFunc(req, cancel)
+			defer stop()
 		}
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stop := context.AfterFunc(req, cancel)
-		defer stop()
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-ctx.Done():
+			return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
+		}
 		return dial(ctx, network, addr)
 	}
 }

@@ -223,9 +223,10 @@ func WithLocalMapping(host string, m discovery.Mapping) Option {
 }
 
 // WithMaxUpstream bounds the work a Resolver does upstream at once: at
-// most n resolutions, and at most n discovery lookups (a TXT or SRV query
-// with its validation, or a well-known fetch), run at a time; more wait for
-// a turn, each within its caller's deadline. A lookup whose callers all
+// most n resolutions, at most n discovery lookups (a TXT or SRV query with
+// its validation, or a well-known fetch), and at most n connections being
+// dialled, run at a time; more wait for a turn, each within its caller's
+// deadline. A lookup whose callers all
 // gave up is cancelled, but keeps its turn until it has stopped, so that
 // abandoned work cannot pile up. Default DefaultMaxUpstream; n must be
 // positive. `ocidns serve` passes --max-in-flight.

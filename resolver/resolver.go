@@ -162,7 +162,7 @@ func New(opts ...Option) (*Resolver, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect)
+		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect, o.maxUpstream)
 		r.http = &http.Client{Transport: requestScoped{r.transport}}
 		// A client pushed out closes its idle connections; one with a
 		// request in flight keeps that connection until IdleConnTimeout.
@@ -615,11 +615,12 @@ func readAnchors(path string) ([]dns.RR, error) {
 }
 
 // newTransport builds the HTTP transport: bounded timeouts and header sizes,
-// the given roots, and — when the operator named DNS servers — addresses
-// resolved through them, so one DNS view serves the whole resolution. With
-// an address policy every connection is checked by it (see addrpolicy.go);
+// the given roots, at most maxDials dials at once, each ended with its
+// request, and — when the operator named DNS servers — addresses resolved
+// through them, so one DNS view serves the whole resolution. With an
+// address policy every connection is checked by it (see addrpolicy.go);
 // connect, when set, replaces the final connection to a checked address.
-func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool, policy *addressPolicy, connect dialFunc) *http.Transport {
+func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool, policy *addressPolicy, connect dialFunc, maxDials int) *http.Transport {
 	t := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		TLSClientConfig:        &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
@@ -632,17 +633,18 @@ func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool, policy
 		MaxResponseHeaderBytes: 64 << 10,
 		ForceAttemptHTTP2:      true,
 	}
+	dials := make(chan struct{}, maxDials)
 	lookup := lookupFunc(systemLookup)
 	dial := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	if useDNS {
 		lookup, dial = dc.LookupIP, dc.DialContext
 	}
-	t.DialContext = dialScoped(dial)
+	t.DialContext = dialScoped(dial, dials)
 	if policy != nil {
 		if connect == nil {
 			connect = dial
 		}
-		t.DialContext = dialScoped(policy.dialContext(lookup, connect))
+		t.DialContext = dialScoped(policy.dialContext(lookup, connect), dials)
 	}
 	return t
 }
