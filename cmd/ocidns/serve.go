@@ -29,7 +29,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	var f resolverFlags
 	addResolverFlags(fs, &f)
 	listen := fs.String("listen", "127.0.0.1:5080", "address to listen on (loopback unless you mean otherwise)")
-	maxInFlight := fs.Int("max-in-flight", daemon.DefaultMaxInFlight, "concurrent requests before answering 503; also bounds resolutions and discovery lookups running upstream")
+	maxInFlight := fs.Int("max-in-flight", daemon.DefaultMaxInFlight, "concurrent requests before answering 503; also bounds client connections (4 times as many) and the resolutions, discovery lookups and dials running upstream")
 	reqTimeout := fs.Duration("request-timeout", daemon.DefaultRequestTimeout, "bound on each request")
 	allowLocal := fs.StringArray("allow-local-registry", nil, "connect to HOST[:PORT] even when its address is loopback, link-local or private (repeatable)")
 	denyPrivate := fs.Bool("deny-private-networks", false, "also refuse private addresses (RFC 1918, 100.64.0.0/10, fc00::/7): for a serve exposed to untrusted callers")
@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "ocidns serve:", err)
 		return exitFailed
 	}
+	ln = daemon.NewListener(ln, daemon.ConnsPerInFlight**maxInFlight)
 	logger := slog.New(slog.NewTextHandler(stdio.Err, nil))
 	h := daemon.New(daemon.Config{
 		Resolver:       r,

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocidns/ocidns/internal/daemon"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -33,11 +34,12 @@ const (
 	loadMaxInFlight   = 64
 	loadClients       = loadMaxInFlight
 	loadClientTimeout = 50 * time.Millisecond
-	// fdPerSlot is what one request slot may hold open at once: its
-	// connection, and the sockets of the upstream calls it started (TXT,
-	// SRV, and the address lookups of the well-known host), plus those of
-	// a call abandoned a moment ago that is still unwinding.
-	fdPerSlot = 6
+	// upstreamFDsPerSlot is what the upstream work of one --max-in-flight
+	// slot may hold open: one discovery lookup's DNS socket, and one dial's
+	// two address queries and its connection. With the client connections
+	// (daemon.ConnsPerInFlight a slot), every descriptor of the daemon
+	// beyond those it starts with is bounded by --max-in-flight.
+	upstreamFDsPerSlot = 4
 	// healthzBound is the latency /healthz is held to throughout, with
 	// room for a 2-core machine shared with other tests (the figures
 	// reached are logged: about 10 ms, and 0.4 s under -race, against
@@ -167,9 +169,9 @@ func TestServeUnderAbandonedRequestsForHangingNames(t *testing.T) {
 		base.fds, maxFD.Load(), after.fds, base.rssKiB, maxRSS.Load(), after.hwmKiB, after.rssKiB)
 	t.Logf("/healthz: %d probes, p50 %v, p99 %v, worst %v, %d errors", len(healthz), p50, p99, worst, len(healthzErrs))
 
-	if limit := base.fds + loadClients + fdPerSlot*loadMaxInFlight; maxFD.Load() > int64(limit) {
-		t.Errorf("the daemon held %d descriptors, over %d (%d at start + %d client connections + %d per request slot × --max-in-flight %d)",
-			maxFD.Load(), limit, base.fds, loadClients, fdPerSlot, loadMaxInFlight)
+	if limit := base.fds + (daemon.ConnsPerInFlight+upstreamFDsPerSlot)*loadMaxInFlight; maxFD.Load() > int64(limit) {
+		t.Errorf("the daemon held %d descriptors, over %d (%d at start + (%d client connections + %d upstream) × --max-in-flight %d)",
+			maxFD.Load(), limit, base.fds, daemon.ConnsPerInFlight, upstreamFDsPerSlot, loadMaxInFlight)
 	}
 	if after.fds > base.fds+loadMaxInFlight {
 		t.Errorf("%d descriptors still open 10 s after the load (%d at start): abandoned upstream calls live on", after.fds, base.fds)
