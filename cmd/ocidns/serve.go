@@ -51,7 +51,7 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 			return usageError(stdio, "serve", "--allowed-host %q: %v", h, err)
 		}
 	}
-		// Callers choose the names serve resolves, and so the hosts it
+	// Callers choose the names serve resolves, and so the hosts it
 	// connects to: never local addresses unless the operator allows them.
 	r, ok := f.newResolver("serve", stdio, resolver.WithMaxUpstream(*maxInFlight),
 		resolver.WithAddressPolicy(resolver.AddressPolicy{Allow: *allowLocal, DenyPrivate: *denyPrivate}))

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -55,9 +52,10 @@ func TestEveryCommandFinishesWithinTimeout(t *testing.T) {
 	}
 	t.Run("serve", func(t *testing.T) {
 		t.Parallel()
-		addr := startServe(t, append([]string{"--listen", "127.0.0.1:0"}, flags...)...)
+		base, _, stop := startServe(t, flags...)
+		t.Cleanup(func() { stop() })
 		start := time.Now()
-		resp, err := http.Get("http://" + addr + "/v1/resolve?ref=" + url.QueryEscape("hangs.example/app:v1"))
+		resp, err := http.Get(base + "/v1/resolve?ref=" + url.QueryEscape("hangs.example/app:v1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,37 +71,4 @@ func TestEveryCommandFinishesWithinTimeout(t *testing.T) {
 		}
 		t.Logf("serve: %v with --timeout %v", took.Round(time.Millisecond), commandTimeout)
 	})
-}
-
-// startServe runs `ocidns serve args...` in-process until the test ends and
-// returns the address it listens on.
-func startServe(t *testing.T, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- runServe(ctx, args, IO{In: strings.NewReader(""), Out: io.Discard, Err: logs})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(logs.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case code := <-done:
-			done <- code
-			t.Fatalf("serve exited %d: %s", code, logs.String())
-		default:
-		}
-	}
-	t.Fatalf("serve did not start: %s", logs.String())
-	return ""
 }
