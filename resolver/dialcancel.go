@@ -28,6 +28,14 @@ func (t requestScoped) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(req.WithContext(context.WithValue(ctx, requestCtxKey{}, ctx)))
 }
 
+// CloseIdleConnections passes http.Client.CloseIdleConnections on to the
+// transport, which only reaches a RoundTripper that has the method.
+func (t requestScoped) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // dialScoped returns dial, cancelled when the request that caused the dial
 // ends before the connection is made, and run at most cap(slots) at a
 // time: a cancelled dial still takes a moment to stop, and under load those
