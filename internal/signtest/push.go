@@ -1,0 +1,227 @@
+package signtest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/internal/registrytest"
+	"github.com/ocidns/ocidns/resolver/signature"
+)
+
+// Signer pushes signatures to one registry.
+type Signer struct {
+	Target registrytest.Target
+	// Now is the clock for the referrer manifest's creation annotation;
+	// nil uses a fixed time, so manifests are reproducible.
+	Now func() time.Time
+}
+
+// Options shape a signature away from what cosign would write, for the
+// bad cases. The zero value signs exactly as cosign does.
+type Options struct {
+	// Identity is the payload's docker-reference; "" writes cosign's
+	// <registry host>/<repository>.
+	Identity string
+	// Claims is the digest the payload or statement names; "" names the
+	// digest being signed.
+	Claims digest.Digest
+	// Optional is the payload's "optional" (cosign sign -a key=value); nil
+	// writes null, as cosign does without annotations.
+	Optional map[string]any
+	// Pad adds a member of Pad bytes to the payload's optional or the
+	// statement's predicate (a signature larger than any real one).
+	Pad int
+	// Tamper changes the signed payload (simple-signing payload, or DSSE
+	// payload) after it was signed.
+	Tamper func([]byte) []byte
+	// PredicateType replaces cosign's https://sigstore.dev/cosign/sign/v1.
+	PredicateType string
+	// Hint replaces the bundle's public-key hint; "-" leaves it out.
+	Hint string
+	// EditBundle rewrites the bundle's JSON before it is pushed (a keyless
+	// or message-signature bundle, a malformed one).
+	EditBundle func([]byte) []byte
+}
+
+func (o Options) claims(d digest.Digest) digest.Digest {
+	if o.Claims != "" {
+		return o.Claims
+	}
+	return d
+}
+
+func (o Options) pad(m map[string]any) map[string]any {
+	if o.Pad <= 0 {
+		return m
+	}
+	out := map[string]any{"pad": strings.Repeat("x", o.Pad)}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// SignTag signs d in repo with k in cosign's tag format: it appends a
+// simple-signing layer to the manifest at tag sha256-<hex>.sig (creating
+// it, as an OCI manifest with an OCI config, when absent), as cosign's
+// `sign` does, and pushes it. It returns the payload signed.
+func (s Signer) SignTag(ctx context.Context, repo string, d digest.Digest, k *Key, o Options) ([]byte, error) {
+	identity := o.Identity
+	if identity == "" {
+		identity = s.Target.Host() + "/" + repo
+	}
+	payload := Payload(identity, o.claims(d), o.pad(o.Optional))
+	sig, err := k.Sign(payload)
+	if err != nil {
+		return nil, err
+	}
+	if o.Tamper != nil {
+		payload = o.Tamper(payload)
+	}
+	ref, err := s.Target.Ref(repo, signature.SignatureTag(d))
+	if err != nil {
+		return nil, err
+	}
+	ropts := s.Target.RemoteOptions(ctx)
+	base, err := remote.Image(ref, ropts...)
+	var terr *transport.Error
+	switch {
+	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
+		base = mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	case err != nil:
+		return nil, fmt.Errorf("signtest: read %s: %w", ref, err)
+	}
+	img, err := mutate.Append(base, mutate.Addendum{
+		Layer:       static.NewLayer(payload, signature.SimpleSigningMediaType),
+		Annotations: map[string]string{signature.SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := remote.Write(ref, img, ropts...); err != nil {
+		return nil, fmt.Errorf("signtest: push %s: %w", ref, err)
+	}
+	return payload, nil
+}
+
+// referrerManifest is an image manifest with the top-level artifactType
+// that go-containerregistry's v1.Manifest lacks, as cosign writes it.
+type referrerManifest struct {
+	v1.Manifest
+	ArtifactType string `json:"artifactType,omitempty"`
+}
+
+type rawManifest struct {
+	body      []byte
+	mediaType types.MediaType
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.body, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }
+
+// SignBundle signs d in repo with k in cosign's bundle format, as `cosign
+// sign --new-bundle-format` does: an in-toto statement about d in a DSSE
+// envelope in a sigstore bundle v0.3, uploaded as the layer of an OCI
+// manifest whose subject is d (config the empty descriptor, artifactType
+// the bundle media type, annotations naming the content and predicate
+// type), put by digest. go-containerregistry, as under cosign, adds it to
+// the referrers tag schema's index when the registry has no referrers API.
+// It returns the referrer manifest's digest.
+func (s Signer) SignBundle(ctx context.Context, repo string, d digest.Digest, k *Key, o Options) (digest.Digest, error) {
+	pt := o.PredicateType
+	if pt == "" {
+		pt = signature.CosignSignPredicateType
+	}
+	var pred map[string]any
+	if o.Pad > 0 {
+		pred = o.pad(nil)
+	}
+	stmt := Statement(o.claims(d), pt, pred)
+	sig, err := k.Sign(PAE(signature.InTotoPayloadType, stmt))
+	if err != nil {
+		return "", err
+	}
+	if o.Tamper != nil {
+		stmt = o.Tamper(stmt)
+	}
+	hint := k.Hint()
+	switch o.Hint {
+	case "":
+	case "-":
+		hint = ""
+	default:
+		hint = o.Hint
+	}
+	bundle := BundleJSON(hint, stmt, sig)
+	if o.EditBundle != nil {
+		bundle = o.EditBundle(bundle)
+	}
+
+	ropts := s.Target.RemoteOptions(ctx)
+	subjectRef, err := s.Target.Ref(repo, d.String())
+	if err != nil {
+		return "", err
+	}
+	subject, err := remote.Head(subjectRef, ropts...)
+	if err != nil {
+		return "", fmt.Errorf("signtest: HEAD %s: %w", subjectRef, err)
+	}
+	config := static.NewLayer([]byte("{}"), types.OCIConfigJSON)
+	layer := static.NewLayer(bundle, signature.BundleMediaType)
+	for _, l := range []v1.Layer{config, layer} {
+		if err := remote.WriteLayer(subjectRef.Context(), l, ropts...); err != nil {
+			return "", fmt.Errorf("signtest: upload to %s: %w", subjectRef.Context(), err)
+		}
+	}
+	cd, _ := config.Digest()
+	ld, _ := layer.Digest()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if s.Now != nil {
+		now = s.Now()
+	}
+	m := referrerManifest{Manifest: v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Config: v1.Descriptor{
+			MediaType:    "application/vnd.oci.empty.v1+json",
+			ArtifactType: signature.BundleMediaType,
+			Digest:       cd,
+			Size:         2,
+		},
+		Layers:  []v1.Descriptor{{MediaType: signature.BundleMediaType, Digest: ld, Size: int64(len(bundle))}},
+		Subject: &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
+		Annotations: map[string]string{
+			"org.opencontainers.image.created":  now.UTC().Format(time.RFC3339),
+			"dev.sigstore.bundle.content":       "dsse-envelope",
+			signature.BundlePredicateAnnotation: pt,
+		},
+	}, ArtifactType: signature.BundleMediaType}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	md := digest.FromBytes(raw)
+	mref, err := s.Target.Ref(repo, md.String())
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Put(mref, rawManifest{raw, types.OCIManifestSchema1}, ropts...); err != nil {
+		return "", fmt.Errorf("signtest: put %s: %w", mref, err)
+	}
+	return md, nil
+}
