@@ -150,6 +150,83 @@ func TestOversizedAndMismatchedObjectsAreRefused(t *testing.T) {
 	})
 }
 
+// The referrers list (here the referrers tag schema's index) is bounded
+// like the .sig manifest, and a referrer whose descriptor is over
+// MaxReferrerManifestBytes is refused without being fetched.
+func TestOversizedReferrersAreRefused(t *testing.T) {
+	owner := signtest.MustKey(t, signature.ECDSAP256, "owner")
+	t.Run("index over 4 MiB", func(t *testing.T) {
+		l := newLab(t)
+		d := l.image(t, "org/app", "v1")
+		l.withoutReferrers(t)
+		big := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","annotations":{"pad":"` +
+			strings.Repeat("x", signature.MaxIndexBytes) + `"},"manifests":[]}`)
+		if _, err := l.reg.PushRaw("org/app", signature.FallbackTag(d), "application/vnd.oci.image.index.v1+json", big); err != nil {
+			t.Fatal(err)
+		}
+		res := verify(t, l.fetcher("org/app"), l.request("org/app", "v1", d, owner.MustVerifier(t, signature.SourceDNS)))
+		if res.Code != signature.CodeInvalid || res.Attempts[len(res.Attempts)-1].Reason != signature.ReasonTooLarge {
+			t.Fatalf("code %s, want %s with too-large last:%s", res.Code, signature.CodeInvalid, attempts(res))
+		}
+	})
+	t.Run("referrer manifest over its bound", func(t *testing.T) {
+		l := newLab(t)
+		d := l.image(t, "org/app", "v1")
+		l.withoutReferrers(t)
+		md := l.signBundle(t, "org/app", d, owner, signtest.Options{})
+		body, _, err := l.fetcher("org/app").Manifest(t.Context(), signature.FallbackTag(d), signature.MaxIndexBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idx map[string]any
+		if err := json.Unmarshal(body, &idx); err != nil {
+			t.Fatal(err)
+		}
+		idx["manifests"].([]any)[0].(map[string]any)["size"] = signature.MaxReferrerManifestBytes + 1
+		out, _ := json.Marshal(idx)
+		if _, err := l.reg.PushRaw("org/app", signature.FallbackTag(d), "application/vnd.oci.image.index.v1+json", out); err != nil {
+			t.Fatal(err)
+		}
+		l.reg.ResetRequests()
+		res := verify(t, l.fetcher("org/app"), l.request("org/app", "v1", d, owner.MustVerifier(t, signature.SourceDNS)))
+		last := res.Attempts[len(res.Attempts)-1]
+		if res.Verified || last.Reason != signature.ReasonTooLarge {
+			t.Fatalf("verified=%v, want too-large:%s", res.Verified, attempts(res))
+		}
+		for _, q := range l.reg.Log() {
+			if strings.HasSuffix(q.Path, "/manifests/"+md.String()) {
+				t.Errorf("the oversized referrer was fetched: %s", q.Path)
+			}
+		}
+	})
+}
+
+// At most MaxKeys keys are tried: with MaxKeys+1 keys, a signature by the
+// last allowed one verifies and one by the key after it does not (and
+// does once a key before it is dropped).
+func TestKeysTriedAreBounded(t *testing.T) {
+	l := newLab(t)
+	within, beyond := l.image(t, "org/app", "v1"), l.image(t, "org/app", "v2")
+	var keys []*signature.Key
+	var signers []*signtest.Key
+	for i := range signature.MaxKeys + 1 {
+		k := signtest.MustKey(t, signature.Ed25519, fmt.Sprint("key", i))
+		signers = append(signers, k)
+		keys = append(keys, k.MustVerifier(t, signature.SourceDNS))
+	}
+	l.signTag(t, "org/app", within, signers[signature.MaxKeys-1], signtest.Options{})
+	l.signTag(t, "org/app", beyond, signers[signature.MaxKeys], signtest.Options{})
+	if res := verify(t, l.fetcher("org/app"), l.request("org/app", "v1", within, keys...)); !res.Verified {
+		t.Errorf("key %d of %d not tried:%s", signature.MaxKeys, len(keys), attempts(res))
+	}
+	if res := verify(t, l.fetcher("org/app"), l.request("org/app", "v2", beyond, keys...)); res.Verified {
+		t.Errorf("key %d of %d tried:%s", signature.MaxKeys+1, len(keys), attempts(res))
+	}
+	if res := verify(t, l.fetcher("org/app"), l.request("org/app", "v2", beyond, keys[1:]...)); !res.Verified {
+		t.Errorf("as key %d, it is not tried:%s", signature.MaxKeys, attempts(res))
+	}
+}
+
 // At most MaxBundles referrers are fetched: with the owner's bundle listed
 // after MaxBundles others it is not tried; one place earlier it verifies.
 func TestBundlesAreBounded(t *testing.T) {

@@ -47,8 +47,9 @@ var (
 
 // Bounds on what Verify reads, per verification. Every object is checked
 // against its size and digest before it is parsed; every loop over what a
-// registry sent is bounded. At most 1 + MaxSignatureLayers + 1 +
-// MaxBundles×2 requests are made, and at most about 14 MiB read.
+// registry sent is bounded. At most 1 + MaxSignatureLayers + 2 +
+// MaxBundles×2 requests are made (the referrers list and, without the
+// referrers API, the fallback index), and at most about 14 MiB read.
 const (
 	// MaxSignatureManifestBytes bounds the tag-format manifest
 	// (sha256-<hex>.sig), and MaxIndexBytes the referrers list or the
