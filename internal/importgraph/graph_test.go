@@ -29,7 +29,8 @@ var allowed = map[string][]string{
 	"discovery":           {"discovery/trace", "discovery/dnsclient", "discovery/dnssec"},
 	"reference":           {},
 	"cache":               {},
-	"resolver":            {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference"},
+	"resolver/signature":  {},
+	"resolver":            {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference", "resolver/signature"},
 
 	// Beside the resolver: `ocidns check` judges a host's records with the
 	// discovery code itself.
@@ -44,6 +45,7 @@ var allowed = map[string][]string{
 	// tests use; it must stay below discovery, whose tests use it.
 	"internal/dnstest":      {"discovery/trace", "discovery/dnsclient", "discovery/dnssec"},
 	"internal/registrytest": {},
+	"internal/signtest":     {"resolver/signature", "internal/registrytest"},
 
 	// The end-to-end tests sit on top of everything (test code only).
 	"internal/e2e":             {},
@@ -60,6 +62,8 @@ var testSupport = []string{"internal/dnstest", "internal/registrytest"}
 var testAllowed = map[string][]string{
 	// Example_daemon shows engines the daemon's API next to the library's.
 	"resolver": {"internal/daemon"},
+	// The verification core's tests sign real images and read published keys.
+	"resolver/signature": {"discovery", "internal/signtest"},
 	// The daemon's tests run against the demo lab.
 	"internal/daemon": {"internal/demo"},
 	// The end-to-end tests drive the whole stack.
