@@ -24,11 +24,13 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s.counts[key]++
 	s.total++
 	f := s.faultFor(key, network)
+	delay := s.delay
 	s.mu.Unlock()
 
-	switch f {
-	case FaultDrop:
+	if f == FaultDrop || !s.hold(delay) {
 		return
+	}
+	switch f {
 	case FaultServFail, FaultRefused:
 		resp := new(dns.Msg).SetReply(req)
 		resp.Rcode = dns.RcodeServerFailure

@@ -23,7 +23,11 @@
 // its DS goes into the parent zone when that is served and signed; then the
 // parent is signed. TrustAnchors returns the DS of the top-most signed
 // zones, for a validator. Keys come from crypto/rand: tests must not depend
-// on their values.
+// on their values. A zone can also be signed as an attacker would
+// (Zone.CollidingKeys, Zone.BogusSigs: the KeyTrap attack).
+//
+// Config.Delay holds every answer back by a fixed time, so that benchmarks
+// can count a client's serial round trips on loopback.
 package dnstest
 
 import (
@@ -66,6 +70,19 @@ type Zone struct {
 	StripSigs bool
 	// Expired signs with a validity window that ended before Now.
 	Expired bool
+	// CollidingKeys adds this many DNSKEYs to the signed zone's DNSKEY
+	// RRset, each a valid public key of the zone's algorithm (13, 14 or
+	// 15) with no private half, whose flags are chosen so that its key
+	// tag equals the ZSK's (or CSK's): the KeyTrap attack (CVE-2023-50387)
+	// makes a validator try every one of them for every RRSIG that names
+	// the tag. The DNSKEY RRset is signed by the KSK as usual.
+	CollidingKeys int
+	// BogusSigs serves every data RRset of the zone (not its SOA, NS,
+	// DNSKEY, DS or NSEC RRsets, which keeps negative answers small) with
+	// this many RRSIGs ahead of the genuine one: copies of it, same key
+	// tag, algorithm, signer and validity, with random signature bytes,
+	// which verify with no key.
+	BogusSigs int
 }
 
 // Config configures a Server.
@@ -89,6 +106,14 @@ type Config struct {
 	// stands in for such a resolver in tests of trusting the AD bit; it is
 	// not validation.
 	AD bool
+	// Delay holds every answer back this long before it is sent (UDP and
+	// TCP, faulted answers too; FaultDrop still sends nothing), standing
+	// in for the round trip to a distant resolver. Queries are answered
+	// concurrently, so n queries in flight together cost one Delay, and n
+	// queries in a row cost n: a benchmark measures a client's serial
+	// round trips as (wall with Delay - wall without) / Delay. SetDelay
+	// changes it while serving.
+	Delay time.Duration
 }
 
 const (
@@ -110,10 +135,13 @@ type Server struct {
 
 	zmu sync.RWMutex // zone data: read by queries, written by Tamper/Resign
 
-	mu     sync.Mutex // faults and counters
+	mu     sync.Mutex // faults, counters and the delay
 	faults map[faultKey]Fault
 	counts map[question]int
 	total  int
+	delay  time.Duration
+
+	done chan struct{} // closed by Close: delayed answers are dropped
 
 	udp, tcp  *dns.Server
 	closeOnce sync.Once
@@ -135,7 +163,7 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.SigInception <= 0 {
 		cfg.SigInception = defaultSigInception
 	}
-	s := &Server{cfg: cfg, faults: map[faultKey]Fault{}, counts: map[question]int{}}
+	s := &Server{cfg: cfg, faults: map[faultKey]Fault{}, counts: map[question]int{}, delay: cfg.Delay, done: make(chan struct{})}
 	seen := map[string]bool{}
 	for _, zc := range cfg.Zones {
 		z, err := loadZone(zc)
@@ -264,6 +292,7 @@ func (s *Server) Addr() string { return s.addr }
 // Close stops serving. It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.done)
 		var errs []error
 		for _, srv := range []*dns.Server{s.udp, s.tcp} {
 			if srv != nil {
@@ -275,6 +304,30 @@ func (s *Server) Close() error {
 		s.closeErr = errors.Join(errs...)
 	})
 	return s.closeErr
+}
+
+// SetDelay sets the delay added to every answer from now on (see
+// Config.Delay); 0 answers at once.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = max(d, 0)
+}
+
+// hold waits d before an answer is sent; false when the server closed
+// meanwhile (the answer is then dropped, so Close never waits on it).
+func (s *Server) hold(d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
 }
 
 // ZonePath returns the path of a file in the repository's

@@ -3,6 +3,7 @@ package dnstest
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -77,6 +78,13 @@ func (z *zone) signZone(inception, expiration time.Time) error {
 	for _, k := range z.keys {
 		apex.rrsets[dns.TypeDNSKEY] = append(apex.rrsets[dns.TypeDNSKEY], k.pub)
 	}
+	if z.cfg.CollidingKeys > 0 {
+		extra, err := z.collidingKeys(z.cfg.CollidingKeys)
+		if err != nil {
+			return err
+		}
+		apex.rrsets[dns.TypeDNSKEY] = append(apex.rrsets[dns.TypeDNSKEY], extra...)
+	}
 	// A signature covers one TTL (RRSIG original TTL): make each RRset's
 	// TTLs agree, on the smallest, as a signer would.
 	for _, n := range z.nodes {
@@ -116,6 +124,13 @@ func (z *zone) resign(inception, expiration time.Time) error {
 				if err != nil {
 					return err
 				}
+				if z.cfg.BogusSigs > 0 && bogusSigned(t) {
+					bogus, err := bogusCopies(sig, z.cfg.BogusSigs)
+					if err != nil {
+						return fmt.Errorf("dnstest: zone %s: %w", z.origin, err)
+					}
+					sigs[t] = append(sigs[t], bogus...)
+				}
 				sigs[t] = append(sigs[t], sig)
 			}
 		}
@@ -137,6 +152,103 @@ func (z *zone) sign(k *zoneKey, rrs []dns.RR, inception, expiration time.Time) (
 		return nil, fmt.Errorf("dnstest: zone %s: signing %s %s: %w", z.origin, rrs[0].Header().Name, dns.Type(rrs[0].Header().Rrtype), err)
 	}
 	return sig, nil
+}
+
+// bogusSigned reports whether RRsets of type t get Zone.BogusSigs.
+func bogusSigned(t uint16) bool {
+	switch t {
+	case dns.TypeSOA, dns.TypeNS, dns.TypeDNSKEY, dns.TypeDS, dns.TypeNSEC:
+		return false
+	}
+	return true
+}
+
+// bogusCopies returns n copies of sig with random signature bytes.
+func bogusCopies(sig *dns.RRSIG, n int) ([]dns.RR, error) {
+	raw, err := base64.StdEncoding.DecodeString(sig.Signature)
+	if err != nil {
+		return nil, fmt.Errorf("RRSIG with an undecodable signature: %w", err)
+	}
+	out := make([]dns.RR, n)
+	for i := range out {
+		c := dns.Copy(sig).(*dns.RRSIG)
+		b := make([]byte, len(raw))
+		if _, err := rand.Read(b); err != nil {
+			return nil, err
+		}
+		c.Signature = base64.StdEncoding.EncodeToString(b)
+		out[i] = c
+	}
+	return out, nil
+}
+
+// collidingKeys makes n public keys of the zone's algorithm whose key tag
+// is the ZSK's (the CSK's). A key tag is a 16-bit one's-complement-like
+// sum over the DNSKEY RDATA (RFC 4034 Appendix B), to which the flags
+// field adds itself: for a fresh key, flags that keep the zone bit, clear
+// the revoke bit and set only reserved bits besides (which validators
+// ignore, RFC 4034 §2.1.1) reach the wanted tag for about one key in four.
+func (z *zone) collidingKeys(n int) ([]dns.RR, error) {
+	var zsk *dns.DNSKEY
+	for _, k := range z.keys {
+		if k.zsk {
+			zsk = k.pub
+		}
+	}
+	if zsk == nil || (zsk.Algorithm != dns.ECDSAP256SHA256 && zsk.Algorithm != dns.ECDSAP384SHA384 && zsk.Algorithm != dns.ED25519) {
+		return nil, fmt.Errorf("dnstest: zone %s: CollidingKeys needs algorithm 13, 14 or 15 (RSA keys are too slow to make by the hundred)", z.origin)
+	}
+	want := zsk.KeyTag()
+	out := make([]dns.RR, 0, n)
+	for tries := 0; len(out) < n; tries++ {
+		if tries > 100*n {
+			return nil, fmt.Errorf("dnstest: zone %s: no key with tag %d after %d tries", z.origin, want, tries)
+		}
+		k := &dns.DNSKEY{Hdr: zsk.Hdr, Protocol: 3, Algorithm: zsk.Algorithm}
+		if _, err := k.Generate(keyBits[k.Algorithm]); err != nil {
+			return nil, fmt.Errorf("dnstest: zone %s: generating a colliding key: %w", z.origin, err)
+		}
+		flags, ok := flagsForTag(k, want)
+		if !ok {
+			continue
+		}
+		k.Flags = flags
+		if k.KeyTag() != want {
+			return nil, fmt.Errorf("dnstest: zone %s: colliding key has tag %d, want %d", z.origin, k.KeyTag(), want)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// flagsForTag finds DNSKEY flags for k (zone bit set, revoke bit clear)
+// that give it key tag want, if any.
+func flagsForTag(k *dns.DNSKEY, want uint16) (uint16, bool) {
+	pub, err := base64.StdEncoding.DecodeString(k.PublicKey)
+	if err != nil {
+		return 0, false
+	}
+	// The sum without the flags: protocol and algorithm, then the key.
+	rest := append([]byte{k.Protocol, k.Algorithm}, pub...)
+	sum := 0
+	for i, b := range rest {
+		if (i+2)&1 != 0 {
+			sum += int(b)
+		} else {
+			sum += int(b) << 8
+		}
+	}
+	// tag = (x + x>>16) & 0xFFFF with x = sum + flags; x>>16 is sum>>16
+	// or one more.
+	for hi := sum >> 16; hi <= sum>>16+1; hi++ {
+		x := hi<<16 | (int(want)-hi)&0xFFFF
+		f := x - sum
+		if f < 0 || f > 0xFFFF || f&dns.ZONE == 0 || f&dns.REVOKE != 0 {
+			continue
+		}
+		return uint16(f), true
+	}
+	return 0, false
 }
 
 // buildNSEC replaces the zone's NSEC chain (RFC 4034 §4) over its

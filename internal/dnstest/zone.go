@@ -10,6 +10,10 @@ import (
 	"github.com/miekg/dns"
 )
 
+// maxAttackRecords bounds Zone.CollidingKeys and Zone.BogusSigs: an
+// answer must still fit a TCP message (64 KiB).
+const maxAttackRecords = 400
+
 // zone is one loaded zone. Stored RRs are never mutated once a response may
 // point at them: Tamper and re-signing replace them (copy on write), so a
 // response can be packed after the server's lock is released.
@@ -47,6 +51,12 @@ func loadZone(zc Zone) (*zone, error) {
 	}
 	if !zc.Sign && !zc.StripSigs && (zc.NoDS || zc.Expired || zc.CSK || zc.Algorithm != 0) {
 		return nil, fmt.Errorf("dnstest: zone %s: NoDS, Expired, CSK and Algorithm need Sign", origin)
+	}
+	if (zc.CollidingKeys != 0 || zc.BogusSigs != 0) && (!zc.Sign || zc.StripSigs) {
+		return nil, fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs need Sign", origin)
+	}
+	if zc.CollidingKeys < 0 || zc.CollidingKeys > maxAttackRecords || zc.BogusSigs < 0 || zc.BogusSigs > maxAttackRecords {
+		return nil, fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs must be from 0 to %d (answers must fit 64 KiB)", origin, maxAttackRecords)
 	}
 	var (
 		r    io.Reader
