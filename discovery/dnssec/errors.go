@@ -44,6 +44,12 @@ var (
 	// needed failed (the lookup error is wrapped too), or the validation's
 	// query budget or context ran out. See Verdict.
 	ErrChainUnavailable = errors.New("chain of trust unavailable")
+	// ErrBudgetExceeded: proving the answer would take more work than a
+	// validation may spend (signature verifications per RRset or per
+	// validation, keys sharing one key tag, DNSKEY or DS RRset size,
+	// NSEC3 hashing): the KeyTrap class of attacks (CVE-2023-50387,
+	// CVE-2023-50868). The reason names the bound (docs/protocol.md §11).
+	ErrBudgetExceeded = errors.New("validation budget exceeded")
 )
 
 // BogusError says why an answer is bogus: which RRset, which signer zone and
@@ -153,31 +159,36 @@ func kindOf(err error) error {
 	return ErrChainUnavailable
 }
 
-// worseBogus returns the more telling of two failures: a validity-period
-// problem (the operator forgot to re-sign) over a bad signature (tampering)
-// over a missing key (a stale or foreign signature). A broken link further
-// up the chain (a wrapped cause) says nothing about this RRset's own
-// signatures and ranks lowest.
+// worseBogus returns the more telling of two failures (see rank).
 func worseBogus(a, b *BogusError) *BogusError {
 	if a == nil {
 		return b
 	}
-	rank := func(e *BogusError) int {
-		if e.Err != nil {
-			return 0
-		}
-		switch e.Kind {
-		case ErrSignatureExpired, ErrSignatureNotYetValid:
-			return 3
-		case ErrBadSignature:
-			return 2
-		case ErrNoDNSKEY:
-			return 1
-		}
-		return 0
-	}
-	if rank(b) > rank(a) {
+	if rank(b.Kind, b.Err) > rank(a.Kind, a.Err) {
 		return b
 	}
 	return a
+}
+
+// rank orders failures by how much they tell: a bound exceeded (an
+// attack, or a zone no validator will check) over a validity-period
+// problem (the operator forgot to re-sign) over a bad signature
+// (tampering) over a missing key (a stale or foreign signature). A broken
+// link further up the chain (a wrapped cause) says nothing about this
+// RRset's own signatures and ranks lowest.
+func rank(kind, cause error) int {
+	if cause != nil {
+		return 0
+	}
+	switch kind {
+	case ErrBudgetExceeded:
+		return 4
+	case ErrSignatureExpired, ErrSignatureNotYetValid:
+		return 3
+	case ErrBadSignature:
+		return 2
+	case ErrNoDNSKEY:
+		return 1
+	}
+	return 0
 }

@@ -82,6 +82,9 @@ func (r *validation) keysFromParent(ctx context.Context, zone string) (*zoneKeys
 		}
 	}
 	parent := parentZone(zone)
+	if len(ds) > maxDS {
+		return nil, budgetError(what, parent, fmt.Sprintf("DS RRset of %d records, more than %d", len(ds), maxDS))
+	}
 	if len(ds) == 0 {
 		// No DS: an unsigned delegation, or no delegation at all. Without
 		// NSEC the denial is not proven, but its SOA must still not be
@@ -161,6 +164,9 @@ func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.D
 		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
 			Reason: "no DNSKEY RRset, but " + source + " says the zone is signed (unsigned or stripped zone)"}
 	}
+	if len(all) > maxDNSKEYs {
+		return nil, budgetError(what, zone, fmt.Sprintf("DNSKEY RRset of %d keys, more than %d", len(all), maxDNSKEYs))
+	}
 	var sigs []*dns.RRSIG
 	for _, s := range rrsigsCovering(a.Sigs, zone, dns.TypeDNSKEY) {
 		if dns.CanonicalName(s.SignerName) == zone {
@@ -194,21 +200,30 @@ func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.D
 		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrDSMismatch,
 			Reason: "DS mismatch: no DNSKEY matches " + source + " (" + describeTrust(ds, anchorKeys) + "; DNSKEY tags " + describeKeyTags(zk.tags) + ")"}
 	}
-	var best *BogusError
-	for _, c := range cands {
-		for _, s := range sigs {
+	// Each RRSIG by the zone is tried with the keys the trust vouches for
+	// that carry its tag and algorithm (at most maxKeysPerTag), within
+	// the verification budget.
+	count := sigCounter{r: r, what: what}
+	var worst sigFailure
+	for _, s := range sigs {
+		f := sigFailure{sig: s, kind: ErrNoDNSKEY}
+		for _, c := range cands {
 			if s.KeyTag != c.tag || s.Algorithm != c.key.Algorithm {
 				continue
 			}
-			e := &BogusError{RRset: what, Signer: zone, KeyTag: int(c.tag)}
-			if kind, reason := validityProblem(s, now); kind != nil {
-				e.Kind, e.Reason = kind, reason
-				best = worseBogus(best, e)
+			if kind := validityKind(s, now); kind != nil {
+				f.kind = kind
+				break
+			}
+			if f.tried++; f.tried > maxKeysPerTag {
+				f.kind = ErrBudgetExceeded
 				continue
 			}
+			if e := count.next(ctx, zone); e != nil {
+				return nil, e
+			}
 			if err := s.Verify(c.key, rrs); err != nil {
-				e.Kind, e.Reason = ErrBadSignature, verifyFailure(err)
-				best = worseBogus(best, e)
+				f.kind, f.err = ErrBadSignature, err
 				continue
 			}
 			zk.expires = earliest(sigTime(s.Expiration, now), now.Add(capTTL(rrsetTTL(rrs, s))))
@@ -218,12 +233,15 @@ func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.D
 			}
 			return zk, nil
 		}
+		if f.kind != ErrNoDNSKEY {
+			worst = worst.or(f)
+		}
 	}
-	if best == nil {
-		best = &BogusError{RRset: what, Signer: zone, KeyTag: int(cands[0].tag), Kind: ErrSignaturesStripped,
-			Reason: "no RRSIG by a key that matches " + source + " (DNSKEY RRset signed by " + describeSigTags(sigs) + ")"}
+	if best := worst.bogus(what, zone, now); best != nil {
+		return nil, best
 	}
-	return nil, best
+	return nil, &BogusError{RRset: what, Signer: zone, KeyTag: int(cands[0].tag), Kind: ErrSignaturesStripped,
+		Reason: "no RRSIG by a key that matches " + source + " (DNSKEY RRset signed by " + describeSigTags(sigs) + ")"}
 }
 
 // trustedBy says how k is vouched for by ds or anchorKeys, or "" if not.

@@ -11,6 +11,19 @@ import (
 	"github.com/ocidns/ocidns/discovery/dnsclient"
 )
 
+// validityKind says what is wrong with s's validity period at now:
+// ErrSignatureExpired, ErrSignatureNotYetValid, or nil. It formats
+// nothing; validityProblem words it.
+func validityKind(s *dns.RRSIG, now time.Time) error {
+	switch {
+	case now.After(sigTime(s.Expiration, now)):
+		return ErrSignatureExpired
+	case now.Before(sigTime(s.Inception, now)):
+		return ErrSignatureNotYetValid
+	}
+	return nil
+}
+
 // validityProblem says what is wrong with s's validity period at now:
 // ErrSignatureExpired or ErrSignatureNotYetValid and the reason, or nil.
 func validityProblem(s *dns.RRSIG, now time.Time) (kind error, reason string) {

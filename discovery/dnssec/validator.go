@@ -185,9 +185,12 @@ func (v *Validator) closestAnchor(name string) string {
 //
 // Cost: on a warm validator, one signature verification per RRset and no
 // query; a cold chain costs about two queries (DS, DNSKEY) per zone below
-// the anchor, and an unsigned answer one SOA query to find its zone. Adds
-// an event to trace.FromContext(ctx) for the verdict and for every zone
-// validated.
+// the anchor, and an unsigned answer one SOA query to find its zone. The
+// work is bounded whatever the zones serve (budget.go, docs/protocol.md
+// §11): an answer that needs more is Bogus with ErrBudgetExceeded, and a
+// validation whose ctx ends stops before its next signature verification.
+// Adds an event to trace.FromContext(ctx) for the verdict and for every
+// zone validated.
 func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security, error) {
 	r := &validation{v: v, tr: trace.FromContext(ctx)}
 	if a == nil {
@@ -251,9 +254,11 @@ func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security
 
 // validation is the state of one Validate call.
 type validation struct {
-	v       *Validator
-	tr      *trace.Trace
-	queries int
+	v        *Validator
+	tr       *trace.Trace
+	queries  int
+	verifies int        // signature verifications spent (budget.go)
+	hashes   hashBudget // NSEC3 hashing spent
 }
 
 // verdict is the outcome for one RRset.
@@ -352,7 +357,7 @@ func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG,
 			insecureWhy = what + " signed by " + sg.zone + ", which is insecure: " + zk.how
 			continue
 		}
-		vd, e := r.verify(rrs, sg.sigs, zk, what)
+		vd, e := r.verify(ctx, rrs, sg.sigs, zk, what)
 		if e == nil {
 			vd.why = what + " " + vd.why
 			return vd
@@ -373,37 +378,79 @@ func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG,
 }
 
 // verify checks sigs over rrs with the keys of a secure zone; the first
-// signature that verifies makes the RRset secure (RFC 6840 §5.11).
-func (r *validation) verify(rrs []dns.RR, sigs []*dns.RRSIG, zk *zoneKeys, what string) (verdict, *BogusError) {
+// signature that verifies makes the RRset secure (RFC 6840 §5.11), within
+// the bounds of budget.go: at most maxKeysPerTag keys tried per RRSIG, and
+// the verifications a sigCounter allows.
+func (r *validation) verify(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG, zk *zoneKeys, what string) (verdict, *BogusError) {
 	now := r.v.now()
-	var best *BogusError
+	count := sigCounter{r: r, what: what}
+	var worst sigFailure
 	for _, s := range sigs {
-		e := &BogusError{RRset: what, Signer: zk.zone, KeyTag: int(s.KeyTag)}
-		if kind, reason := validityProblem(s, now); kind != nil {
-			e.Kind, e.Reason = kind, reason
-			best = worseBogus(best, e)
+		if kind := validityKind(s, now); kind != nil {
+			worst = worst.or(sigFailure{sig: s, kind: kind})
 			continue
 		}
-		matched := false
+		f := sigFailure{sig: s, kind: ErrNoDNSKEY}
 		for i, k := range zk.keys {
 			if zk.tags[i] != s.KeyTag || k.Algorithm != s.Algorithm {
 				continue
 			}
-			matched = true
+			if f.tried++; f.tried > maxKeysPerTag {
+				f.kind = ErrBudgetExceeded
+				continue // counted for the message, not tried
+			}
+			if e := count.next(ctx, zk.zone); e != nil {
+				return verdict{}, e
+			}
 			if err := s.Verify(k, rrs); err != nil {
-				e.Kind, e.Reason = ErrBadSignature, verifyFailure(err)
+				f.kind, f.err = ErrBadSignature, err
 				continue
 			}
 			exp := earliest(sigTime(s.Expiration, now), now.Add(rrsetTTL(rrs, s)), zk.expires)
 			return verdict{sec: Secure, expires: exp,
 				why: fmt.Sprintf("verified with %s key %d (%s)", zk.zone, s.KeyTag, algName(s.Algorithm))}, nil
 		}
-		if !matched {
-			e.Kind, e.Reason = ErrNoDNSKEY, fmt.Sprintf("no DNSKEY with key tag %d and algorithm %s in the validated DNSKEY RRset", s.KeyTag, algName(s.Algorithm))
-		}
-		best = worseBogus(best, e)
+		worst = worst.or(f)
 	}
-	return verdict{}, best
+	return verdict{}, worst.bogus(what, zk.zone, now)
+}
+
+// sigFailure is why one RRSIG did not prove its RRset. It stays unworded
+// until the whole RRset is found bogus: a failure followed by a
+// signature that verifies costs no message.
+type sigFailure struct {
+	sig   *dns.RRSIG // nil: no failure yet
+	kind  error      // ErrSignatureExpired, ErrBadSignature, ErrNoDNSKEY, ...
+	err   error      // the verification error, for ErrBadSignature
+	tried int        // keys of the RRSIG's tag and algorithm (ErrBudgetExceeded: more than maxKeysPerTag)
+}
+
+// or returns the more telling of two failures (see rank).
+func (f sigFailure) or(g sigFailure) sigFailure {
+	if f.sig == nil || rank(g.kind, nil) > rank(f.kind, nil) {
+		return g
+	}
+	return f
+}
+
+// bogus words the failure as the RRset's *BogusError; nil without one.
+func (f sigFailure) bogus(what, signer string, now time.Time) *BogusError {
+	if f.sig == nil {
+		return nil
+	}
+	e := &BogusError{RRset: what, Signer: signer, KeyTag: int(f.sig.KeyTag), Kind: f.kind}
+	switch f.kind {
+	case ErrSignatureExpired, ErrSignatureNotYetValid:
+		_, e.Reason = validityProblem(f.sig, now)
+	case ErrBadSignature:
+		e.Reason = verifyFailure(f.err)
+	case ErrBudgetExceeded:
+		e.Reason = fmt.Sprintf("%d keys share key tag %d and algorithm %s; only the first %d are tried (KeyTrap bound, docs/protocol.md §11)",
+			f.tried, f.sig.KeyTag, algName(f.sig.Algorithm), maxKeysPerTag)
+	default:
+		e.Reason = fmt.Sprintf("no DNSKEY with key tag %d and algorithm %s in the validated DNSKEY RRset", f.sig.KeyTag, algName(f.sig.Algorithm))
+	}
+	return e
 }
 
 // verifyFailure words a signature verification error.
