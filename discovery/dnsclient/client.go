@@ -51,10 +51,15 @@ type Config struct {
 	// Attempts is how many rounds over the servers are made. Default:
 	// resolv.conf's attempts, else DefaultAttempts.
 	Attempts int
+	// NoDNSSEC asks without the DNSSEC OK bit (RFC 3225), so servers send
+	// no RRSIG or NSEC records: for --dnssec off, where nothing validates
+	// answers. Answers then carry no Sigs, CNAMESigs or AuthoritySigs.
+	NoDNSSEC bool
 }
 
 // Client is a stub resolver: it asks recursive (or, in tests,
-// authoritative) servers over UDP with EDNS0 and the DO bit, falls back to
+// authoritative) servers over UDP with EDNS0 and the DO bit (unless
+// Config.NoDNSSEC), falls back to
 // TCP on truncation, checks that every response answers the question it
 // sent, and follows CNAMEs. It is safe for concurrent use; it keeps no cache
 // (the cache package does).
@@ -63,12 +68,13 @@ type Client struct {
 	timeout  time.Duration
 	attempts int
 	trustAD  bool
+	noDNSSEC bool
 }
 
 // New returns a client for cfg. Errors name the server entry or
 // the file at fault.
 func New(cfg Config) (*Client, error) {
-	c := &Client{}
+	c := &Client{noDNSSEC: cfg.NoDNSSEC}
 	rc := &resolvConf{}
 	if len(cfg.Servers) > 0 {
 		for _, s := range cfg.Servers {

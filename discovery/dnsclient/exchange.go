@@ -27,7 +27,9 @@ func (c *Client) ask(ctx context.Context, qname string, qtype uint16) (*dns.Msg,
 	req.RecursionDesired = true
 	// RFC 6840 §5.7: AD in a query asks for the AD bit in the answer.
 	req.AuthenticatedData = true
-	req.SetEdns0(ednsSize, true)
+	// DO asks for RRSIGs and NSEC records (RFC 3225): not under
+	// --dnssec off, where nothing would read them.
+	req.SetEdns0(ednsSize, !c.noDNSSEC)
 
 	last := &Error{Name: qname, Qtype: qtype, Rcode: -1, Err: errors.New("no DNS server configured")}
 	tries := 0
@@ -75,7 +77,7 @@ func (c *Client) exchange(ctx context.Context, tr *trace.Trace, q, server string
 		return nil, fmt.Errorf("packing query: %w", err)
 	}
 	start := time.Now()
-	resp, err := c.exchangeUDP(ctx, tr, q, server, req, wire)
+	resp, oversize, err := c.exchangeUDP(ctx, tr, q, server, req, wire)
 	ev := trace.Event{Source: "dns", Query: q, Server: server, Duration: time.Since(start)}
 	if err != nil {
 		ev.Outcome = err.Error()
@@ -83,8 +85,12 @@ func (c *Client) exchange(ctx context.Context, tr *trace.Trace, q, server string
 		tr.Add(ev)
 		return nil, err
 	}
-	if resp.Truncated {
-		ev.Outcome = rcodeText(resp) + " truncated"
+	if oversize || resp.Truncated {
+		if oversize {
+			ev.Outcome = "answer larger than the " + strconv.Itoa(ednsSize) + "-byte EDNS0 buffer"
+		} else {
+			ev.Outcome = rcodeText(resp) + " truncated"
+		}
 		ev.Decision = "retrying over TCP"
 		tr.Add(ev)
 		start = time.Now()
@@ -133,7 +139,10 @@ func (c *Client) timeoutErr(ctx context.Context, err error, ctxBound bool) error
 	return err
 }
 
-var udpBufPool = sync.Pool{New: func() any { b := make([]byte, dns.MaxMsgSize); return &b }}
+// udpBufPool holds UDP receive buffers: the EDNS0 size the client
+// advertises, and one byte more to tell a datagram that does not fit
+// (a server that ignored the size) from one that just fits.
+var udpBufPool = sync.Pool{New: func() any { b := make([]byte, ednsSize+1); return &b }}
 
 // dial connects to server bounded by the query's deadline. Closing the
 // connection also releases the hook that makes cancellation interrupt a
@@ -170,15 +179,18 @@ func (c stoppingConn) Close() error {
 // exchangeUDP sends wire and waits for the response to req. Responses that
 // do not parse or do not match the ID and question are ignored and the
 // wait goes on until the deadline, as a stub resolver must: an off-path
-// forger can only get its packet ignored, not the query failed.
-func (c *Client) exchangeUDP(ctx context.Context, tr *trace.Trace, q, server string, req *dns.Msg, wire []byte) (*dns.Msg, error) {
+// forger can only get its packet ignored, not the query failed. A response
+// with the query's ID that is larger than the buffer advertised in EDNS0
+// cannot be read whole: oversize says so, and the caller asks over TCP (a
+// forger guessing the ID gains no more than that).
+func (c *Client) exchangeUDP(ctx context.Context, tr *trace.Trace, q, server string, req *dns.Msg, wire []byte) (resp *dns.Msg, oversize bool, err error) {
 	conn, ctxBound, err := c.dial(ctx, "udp", server)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer conn.Close()
 	if _, err := conn.Write(wire); err != nil {
-		return nil, c.timeoutErr(ctx, err, ctxBound)
+		return nil, false, c.timeoutErr(ctx, err, ctxBound)
 	}
 	bp := udpBufPool.Get().(*[]byte)
 	defer udpBufPool.Put(bp)
@@ -187,19 +199,28 @@ func (c *Client) exchangeUDP(ctx context.Context, tr *trace.Trace, q, server str
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
-			return nil, c.timeoutErr(ctx, err, ctxBound)
+			return nil, false, c.timeoutErr(ctx, err, ctxBound)
 		}
 		var why string
 		resp := new(dns.Msg)
-		if n < 12 || binary.BigEndian.Uint16(buf) != req.Id {
+		switch {
+		case n < 12 || binary.BigEndian.Uint16(buf) != req.Id:
 			why = "wrong ID"
-		} else if err := resp.Unpack(buf[:n]); err != nil {
-			why = "malformed: " + err.Error()
-		} else {
-			why = mismatch(req, resp)
+		case n > ednsSize:
+			// Cut by the read: only the header can be checked.
+			if buf[2]&0x80 != 0 {
+				return nil, true, nil
+			}
+			why = "not a response (QR bit clear)"
+		default:
+			if err := resp.Unpack(buf[:n]); err != nil {
+				why = "malformed: " + err.Error()
+			} else {
+				why = mismatch(req, resp)
+			}
 		}
 		if why == "" {
-			return resp, nil
+			return resp, false, nil
 		}
 		if discarded++; discarded <= maxDiscardEvents {
 			tr.Add(trace.Event{Source: "dns", Query: q, Server: server, Outcome: "ignored response: " + why,
@@ -245,6 +266,11 @@ func (c *Client) exchangeTCP(ctx context.Context, server string, req *dns.Msg, w
 	}
 	if why := mismatch(req, resp); why != "" {
 		return nil, fmt.Errorf("response over TCP does not match the query: %s", why)
+	}
+	if resp.Truncated {
+		// TCP carries 64 KiB: nothing is ever cut there, so TC is a broken
+		// server whose answer may lack records (docs/protocol.md §9).
+		return nil, errors.New("malformed response over TCP: TC bit set (a TCP answer is never truncated)")
 	}
 	return resp, nil
 }

@@ -56,6 +56,9 @@ func TestBrokenTCPRetryFailsOverToTheNextServer(t *testing.T) {
 		{dnstest.FaultMalformed, "malformed response over TCP"},
 		{dnstest.FaultDrop, "no response within"},
 		{dnstest.FaultServFail, "server answered SERVFAIL"},
+		// TC over TCP, where there is no size to truncate at, is a
+		// malformed answer (docs/protocol.md §9): unknown, not NODATA.
+		{dnstest.FaultTruncateTCP, "malformed response over TCP: TC bit set"},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			bad, good := dcStart(t, dnstest.Config{}), dcStart(t, dnstest.Config{})
@@ -74,5 +77,24 @@ func TestBrokenTCPRetryFailsOverToTheNextServer(t *testing.T) {
 				t.Errorf("two servers: answered by %s, events %+v", a.Server, evs)
 			}
 		})
+	}
+}
+
+// The UDP receive buffer is the EDNS0 size the client advertises (1232
+// bytes, DNS Flag Day 2020). A server that ignores it and sends a larger
+// datagram cannot be read whole: the answer is taken as truncated and
+// asked again over TCP, never parsed from a cut datagram.
+func TestUDPAnswerLargerThanAdvertisedGoesToTCP(t *testing.T) {
+	s := dcStart(t, dnstest.Config{})
+	s.SetFault("big.client.test", dns.TypeTXT, dnstest.FaultNoTruncate)
+	a, evs := dcQuery(t, dnstest.ClientT(t, 0, s.Addr()), "big.client.test", dns.TypeTXT)
+	if len(a.Records) != 8 || a.Msg.Truncated {
+		t.Errorf("%d records, TC %v; want 8, complete", len(a.Records), a.Msg.Truncated)
+	}
+	if n := s.QueryCount("big.client.test", dns.TypeTXT); n != 2 {
+		t.Errorf("%d queries, want UDP then TCP", n)
+	}
+	if !dcHasEvent(evs, "larger than the 1232-byte EDNS0 buffer") || !dcHasEvent(evs, "retrying over TCP") {
+		t.Errorf("events %+v", evs)
 	}
 }

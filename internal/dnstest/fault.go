@@ -45,10 +45,16 @@ const (
 	// FaultMalformed sends bytes with the right ID that do not parse as a
 	// DNS message (and nothing else).
 	FaultMalformed
+	// FaultTruncateTCP sets TC (with an empty answer) on every answer,
+	// TCP included, which is malformed: TCP has no size to truncate at.
+	FaultTruncateTCP
+	// FaultNoTruncate sends UDP answers whole, however much larger than
+	// the client's EDNS0 buffer (a server or middlebox that ignores it).
+	FaultNoTruncate
 )
 
 var faultNames = [...]string{"none", "servfail", "refused", "drop", "wrong-id", "wrong-id-only",
-	"wrong-question", "oversize", "truncate", "malformed"}
+	"wrong-question", "oversize", "truncate", "malformed", "truncate-tcp", "no-truncate"}
 
 // String returns the fault's name ("servfail", "drop", ...).
 func (f Fault) String() string {

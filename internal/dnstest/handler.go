@@ -48,8 +48,8 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 
-	resp := s.answer(req, udp, f == FaultOversize)
-	if f == FaultTruncate && udp {
+	resp := s.answer(req, udp && f != FaultNoTruncate, f == FaultOversize)
+	if (f == FaultTruncate && udp) || f == FaultTruncateTCP {
 		truncate(resp)
 	}
 	switch f {

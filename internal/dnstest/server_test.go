@@ -264,6 +264,24 @@ func TestServerOversizeFaultKeepsRecordsOverTCP(t *testing.T) {
 	}
 }
 
+// FaultTruncateTCP truncates over TCP too; FaultNoTruncate sends a UDP
+// answer larger than the client's buffer whole.
+func TestServerTruncationFaults(t *testing.T) {
+	s := StartT(t, Config{Zones: clientZones()})
+	s.SetFault("multi.client.test", dns.TypeTXT, FaultTruncateTCP)
+	if r := ask(t, s, "tcp", "multi.client.test", dns.TypeTXT, true, false); !r.Truncated || len(r.Answer) != 0 {
+		t.Errorf("truncate-tcp over TCP: TC %v, %d records; want TC and none", r.Truncated, len(r.Answer))
+	}
+	s.SetFault("big.client.test", dns.TypeTXT, FaultNoTruncate)
+	m := new(dns.Msg).SetQuestion("big.client.test.", dns.TypeTXT)
+	m.SetEdns0(1232, false)
+	pkts := rawUDP(t, s, m, 1)
+	r := new(dns.Msg)
+	if len(pkts) != 1 || r.Unpack(pkts[0]) != nil || r.Truncated || len(r.Answer) != 8 || len(pkts[0]) <= 1232 {
+		t.Errorf("no-truncate: %d packets; want one of more than 1232 bytes with 8 records: %v", len(pkts), r)
+	}
+}
+
 func wantRcodes(rcode int) func(t *testing.T, id uint16, pkts [][]byte) {
 	return func(t *testing.T, id uint16, pkts [][]byte) {
 		m := new(dns.Msg)
