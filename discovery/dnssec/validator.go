@@ -108,6 +108,9 @@ type Validator struct {
 	mu       sync.Mutex
 	cache    map[cacheKey]cacheEntry
 	inflight map[cacheKey]*flight
+	// Prefetched answers (prefetch.go), and the prefetch queries in flight.
+	prefetch         map[queryKey]*prefetched
+	prefetchInFlight int
 }
 
 // anchorSet holds the trust anchors of one zone.
@@ -136,6 +139,7 @@ func NewValidator(q Querier, anchors []dns.RR, now func() time.Time) *Validator 
 		anchors:  make(map[string]*anchorSet),
 		cache:    make(map[cacheKey]cacheEntry),
 		inflight: make(map[cacheKey]*flight),
+		prefetch: make(map[queryKey]*prefetched),
 	}
 	for _, rr := range anchors {
 		if rr == nil || rr.Header().Class != dns.ClassINET {
@@ -271,7 +275,10 @@ type verdict struct {
 
 func bogusVerdict(e *BogusError) verdict { return verdict{sec: Bogus, err: e} }
 
-// query asks q within the per-validation budget.
+var errNoAnswer = errors.New("querier returned no answer")
+
+// query asks q within the per-validation budget, or takes the answer that
+// Prefetch asked for.
 func (r *validation) query(ctx context.Context, name string, qtype uint16) (*dnsclient.Answer, error) {
 	if r.queries >= maxChainQueries {
 		return nil, fmt.Errorf("chain needs more than %d queries", maxChainQueries)
@@ -283,9 +290,12 @@ func (r *validation) query(ctx context.Context, name string, qtype uint16) (*dns
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if a, ok := r.v.prefetchedAnswer(ctx, r.tr, name, qtype); ok {
+		return a, nil
+	}
 	a, err := r.v.q.Query(ctx, name, qtype)
 	if err == nil && a == nil {
-		err = errors.New("querier returned no answer")
+		err = errNoAnswer
 	}
 	return a, err
 }
@@ -495,18 +505,27 @@ func (r *validation) unsigned(ctx context.Context, name, soaZone, what string) v
 	return verdict{sec: Insecure, why: what + " is unsigned in " + zone + ", " + zk.how}
 }
 
-// zoneOf finds the zone name belongs to: the owner of the SOA in the answer
-// to SOA name (at the apex) or in its authority section (below it), or the
-// owner of the NS records of a referral (a zone cut below the server's
-// zone); walking up when a name has none in sight (a CNAME owner). Never
-// above anchor.
+// zoneOf finds the zone name belongs to: the owner of the DNSKEY RRset
+// in the answer to DNSKEY name (at the apex of a signed zone), or of the
+// SOA in its authority section (at the apex of an unsigned zone, and below
+// any apex), or the owner of the NS records of a referral (a zone cut
+// below the server's zone); walking up when a name has none in sight (a
+// CNAME owner). The DNSKEY question is the one the chain of trust asks
+// too, so a prefetched answer serves both. Names whose first label begins
+// with an underscore (RFC 8552 attribute leaves) are taken to be in the
+// zone above: were one a zone of its own, an unsigned answer in it would
+// be judged by the zone above, which can only make the verdict stricter.
+// Never above anchor.
 func (r *validation) zoneOf(ctx context.Context, name, anchor string) (string, error) {
 	e, err := r.do(ctx, cacheKey{kindZone, name}, func() (cacheEntry, error) {
 		for n := name; ; n = parentZone(n) {
 			if n == anchor || n == "." {
 				return cacheEntry{zone: n}, nil
 			}
-			a, err := r.query(ctx, n, dns.TypeSOA)
+			if n[0] == '_' {
+				continue
+			}
+			a, err := r.query(ctx, n, dns.TypeDNSKEY)
 			if err != nil {
 				return cacheEntry{}, err
 			}
@@ -514,8 +533,8 @@ func (r *validation) zoneOf(ctx context.Context, name, anchor string) (string, e
 				continue
 			}
 			for _, rr := range a.Records {
-				if soa, ok := rr.(*dns.SOA); ok && dns.CanonicalName(soa.Hdr.Name) == n {
-					return cacheEntry{zone: n, expires: r.v.now().Add(capTTL(time.Duration(soa.Hdr.Ttl) * time.Second))}, nil
+				if k, ok := rr.(*dns.DNSKEY); ok && dns.CanonicalName(k.Hdr.Name) == n {
+					return cacheEntry{zone: n, expires: r.v.now().Add(capTTL(time.Duration(k.Hdr.Ttl) * time.Second))}, nil
 				}
 			}
 			if a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, n) {
