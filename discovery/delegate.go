@@ -412,6 +412,11 @@ func (d *Discoverer) decide(_ context.Context, name, host, path string, src Sour
 // and, for TXT, parses the v=oci1 records.
 func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uint16, host string) sourceOutcome[*dnsLookup] {
 	fetch := func(ctx context.Context) (any, time.Duration, error) {
+		// TEMPORARY wiring, to be replaced by the discovery-side change:
+		// ask the chain of trust together with the question.
+		if d.opts.Validator != nil && !d.opts.DNSSECOff {
+			d.opts.Validator.Prefetch(ctx, qname)
+		}
 		a, err := d.opts.DNS.Query(ctx, qname, qtype)
 		if err != nil {
 			return nil, 0, err
