@@ -50,7 +50,7 @@ const (
 type sigCounter struct {
 	r    *validation
 	n    int
-	what string
+	what rrsetName
 }
 
 // next reports whether one more verification may be made, checking the
@@ -60,13 +60,13 @@ type sigCounter struct {
 // ErrBudgetExceeded naming the bound.
 func (c *sigCounter) next(ctx context.Context, signer string) *BogusError {
 	if err := ctx.Err(); err != nil {
-		return &BogusError{RRset: c.what, Signer: signer, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "validation abandoned", Err: err}
+		return &BogusError{RRset: c.what.String(), Signer: signer, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "validation abandoned", Err: err}
 	}
 	switch {
 	case c.n >= maxVerifiesPerRRset:
-		return budgetError(c.what, signer, "more than "+strconv.Itoa(maxVerifiesPerRRset)+" signature verifications for one RRset")
+		return budgetError(c.what.String(), signer, "more than "+strconv.Itoa(maxVerifiesPerRRset)+" signature verifications for one RRset")
 	case c.r.verifies >= maxVerifiesPerValidation:
-		return budgetError(c.what, signer, "more than "+strconv.Itoa(maxVerifiesPerValidation)+" signature verifications in one validation")
+		return budgetError(c.what.String(), signer, "more than "+strconv.Itoa(maxVerifiesPerValidation)+" signature verifications in one validation")
 	}
 	c.n++
 	c.r.verifies++

@@ -16,7 +16,7 @@ func TestSignatureBudgetPerRRsetAndPerValidation(t *testing.T) {
 	ctx := context.Background()
 	spent := 0
 	for set := 0; ; set++ {
-		c := sigCounter{r: r, what: "TXT set" + string(rune('a'+set)) + "."}
+		c := sigCounter{r: r, what: rrsetName{dns.TypeTXT, "set" + string(rune('a'+set)) + "."}}
 		for i := 0; i < maxVerifiesPerRRset; i++ {
 			e := c.next(ctx, "example.")
 			if spent == maxVerifiesPerValidation {

@@ -90,11 +90,11 @@ func (r *validation) keysFromParent(ctx context.Context, zone string) (*zoneKeys
 		// NSEC the denial is not proven, but its SOA must still not be
 		// forged or stripped when the parent side is signed.
 		var vd verdict
-		if a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, zone) && dns.CanonicalName(a.SOA.Hdr.Name) != zone {
+		if a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, zone) && dns.CanonicalName(a.SOA.Hdr.Name) != zone {
 			soa := a.SOA.Hdr.Name
 			vd = r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
 		} else {
-			vd = r.unsigned(ctx, parent, "", what)
+			vd = r.unsigned(ctx, parent, "", rrsetName{dns.TypeDS, zone})
 		}
 		if vd.sec == Bogus {
 			return nil, &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
@@ -120,7 +120,11 @@ func (r *validation) keysFromParent(ctx context.Context, zone string) (*zoneKeys
 		return nil, err
 	}
 	zk.expires = earliest(zk.expires, vd.expires)
-	zk.how += "; " + vd.why
+	var how strings.Builder
+	how.WriteString(zk.how)
+	how.WriteString("; ")
+	vd.word(&how)
+	zk.how = how.String()
 	return zk, nil
 }
 
@@ -203,7 +207,7 @@ func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.D
 	// Each RRSIG by the zone is tried with the keys the trust vouches for
 	// that carry its tag and algorithm (at most maxKeysPerTag), within
 	// the verification budget.
-	count := sigCounter{r: r, what: what}
+	count := sigCounter{r: r, what: rrsetName{dns.TypeDNSKEY, zone}}
 	var worst sigFailure
 	for _, s := range sigs {
 		f := sigFailure{sig: s, kind: ErrNoDNSKEY}

@@ -102,11 +102,51 @@ outer:
 	return sets
 }
 
-// rrsigsCovering returns the RRSIGs in sigs that cover type covered at owner.
+// eachRRset calls f with each RRset of rrs, in order of first appearance,
+// until f returns false, and reports whether it never did. The common
+// case, rrs one RRset, is passed as is.
+func eachRRset(rrs []dns.RR, f func([]dns.RR) bool) bool {
+	if len(rrs) == 0 {
+		return true
+	}
+	if oneRRset(rrs) {
+		return f(rrs)
+	}
+	for _, set := range splitRRsets(rrs) {
+		if !f(set) {
+			return false
+		}
+	}
+	return true
+}
+
+func oneRRset(rrs []dns.RR) bool {
+	h0 := rrs[0].Header()
+	for _, rr := range rrs[1:] {
+		h := rr.Header()
+		if h.Rrtype != h0.Rrtype || h.Class != h0.Class || !strings.EqualFold(h.Name, h0.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+// rrsigsCovering returns the RRSIGs in sigs that cover type covered at
+// owner: sigs itself when all do, the common case.
 func rrsigsCovering(sigs []*dns.RRSIG, owner string, covered uint16) []*dns.RRSIG {
+	covers := func(s *dns.RRSIG) bool {
+		return s != nil && s.TypeCovered == covered && strings.EqualFold(s.Hdr.Name, owner)
+	}
+	all := true
+	for _, s := range sigs {
+		all = all && covers(s)
+	}
+	if all {
+		return sigs
+	}
 	var out []*dns.RRSIG
 	for _, s := range sigs {
-		if s != nil && s.TypeCovered == covered && strings.EqualFold(s.Hdr.Name, owner) {
+		if covers(s) {
 			out = append(out, s)
 		}
 	}
@@ -119,6 +159,45 @@ func signerName(sigs []*dns.RRSIG, fallback string) string {
 		return dns.CanonicalName(s.SignerName)
 	}
 	return fallback
+}
+
+// isSubDomain reports whether child is parent or below it, as
+// dns.IsSubDomain does (ASCII case-insensitively), without allocating: it runs for every RRSIG validated. Names with
+// escapes ("a\.b") go to dns.IsSubDomain, which parses labels.
+func isSubDomain(parent, child string) bool {
+	if strings.IndexByte(parent, '\\') >= 0 || strings.IndexByte(child, '\\') >= 0 {
+		return dns.IsSubDomain(parent, child)
+	}
+	switch {
+	case parent == ".":
+		return true
+	case len(child) < len(parent):
+		return false
+	case len(child) > len(parent) && child[len(child)-len(parent)-1] != '.':
+		return false
+	}
+	return asciiEqualFold(child[len(child)-len(parent):], parent)
+}
+
+// asciiEqualFold compares names as DNS does: ASCII letters without regard
+// to case, every other byte exactly.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // parentZone returns the name one label up; "." has none ("").

@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,54 +190,54 @@ func (v *Validator) closestAnchor(name string) string {
 //
 // Cost: on a warm validator, one signature verification per RRset and no
 // query; a cold chain costs about two queries (DS, DNSKEY) per zone below
-// the anchor, and an unsigned answer one SOA query to find its zone. The
+// the anchor, and an unsigned answer one DNSKEY query to find its zone. The
 // work is bounded whatever the zones serve (budget.go, docs/protocol.md
 // §11): an answer that needs more is Bogus with ErrBudgetExceeded, and a
 // validation whose ctx ends stops before its next signature verification.
 // Adds an event to trace.FromContext(ctx) for the verdict and for every
 // zone validated.
 func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security, error) {
-	r := &validation{v: v, tr: trace.FromContext(ctx)}
 	if a == nil {
 		return Insecure, nil
 	}
-	what := rrsetString(a.Qtype, a.Name)
+	r := &validation{v: v, tr: trace.FromContext(ctx)}
+	what := rrsetName{a.Qtype, a.Name}
 	final := a.Final
 	if final == "" {
 		final = a.Name
 	}
+	// The verdicts are worded for the trace only, and only when there is
+	// one: a validation without a trace formats nothing unless it fails.
+	var why strings.Builder
 	worst := verdict{sec: Secure}
-	var why []string
 	merge := func(vd verdict) bool {
-		if vd.why != "" {
-			why = append(why, vd.why)
+		if r.tr != nil && vd.sec != Bogus {
+			if why.Len() > 0 {
+				why.WriteString("; ")
+			}
+			vd.word(&why)
 		}
-		if vd.sec == Bogus {
+		switch vd.sec {
+		case Bogus:
 			worst = vd
 			return false
-		}
-		if vd.sec == Insecure {
+		case Insecure:
 			worst.sec = Insecure
 		}
 		return true
 	}
-	ok := true
-	for _, set := range splitRRsets(a.CNAMEs) {
+	ok := eachRRset(a.CNAMEs, func(set []dns.RR) bool {
 		owner := set[0].Header().Name
-		if ok = merge(r.rrset(ctx, set, rrsigsCovering(a.CNAMESigs, owner, dns.TypeCNAME), owner, "")); !ok {
-			break
-		}
-	}
+		return merge(r.rrset(ctx, set, rrsigsCovering(a.CNAMESigs, owner, dns.TypeCNAME), owner, ""))
+	})
 	if ok {
 		switch {
 		case len(a.Records) > 0:
-			for _, set := range splitRRsets(a.Records) {
-				owner := set[0].Header().Name
-				if ok = merge(r.rrset(ctx, set, rrsigsCovering(a.Sigs, owner, set[0].Header().Rrtype), owner, "")); !ok {
-					break
-				}
-			}
-		case a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, final):
+			eachRRset(a.Records, func(set []dns.RR) bool {
+				h := set[0].Header()
+				return merge(r.rrset(ctx, set, rrsigsCovering(a.Sigs, h.Name, h.Rrtype), h.Name, ""))
+			})
+		case a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, final):
 			soa := a.SOA.Hdr.Name
 			merge(r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa))
 		default:
@@ -245,14 +246,16 @@ func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security
 			merge(r.unsigned(ctx, final, "", what))
 		}
 	}
-	ev := trace.Event{Source: "dns", Query: what, Server: a.Server, DNSSEC: worst.sec.String()}
-	if worst.sec == Bogus {
-		ev.Decision = "rejected: " + worst.err.Error()
+	if r.tr != nil {
+		ev := trace.Event{Source: "dns", Query: what.String(), Server: a.Server, DNSSEC: worst.sec.String(), Decision: why.String()}
+		if worst.sec == Bogus {
+			ev.Decision = "rejected: " + worst.err.Error()
+		}
 		r.tr.Add(ev)
+	}
+	if worst.sec == Bogus {
 		return Bogus, worst.err
 	}
-	ev.Decision = strings.Join(why, "; ")
-	r.tr.Add(ev)
 	return worst.sec, nil
 }
 
@@ -270,8 +273,46 @@ type verdict struct {
 	sec     Security
 	err     error // *BogusError iff sec == Bogus
 	why     string
+	proof   proof     // Secure only: the key that verified it
 	expires time.Time // Secure only: when the proof stops holding
 }
+
+// proof is which key verified an RRset, kept as data: worded only for a
+// trace.
+type proof struct {
+	what   rrsetName
+	zone   string
+	keyTag uint16
+	alg    uint8
+}
+
+// word writes why the verdict is what it is, for a trace.
+func (vd verdict) word(b *strings.Builder) {
+	if vd.sec != Secure || vd.proof.zone == "" {
+		b.WriteString(vd.why)
+		return
+	}
+	p := vd.proof
+	b.WriteString(dns.Type(p.what.rrtype).String())
+	b.WriteByte(' ')
+	b.WriteString(dns.Fqdn(p.what.owner))
+	b.WriteString(" verified with ")
+	b.WriteString(p.zone)
+	b.WriteString(" key ")
+	b.WriteString(strconv.Itoa(int(p.keyTag)))
+	b.WriteString(" (")
+	b.WriteString(algName(p.alg))
+	b.WriteByte(')')
+}
+
+// rrsetName names an RRset for messages ("TXT owner."); it is worded
+// only when a message is written.
+type rrsetName struct {
+	rrtype uint16
+	owner  string
+}
+
+func (n rrsetName) String() string { return rrsetString(n.rrtype, n.owner) }
 
 func bogusVerdict(e *BogusError) verdict { return verdict{sec: Bogus, err: e} }
 
@@ -306,37 +347,33 @@ func (r *validation) query(ctx context.Context, name string, qtype uint16) (*dns
 func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG, unsignedName, soaZone string) verdict {
 	h := rrs[0].Header()
 	owner := dns.CanonicalName(h.Name)
-	what := rrsetString(h.Rrtype, h.Name)
-	if r.v.closestAnchor(owner) == "" {
-		return verdict{sec: Insecure, why: what + " is outside every trust anchor"}
+	what := rrsetName{h.Rrtype, h.Name}
+	anchor := r.v.closestAnchor(owner)
+	if anchor == "" {
+		return verdict{sec: Insecure, why: what.String() + " is outside every trust anchor"}
 	}
 
-	// Group the usable signatures by signer. A signer must be the zone
-	// holding the RRset, so an ancestor of its owner; for DS, which lives
-	// on the parent side of a cut, a proper ancestor (RFC 4035 §5.3.1).
-	type bySigner struct {
-		zone string
-		sigs []*dns.RRSIG
-	}
-	var signers []bySigner
-	var unsupported []*dns.RRSIG
+	// The usable signatures, and their signers in order of appearance. A
+	// signer must be the zone holding the RRset, so an ancestor of its
+	// owner; for DS, which lives on the parent side of a cut, a proper
+	// ancestor (RFC 4035 §5.3.1). Nearly always one signer.
+	var signerBuf [2]string
+	signers := signerBuf[:0]
+	var unsupported *dns.RRSIG
 	for _, s := range sigs {
-		signer := dns.CanonicalName(s.SignerName)
-		if !dns.IsSubDomain(signer, owner) || (h.Rrtype == dns.TypeDS && signer == owner) {
+		signer, ok := usableSigner(s, owner, h.Rrtype)
+		if !ok {
 			continue
 		}
 		if !supportedAlgorithm(s.Algorithm) {
-			unsupported = append(unsupported, s)
+			if unsupported == nil {
+				unsupported = s
+			}
 			continue
 		}
-		i := 0
-		for i < len(signers) && signers[i].zone != signer {
-			i++
+		if !slices.Contains(signers, signer) {
+			signers = append(signers, signer)
 		}
-		if i == len(signers) {
-			signers = append(signers, bySigner{zone: signer})
-		}
-		signers[i].sigs = append(signers[i].sigs, s)
 	}
 	if len(signers) == 0 {
 		// Unsigned, or signed only with algorithms we do not implement:
@@ -344,32 +381,30 @@ func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG,
 		// RFC 6840 §5.11: a secure zone signs with every algorithm of its
 		// DS set, so it must have left a signature we can check).
 		vd := r.unsigned(ctx, unsignedName, soaZone, what)
-		if vd.sec == Insecure && len(unsupported) > 0 {
-			vd.why = what + " is signed only with unsupported algorithms (" + algName(unsupported[0].Algorithm) + "); " + vd.why
+		if vd.sec == Insecure && unsupported != nil {
+			vd.why = what.String() + " is signed only with unsupported algorithms (" + algName(unsupported.Algorithm) + "); " + vd.why
 		}
 		return vd
 	}
 
-	anchor := r.v.closestAnchor(owner)
 	var best *BogusError
 	insecureWhy := ""
-	for _, sg := range signers {
-		if !dns.IsSubDomain(anchor, sg.zone) {
-			return bogusVerdict(&BogusError{RRset: what, Signer: sg.zone, KeyTag: -1, Kind: ErrSignerAboveAnchor,
+	for _, signer := range signers {
+		if !isSubDomain(anchor, signer) {
+			return bogusVerdict(&BogusError{RRset: what.String(), Signer: signer, KeyTag: -1, Kind: ErrSignerAboveAnchor,
 				Reason: "signer is above the trust anchor " + anchor})
 		}
-		zk, err := r.zoneKeys(ctx, sg.zone)
+		zk, err := r.zoneKeys(ctx, signer)
 		if err != nil {
-			best = worseBogus(best, &BogusError{RRset: what, Signer: sg.zone, KeyTag: -1, Kind: kindOf(err), Reason: "signer's keys not validated", Err: err})
+			best = worseBogus(best, &BogusError{RRset: what.String(), Signer: signer, KeyTag: -1, Kind: kindOf(err), Reason: "signer's keys not validated", Err: err})
 			continue
 		}
 		if zk.sec == Insecure {
-			insecureWhy = what + " signed by " + sg.zone + ", which is insecure: " + zk.how
+			insecureWhy = what.String() + " signed by " + signer + ", which is insecure: " + zk.how
 			continue
 		}
-		vd, e := r.verify(ctx, rrs, sg.sigs, zk, what)
+		vd, e := r.verify(ctx, rrs, sigs, owner, zk, what)
 		if e == nil {
-			vd.why = what + " " + vd.why
 			return vd
 		}
 		best = worseBogus(best, e)
@@ -387,15 +422,28 @@ func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG,
 	return vd
 }
 
+// usableSigner returns the canonical signer of s when it may sign an
+// RRset of type rrtype owned by owner (see rrset).
+func usableSigner(s *dns.RRSIG, owner string, rrtype uint16) (string, bool) {
+	signer := dns.CanonicalName(s.SignerName)
+	if !isSubDomain(signer, owner) || (rrtype == dns.TypeDS && signer == owner) {
+		return "", false
+	}
+	return signer, true
+}
+
 // verify checks sigs over rrs with the keys of a secure zone; the first
 // signature that verifies makes the RRset secure (RFC 6840 §5.11), within
 // the bounds of budget.go: at most maxKeysPerTag keys tried per RRSIG, and
 // the verifications a sigCounter allows.
-func (r *validation) verify(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG, zk *zoneKeys, what string) (verdict, *BogusError) {
+func (r *validation) verify(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG, owner string, zk *zoneKeys, what rrsetName) (verdict, *BogusError) {
 	now := r.v.now()
 	count := sigCounter{r: r, what: what}
 	var worst sigFailure
 	for _, s := range sigs {
+		if signer, ok := usableSigner(s, owner, what.rrtype); !ok || signer != zk.zone || !supportedAlgorithm(s.Algorithm) {
+			continue // another signer's
+		}
 		if kind := validityKind(s, now); kind != nil {
 			worst = worst.or(sigFailure{sig: s, kind: kind})
 			continue
@@ -417,12 +465,11 @@ func (r *validation) verify(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG
 				continue
 			}
 			exp := earliest(sigTime(s.Expiration, now), now.Add(rrsetTTL(rrs, s)), zk.expires)
-			return verdict{sec: Secure, expires: exp,
-				why: fmt.Sprintf("verified with %s key %d (%s)", zk.zone, s.KeyTag, algName(s.Algorithm))}, nil
+			return verdict{sec: Secure, expires: exp, proof: proof{what: what, zone: zk.zone, keyTag: s.KeyTag, alg: s.Algorithm}}, nil
 		}
 		worst = worst.or(f)
 	}
-	return verdict{}, worst.bogus(what, zk.zone, now)
+	return verdict{}, worst.bogus(what.String(), zk.zone, now)
 }
 
 // sigFailure is why one RRSIG did not prove its RRset. It stays unworded
@@ -475,34 +522,34 @@ func verifyFailure(err error) string {
 // in soaZone): Bogus when the zone it comes from is secure — its DS in the
 // parent, or a trust anchor, says it is signed, so signatures were stripped
 // — else Insecure.
-func (r *validation) unsigned(ctx context.Context, name, soaZone, what string) verdict {
+func (r *validation) unsigned(ctx context.Context, name, soaZone string, what rrsetName) verdict {
 	name = dns.CanonicalName(name)
 	anchor := r.v.closestAnchor(name)
 	if anchor == "" {
-		return verdict{sec: Insecure, why: what + " is outside every trust anchor"}
+		return verdict{sec: Insecure, why: what.String() + " is outside every trust anchor"}
 	}
 	zone := dns.CanonicalName(soaZone)
-	if soaZone == "" || !dns.IsSubDomain(zone, name) {
+	if soaZone == "" || !isSubDomain(zone, name) {
 		z, err := r.zoneOf(ctx, name, anchor)
 		if err != nil {
-			return bogusVerdict(&BogusError{RRset: what, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "unsigned, and finding its zone failed", Err: err})
+			return bogusVerdict(&BogusError{RRset: what.String(), KeyTag: -1, Kind: ErrChainUnavailable, Reason: "unsigned, and finding its zone failed", Err: err})
 		}
 		zone = z
 	}
-	if !dns.IsSubDomain(anchor, zone) {
+	if !isSubDomain(anchor, zone) {
 		// The trust anchor says its zone is signed; an answer below it
 		// cannot come from a zone above it.
 		zone = anchor
 	}
 	zk, err := r.zoneKeys(ctx, zone)
 	if err != nil {
-		return bogusVerdict(&BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: kindOf(err), Reason: "unsigned, and its zone's keys fail validation", Err: err})
+		return bogusVerdict(&BogusError{RRset: what.String(), Signer: zone, KeyTag: -1, Kind: kindOf(err), Reason: "unsigned, and its zone's keys fail validation", Err: err})
 	}
 	if zk.sec == Secure {
-		return bogusVerdict(&BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
+		return bogusVerdict(&BogusError{RRset: what.String(), Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
 			Reason: "no RRSIG by the zone's keys, but the zone is signed (" + zk.how + "): signatures stripped"})
 	}
-	return verdict{sec: Insecure, why: what + " is unsigned in " + zone + ", " + zk.how}
+	return verdict{sec: Insecure, why: what.String() + " is unsigned in " + zone + ", " + zk.how}
 }
 
 // zoneOf finds the zone name belongs to: the owner of the DNSKEY RRset
@@ -537,14 +584,14 @@ func (r *validation) zoneOf(ctx context.Context, name, anchor string) (string, e
 					return cacheEntry{zone: n, expires: r.v.now().Add(capTTL(time.Duration(k.Hdr.Ttl) * time.Second))}, nil
 				}
 			}
-			if a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, n) {
+			if a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, n) {
 				return cacheEntry{zone: dns.CanonicalName(a.SOA.Hdr.Name), expires: r.v.now().Add(negTTL(a))}, nil
 			}
 			// A referral from a server authoritative only for the parent:
 			// the NS owner is the zone cut, and n lies below it.
 			if a.Msg != nil {
 				for _, rr := range a.Msg.Ns {
-					if ns, ok := rr.(*dns.NS); ok && dns.IsSubDomain(ns.Hdr.Name, n) && dns.IsSubDomain(anchor, ns.Hdr.Name) {
+					if ns, ok := rr.(*dns.NS); ok && isSubDomain(ns.Hdr.Name, n) && isSubDomain(anchor, ns.Hdr.Name) {
 						return cacheEntry{zone: dns.CanonicalName(ns.Hdr.Name), expires: r.v.now().Add(capTTL(time.Duration(ns.Hdr.Ttl) * time.Second))}, nil
 					}
 				}
