@@ -14,6 +14,11 @@
 // instead is whether an unsigned answer comes from a zone the chain says
 // is signed ("stripped" signatures), which is bogus.
 //
+// The work of a validation is bounded whatever the zones serve (budget.go:
+// the KeyTrap class of attacks), and Prefetch asks a name's whole chain of
+// trust at once, so that a cold validation waits one round trip for it
+// rather than one per link (prefetch.go).
+//
 // Results are typed: a Security state, and for a bogus answer a
 // *BogusError whose Kind is one of the Err* sentinels. The package asks
 // its questions through a Querier (*dnsclient.Client) and records its
