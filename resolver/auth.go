@@ -22,7 +22,7 @@ import (
 // This file answers a registry's 401: which challenge to take, where to get
 // a token, which credentials may go where, and how long a token is reused.
 //
-// Credentials (from the Docker config, for exactly the registry's host) go
+// Credentials (found for the registry's host, see credentials.go) go
 // only to that registry (Basic challenge) or to the token realm its Bearer
 // challenge names — that is the token protocol. Only the registry's own
 // challenge counts: a 401 from a host the registry redirected to (a CDN, a
@@ -202,7 +202,7 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 			"realm": bearer.Params["realm"], "service": bearer.Params["service"]}})
 		return c.token(ctx, rq, *bearer)
 	case basic != nil:
-		creds, ok, err := c.cfg.Creds.lookup(t.host)
+		creds, ok, err := c.cfg.Creds.lookup(ctx, t.host, t.repo)
 		if err != nil {
 			return "", t.err(rq.step, ErrUnauthorized, err)
 		}
@@ -213,7 +213,7 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 		h := "Basic " + base64.StdEncoding.EncodeToString([]byte(creds.Username+":"+creds.Password))
 		c.auth.rememberBasic(t.origin, h)
 		rq.tr.Add(trace.Event{Source: "registry", Query: "auth " + t.host, Server: t.host,
-			Decision: "Basic challenge: sending the credentials for " + normalizeRegistryHost(t.host) + " from " + c.cfg.Creds.where()})
+			Decision: "Basic challenge: sending the credentials for " + normalizeRegistryHost(t.host) + " from " + creds.Source})
 		return h, nil
 	}
 	schemes := make([]string, len(chs))
@@ -342,7 +342,7 @@ func (c *registryClient) fetchToken(ctx context.Context, t *target, ch challenge
 	}
 	service := ch.Params["service"]
 
-	creds, hasCreds, err := c.cfg.Creds.lookup(t.host)
+	creds, hasCreds, err := c.cfg.Creds.lookup(ctx, t.host, t.repo)
 	if err != nil {
 		return "", time.Time{}, t.err("token", ErrUnauthorized, err)
 	}
@@ -360,7 +360,7 @@ func (c *registryClient) fetchToken(ctx context.Context, t *target, ch challenge
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 		query = "POST " + u.Redacted()
-		how = "identity token for " + normalizeRegistryHost(t.host) + " from " + c.cfg.Creds.where()
+		how = "identity token for " + normalizeRegistryHost(t.host) + " from " + creds.Source
 	} else {
 		q := u.Query()
 		if service != "" {
@@ -373,7 +373,7 @@ func (c *registryClient) fetchToken(ctx context.Context, t *target, ch challenge
 		how = "anonymous"
 		if hasCreds && req != nil {
 			req.SetBasicAuth(creds.Username, creds.Password)
-			how = "credentials for " + normalizeRegistryHost(t.host) + " from " + c.cfg.Creds.where()
+			how = "credentials for " + normalizeRegistryHost(t.host) + " from " + creds.Source
 		}
 	}
 	if err != nil {

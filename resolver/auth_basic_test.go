@@ -52,7 +52,7 @@ func TestBasicAuthWithoutCredentialsIsUnauthorized(t *testing.T) {
 	reg.MustPushImage(t, "org/app", "v1")
 	for name, cfg := range map[string]string{
 		"no entry":    `{"auths": {"registry.example.com": {"auth": "` + b64("alice:pw") + `"}}}`,
-		"helper":      `{"auths": {}, "credHelpers": {"` + reg.Host() + `": "secretservice"}}`,
+		"helper":      `{"auths": {}, "credHelpers": {"` + reg.Host() + `": "ocidns-test-absent"}}`,
 		"wrong creds": `{"auths": {"` + reg.Host() + `": {"username": "alice", "password": "wrong"}}}`,
 	} {
 		path := writeDockerConfig(t, cfg)
@@ -69,7 +69,7 @@ func TestBasicAuthWithoutCredentialsIsUnauthorized(t *testing.T) {
 				t.Errorf("%s: %q", name, e)
 			}
 		case "helper":
-			if !strings.Contains(e.Error(), `credential helper "secretservice", which ocidns does not run`) {
+			if !strings.Contains(e.Error(), `docker-credential-ocidns-test-absent (credHelpers of `+path+`) is not installed`) {
 				t.Errorf("%s: %q", name, e)
 			}
 		case "wrong creds":

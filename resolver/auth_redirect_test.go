@@ -24,7 +24,7 @@ func TestRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 		reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: tc.auth})
 		want := reg.MustPushImage(t, "org/app", "v1")
 		reg.SetFaults(registrytest.Faults{Redirect: true})
-		var creds *dockerConfig
+		var creds *credentials
 		if tc.config != "" {
 			var err error
 			creds, err = parseDockerConfig("test", []byte(`{"auths":{"`+reg.Host()+`":{"auth":"`+b64(tc.config)+`"}}}`))

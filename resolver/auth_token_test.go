@@ -161,7 +161,7 @@ func TestTokenEndpointRefusalIsUnauthorized(t *testing.T) {
 	c, _ := testClient(t, reg, nil)
 	_, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, false, nil)
 	e := wantKind(t, err, ErrUnauthorized)
-	if e.Step != "token" || !strings.Contains(e.Error(), "HTTP 401") || !strings.Contains(e.Error(), "no docker config") {
+	if e.Step != "token" || !strings.Contains(e.Error(), "HTTP 401") || !strings.Contains(e.Error(), "no credentials files loaded") {
 		t.Fatalf("error %q", e)
 	}
 }

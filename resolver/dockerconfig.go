@@ -7,85 +7,101 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 )
 
-// This file reads registry credentials from Docker's config.json, the file
-// `docker login` writes. Only inline credentials are used: the "auths"
-// entries ("auth" = base64 of user:password, or "username"/"password", or an
-// "identitytoken" for the OAuth2 refresh flow). Credential helpers
-// ("credsStore", "credHelpers") are NOT run — ocidns never executes
-// programs named in a file — but an error message says when a host's
-// credentials live in one.
+// This file reads one credentials file: Docker's config.json (what `docker
+// login` writes) or containers' auth.json (what `podman login` writes).
+// Both are JSON with the same "auths" and "credHelpers" maps; Docker's also
+// has "credsStore". credentials.go decides the order the files are read in
+// and runs the helpers they name.
+//
+// An "auths" entry holds "auth" (base64 of user:password), or "username" and
+// "password", and may hold an "identitytoken" (an OAuth2 refresh token).
+// Its key is a registry host, a URL of one (Docker's
+// "https://index.docker.io/v1/"), or — as containers' files allow in any
+// of them — host/namespace, which applies only to the repositories under
+// that namespace.
 
-// maxDockerConfigSize bounds the config file read into memory.
-const maxDockerConfigSize = 4 << 20
+// maxAuthFileSize bounds a credentials file read into memory.
+const maxAuthFileSize = 4 << 20
 
 // dockerHubHost is the key Docker Hub's aliases normalise to.
 const dockerHubHost = "docker.io"
 
-// dockerAuth is one registry's credentials.
+// fileKind says which tool's rules a credentials file follows.
+type fileKind int
+
+const (
+	// dockerFile is Docker's config.json: its credsStore is the default
+	// helper, and helpers are asked for Docker Hub as
+	// "https://index.docker.io/v1/".
+	dockerFile fileKind = iota
+	// containersFile is containers' auth.json: no credsStore, and helpers
+	// are asked for the registry's host as it is.
+	containersFile
+)
+
+// dockerAuth is one registry's credentials. It never prints its secrets.
 type dockerAuth struct {
 	Username, Password string
 	// IdentityToken is an OAuth2 refresh token, sent to the token realm
 	// with grant_type=refresh_token instead of the password.
 	IdentityToken string
-	// Key is the auths key as written in the file, for messages.
-	Key string
+	// Key is the auths key as written in the file, or the helper's server
+	// URL; Source says where the credentials came from (a file, or a
+	// helper and the file that names it). Both are for messages.
+	Key, Source string
 }
 
-// dockerConfig is the credentials part of a Docker config file, keyed by
-// normalised registry host. Safe for concurrent reads.
-type dockerConfig struct {
-	path        string
+// String names the credentials without their secrets, so that no %v of a
+// dockerAuth can leak one.
+func (a dockerAuth) String() string { return fmt.Sprintf("credentials %q from %s", a.Key, a.Source) }
+
+// GoString is String, for %#v.
+func (a dockerAuth) GoString() string { return a.String() }
+
+// authFile is one parsed credentials file. Safe for concurrent reads.
+type authFile struct {
+	path string
+	kind fileKind
+	// auths is keyed by normalised key: host[:port], or host[:port]/path
+	// for a namespace entry.
 	auths       map[string]dockerAuth
-	bad         map[string]error  // host → why its entry cannot be used
-	credsStore  string            // global helper, not run
-	credHelpers map[string]string // host → helper, not run
+	bad         map[string]error  // normalised key → why its entry cannot be used
+	credsStore  string            // the default helper (Docker's file only)
+	credHelpers map[string]string // host → helper
 }
 
-// defaultDockerConfigPath is $DOCKER_CONFIG/config.json, else
-// ~/.docker/config.json, else "" when there is no home directory.
-func defaultDockerConfigPath() string {
-	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
-		return filepath.Join(d, "config.json")
-	}
-	home, err := os.UserHomeDir()
-	if err != nil || home == "" {
-		return ""
-	}
-	return filepath.Join(home, ".docker", "config.json")
-}
+// helperName is what a helper's name may look like: the suffix of a
+// program docker-credential-NAME found on $PATH, never a path.
+var helperName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// loadDockerConfig reads the Docker config file at path ("" for the default
-// path). A missing file is an error wrapping os.ErrNotExist (callers using
-// the default path ignore it). Malformed JSON is an error naming the file,
-// line and column. An unusable entry (bad base64, no colon) does not fail
-// the load: it fails only lookups for its host, naming the key.
-func loadDockerConfig(path string) (*dockerConfig, error) {
-	if path == "" {
-		if path = defaultDockerConfigPath(); path == "" {
-			return nil, fmt.Errorf("docker config: no $DOCKER_CONFIG and no home directory: %w", os.ErrNotExist)
-		}
-	}
+// loadAuthFile reads the credentials file at path. A missing file is an
+// error wrapping os.ErrNotExist (callers searching default paths skip it).
+// Malformed JSON is an error naming the file, line and column; so is a
+// helper name that is not a plain name. An unusable entry (bad base64, no
+// colon) does not fail the load: it fails only lookups that reach it,
+// naming its key.
+func loadAuthFile(path string, kind fileKind) (*authFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("docker config: %w", err)
+		return nil, fmt.Errorf("credentials file: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxDockerConfigSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxAuthFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("docker config %s: %w", path, err)
+		return nil, fmt.Errorf("credentials file %s: %w", path, err)
 	}
-	if len(data) > maxDockerConfigSize {
-		return nil, fmt.Errorf("docker config %s: larger than %d bytes", path, maxDockerConfigSize)
+	if len(data) > maxAuthFileSize {
+		return nil, fmt.Errorf("credentials file %s: larger than %d bytes", path, maxAuthFileSize)
 	}
-	return parseDockerConfig(path, data)
+	return parseAuthFile(path, kind, data)
 }
 
-func parseDockerConfig(path string, data []byte) (*dockerConfig, error) {
+func parseAuthFile(path string, kind fileKind, data []byte) (*authFile, error) {
 	var raw struct {
 		Auths map[string]struct {
 			Auth          string `json:"auth"`
@@ -102,20 +118,30 @@ func parseDockerConfig(path string, data []byte) (*dockerConfig, error) {
 		switch {
 		case errors.As(err, &se):
 			line, col := lineCol(data, se.Offset)
-			return nil, fmt.Errorf("docker config %s:%d:%d: %v", path, line, col, se)
+			return nil, fmt.Errorf("credentials file %s:%d:%d: %v", path, line, col, se)
 		case errors.As(err, &te):
 			line, col := lineCol(data, te.Offset)
-			return nil, fmt.Errorf("docker config %s:%d:%d: field %q: want %s, have %s", path, line, col, te.Field, te.Type, te.Value)
+			return nil, fmt.Errorf("credentials file %s:%d:%d: field %q: want %s, have %s", path, line, col, te.Field, te.Type, te.Value)
 		}
-		return nil, fmt.Errorf("docker config %s: %w", path, err)
+		return nil, fmt.Errorf("credentials file %s: %w", path, err)
 	}
-	c := &dockerConfig{path: path, auths: map[string]dockerAuth{}, bad: map[string]error{},
-		credsStore: raw.CredsStore, credHelpers: map[string]string{}}
+	c := &authFile{path: path, kind: kind, auths: map[string]dockerAuth{}, bad: map[string]error{}, credHelpers: map[string]string{}}
+	if kind == dockerFile && raw.CredsStore != "" {
+		if !helperName.MatchString(raw.CredsStore) {
+			return nil, fmt.Errorf("credentials file %s: credsStore %q is not a helper name (docker-credential-NAME on $PATH)", path, raw.CredsStore)
+		}
+		c.credsStore = raw.CredsStore
+	}
 	for k, h := range raw.CredHelpers {
-		c.credHelpers[normalizeRegistryHost(k)] = h
+		if !helperName.MatchString(h) {
+			return nil, fmt.Errorf("credentials file %s: credHelpers[%q] = %q is not a helper name (docker-credential-NAME on $PATH)", path, k, h)
+		}
+		if host := normalizeRegistryHost(k); host != "" {
+			c.credHelpers[host] = h
+		}
 	}
 
-	// Several keys may name one host ("https://index.docker.io/v1/" and
+	// Several keys may name one entry ("https://index.docker.io/v1/" and
 	// "docker.io"); visit them in a fixed order so the winner is stable:
 	// the key already in normal form first, then the others sorted.
 	keys := make([]string, 0, len(raw.Auths))
@@ -123,22 +149,22 @@ func parseDockerConfig(path string, data []byte) (*dockerConfig, error) {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool {
-		ni, nj := normalizeRegistryHost(keys[i]) == keys[i], normalizeRegistryHost(keys[j]) == keys[j]
+		ni, nj := normalizeAuthKey(keys[i]) == keys[i], normalizeAuthKey(keys[j]) == keys[j]
 		if ni != nj {
 			return ni
 		}
 		return keys[i] < keys[j]
 	})
 	for _, k := range keys {
-		host := normalizeRegistryHost(k)
-		if host == "" {
+		nk := normalizeAuthKey(k)
+		if nk == "" {
 			continue
 		}
-		if _, done := c.auths[host]; done {
+		if _, done := c.auths[nk]; done {
 			continue
 		}
 		e := raw.Auths[k]
-		a := dockerAuth{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken, Key: k}
+		a := dockerAuth{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken, Key: k, Source: path}
 		if e.Auth != "" {
 			dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(e.Auth))
 			if err != nil {
@@ -146,58 +172,88 @@ func parseDockerConfig(path string, data []byte) (*dockerConfig, error) {
 				dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(e.Auth), "="))
 			}
 			if err != nil {
-				c.bad[host] = fmt.Errorf("docker config %s: auths[%q].auth is not base64: %v", path, k, err)
+				c.bad[nk] = fmt.Errorf("credentials file %s: auths[%q].auth is not base64: %v", path, k, err)
 				continue
 			}
 			user, pass, ok := strings.Cut(string(dec), ":")
 			if !ok {
-				c.bad[host] = fmt.Errorf("docker config %s: auths[%q].auth does not decode to user:password", path, k)
+				c.bad[nk] = fmt.Errorf("credentials file %s: auths[%q].auth does not decode to user:password", path, k)
 				continue
 			}
-			a.Username, a.Password = user, pass
+			a.Username, a.Password = user, strings.Trim(pass, "\x00")
 		}
 		if a.Username == "" && a.Password == "" && a.IdentityToken == "" {
 			continue // an empty entry: the credentials are in a helper
 		}
-		delete(c.bad, host)
-		c.auths[host] = a
+		delete(c.bad, nk)
+		c.auths[nk] = a
 	}
 	return c, nil
 }
 
-// lookup returns the credentials for exactly this registry host[:port]
-// (Docker Hub's aliases count as one host). ok is false when there are none;
-// err is set when the host's entry exists but is unusable. Nil-safe.
-func (c *dockerConfig) lookup(host string) (a dockerAuth, ok bool, err error) {
-	if c == nil {
-		return dockerAuth{}, false, nil
-	}
+// inline returns the file's own credentials for repository repo at host,
+// the most specific key first: host/a/b/c, host/a/b, host/a, then host
+// (containers-auth.json(5)). err is set when the best matching entry is
+// unusable.
+func (c *authFile) inline(host, repo string) (a dockerAuth, ok bool, err error) {
 	h := normalizeRegistryHost(host)
-	if err := c.bad[h]; err != nil {
-		return dockerAuth{}, false, err
+	key := h + "/" + repo
+	for {
+		if err := c.bad[key]; err != nil {
+			return dockerAuth{}, false, err
+		}
+		if a, ok := c.auths[key]; ok {
+			return a, true, nil
+		}
+		i := strings.LastIndexByte(key, '/')
+		if i < len(h) {
+			return dockerAuth{}, false, nil
+		}
+		key = key[:i]
 	}
-	a, ok = c.auths[h]
-	return a, ok, nil
 }
 
-// missing explains why there are no credentials for host, for an
-// "unauthorized" error.
-func (c *dockerConfig) missing(host string) string {
-	if c == nil {
-		return "no docker config loaded"
-	}
+// helperFor returns the helper that keeps host's credentials in this file
+// (its credHelpers entry, else Docker's credsStore), and the server URL to
+// ask it for.
+func (c *authFile) helperFor(host string) (helper, serverURL, why string) {
 	h := normalizeRegistryHost(host)
+	serverURL = h
+	if c.kind == dockerFile && h == dockerHubHost {
+		serverURL = "https://index.docker.io/v1/" // the key `docker login` stores Docker Hub under
+	}
 	if helper := c.credHelpers[h]; helper != "" {
-		return fmt.Sprintf("%s keeps the credentials for %s in credential helper %q, which ocidns does not run", c.path, h, helper)
+		return helper, serverURL, fmt.Sprintf("credHelpers of %s", c.path)
 	}
 	if c.credsStore != "" {
-		return fmt.Sprintf("no inline credentials for %s in %s (credsStore %q is not run by ocidns)", h, c.path, c.credsStore)
+		return c.credsStore, serverURL, fmt.Sprintf("credsStore of %s", c.path)
 	}
-	return fmt.Sprintf("no credentials for %s in %s", h, c.path)
+	return "", "", ""
 }
 
-// normalizeRegistryHost turns an auths key or a registry host into the form
-// they are matched in, as Docker does: scheme and path dropped, host
+// normalizeAuthKey turns an auths key into the form it is matched in: a
+// URL (with a scheme) is cut to its host, as Docker writes them; a key
+// without a scheme keeps its path, a namespace (containers-auth.json(5)).
+// The host is normalised as normalizeRegistryHost does.
+func normalizeAuthKey(k string) string {
+	k = strings.TrimSpace(k)
+	if strings.Contains(k, "://") {
+		return normalizeRegistryHost(k)
+	}
+	host, path, ok := strings.Cut(k, "/")
+	host = normalizeRegistryHost(host)
+	if !ok || host == "" {
+		return host
+	}
+	path = strings.Trim(path, "/")
+	if path == "" {
+		return host
+	}
+	return host + "/" + path
+}
+
+// normalizeRegistryHost turns a registry host (or a URL of one) into the
+// form hosts are matched in, as Docker does: scheme and path dropped, host
 // lower-cased, port kept, Docker Hub's names collapsed into docker.io.
 func normalizeRegistryHost(s string) string {
 	s = strings.TrimSpace(s)
@@ -230,12 +286,4 @@ func lineCol(data []byte, off int64) (int, int) {
 		}
 	}
 	return line, col
-}
-
-// where names the config file for messages; nil-safe.
-func (c *dockerConfig) where() string {
-	if c == nil {
-		return "no docker config"
-	}
-	return c.path
 }

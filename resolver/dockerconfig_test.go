@@ -1,7 +1,9 @@
 package resolver
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +20,7 @@ func TestDockerConfigKeysNormaliseLikeDocker(t *testing.T) {
 		"http://registry.example.com/v2": "registry.example.com",
 		"Registry.Example.COM:5000":      "registry.example.com:5000",
 		"registry.example.com:5000/path": "registry.example.com:5000",
+		"https://registry.example.com/a": "registry.example.com",
 		"[::1]:5000":                     "[::1]:5000",
 		" ghcr.io ":                      "ghcr.io",
 	} {
@@ -37,12 +40,12 @@ func TestDockerConfigEntryForms(t *testing.T) {
 			"bad.example": {"auth": "!!!"},
 			"nocolon.example": {"auth": "`+b64("justuser")+`"},
 			"empty.example": {}
-		},
-		"credsStore": "desktop"
+		}
 	}`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
 	for host, want := range map[string]dockerAuth{
 		"registry-1.docker.io": {Username: "hubuser", Password: "hubpass"},
 		"docker.io":            {Username: "hubuser", Password: "hubpass"},
@@ -50,29 +53,40 @@ func TestDockerConfigEntryForms(t *testing.T) {
 		"unpadded.example":     {Username: "ab", Password: "c"},
 		"id.example":           {Username: "<token>", IdentityToken: "rt"},
 	} {
-		got, ok, err := c.lookup(host)
-		got.Key = ""
-		if err != nil || !ok || got != want {
-			t.Errorf("lookup(%s) = %+v %v %v, want %+v", host, got, ok, err, want)
+		got, ok, err := c.lookup(ctx, host, "org/app")
+		got.Key, got.Source = "", ""
+		if err != nil || !ok || got.Username != want.Username || got.Password != want.Password || got.IdentityToken != want.IdentityToken {
+			t.Errorf("lookup(%s) = %v %v %v, want %v", host, got, ok, err, want)
 		}
 	}
 	for _, host := range []string{"bad.example", "nocolon.example"} {
-		if _, ok, err := c.lookup(host); ok || err == nil || !strings.Contains(err.Error(), `auths["`+host+`"]`) {
+		if _, ok, err := c.lookup(ctx, host, "org/app"); ok || err == nil || !strings.Contains(err.Error(), `auths["`+host+`"]`) {
 			t.Errorf("lookup(%s): ok=%v err=%v, want an error naming the key", host, ok, err)
 		}
 	}
 	// Exact host only: no port wildcards, no parent domains.
 	for _, host := range []string{"ghcr.io:443", "sub.ghcr.io", "empty.example", "other.example"} {
-		if _, ok, err := c.lookup(host); ok || err != nil {
+		if _, ok, err := c.lookup(ctx, host, "org/app"); ok || err != nil {
 			t.Errorf("lookup(%s) = %v %v, want nothing", host, ok, err)
 		}
 	}
-	if m := c.missing("other.example"); !strings.Contains(m, `credsStore "desktop" is not run`) {
+	if m := c.missing("other.example"); m != "no credentials for other.example in cfg.json" {
 		t.Errorf("missing: %q", m)
 	}
-	var nilCfg *dockerConfig
-	if _, ok, err := nilCfg.lookup("x"); ok || err != nil {
-		t.Error("nil config must have no credentials")
+	var nilCfg *credentials
+	if _, ok, err := nilCfg.lookup(ctx, "x", "y"); ok || err != nil {
+		t.Error("nil credentials must have none")
+	}
+}
+
+// A dockerAuth never prints its secrets, whatever the verb.
+func TestDockerAuthPrintsNoSecret(t *testing.T) {
+	a := dockerAuth{Username: "u", Password: "hunter2", IdentityToken: "refresh-xyz", Key: "reg.example", Source: "cfg.json"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(verb, a)
+		if strings.Contains(out, "hunter2") || strings.Contains(out, "refresh-xyz") || !strings.Contains(out, "reg.example") {
+			t.Errorf("%s: %q", verb, out)
+		}
 	}
 }
 

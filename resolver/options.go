@@ -46,6 +46,8 @@ type options struct {
 	noWellKnown    bool
 	httpClient     *http.Client
 	dockerConfig   string
+	authFiles      []string
+	helperTimeout  time.Duration // 0: defaultHelperTimeout; tests shorten it
 	verify         bool
 	tagTTL         time.Duration
 	cacheSize      int
@@ -172,10 +174,20 @@ func WithHTTPClient(c *http.Client) Option {
 	return func(o *options) error { o.httpClient = c; return nil }
 }
 
-// WithDockerConfig reads registry credentials from this config.json
-// (default $DOCKER_CONFIG/config.json, else ~/.docker/config.json).
+// WithDockerConfig reads registry credentials from this Docker
+// config.json, instead of searching the default files (containers'
+// auth.json files, then $DOCKER_CONFIG/config.json or
+// ~/.docker/config.json). Its credHelpers and credsStore are run as
+// Docker runs them.
 func WithDockerConfig(path string) Option {
 	return func(o *options) error { o.dockerConfig = path; return nil }
+}
+
+// WithAuthFile reads registry credentials from this containers auth.json
+// (as `podman login --authfile` writes it), instead of searching the
+// default files; repeatable, read in order, before WithDockerConfig's.
+func WithAuthFile(path string) Option {
+	return func(o *options) error { o.authFiles = append(o.authFiles, path); return nil }
 }
 
 // WithVerify fetches the manifest of digest references and checks its digest.

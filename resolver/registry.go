@@ -55,8 +55,8 @@ type registryConfig struct {
 	// Insecure reports whether plain HTTP (and an http:// token realm) is
 	// allowed for a registry host:port.
 	Insecure func(hostport string) bool
-	// Creds holds credentials from the Docker config; may be nil.
-	Creds *dockerConfig
+	// Creds finds registry credentials (credentials.go); may be nil.
+	Creds *credentials
 	// MaxRetries bounds retries of one request on 408/429/503 (default 3;
 	// negative: none).
 	MaxRetries int

@@ -130,7 +130,7 @@ type Resolver struct {
 }
 
 // New returns a Resolver configured by opts. It reads the files the options
-// name (trust anchors, CA bundle, docker config, resolv.conf) once, here.
+// name (trust anchors, CA bundle, credentials files, resolv.conf) once, here.
 func New(opts ...Option) (*Resolver, error) {
 	o := options{tagTTL: DefaultTagTTL, cacheSize: DefaultCacheSize, staleWindow: DefaultStaleWindow, timeout: DefaultTimeout, maxUpstream: DefaultMaxUpstream}
 	for _, opt := range opts {
@@ -211,16 +211,9 @@ func New(opts ...Option) (*Resolver, error) {
 		Cache:       sourceCache{r.sources},
 	})
 
-	var creds *dockerConfig
-	path := o.dockerConfig
-	if path == "" {
-		path = defaultDockerConfigPath()
-	}
-	if path != "" {
-		creds, err = loadDockerConfig(path)
-		if err != nil && !(o.dockerConfig == "" && errors.Is(err, os.ErrNotExist)) {
-			return nil, err
-		}
+	creds, err := loadCredentials(credPathsFor(&o), o.helperTimeout)
+	if err != nil {
+		return nil, err
 	}
 	r.regCfg = registryConfig{HTTP: r.http, Insecure: insecure, Creds: creds, Now: o.now}
 	r.registry = newRegistryClient(r.regCfg)
