@@ -157,7 +157,7 @@ func TestAuthFileNamespaceLogsIntoRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	c := r.registry
+	c := r.active().registry
 	res, err := c.resolve(context.Background(), endpointFor(reg, "team/app"), "r", "v1", "", nil, false, nil)
 	if err != nil || res.Digest != want {
 		t.Fatalf("team/app: %v %v", res.Digest, err)

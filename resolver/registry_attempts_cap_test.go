@@ -36,7 +36,7 @@ func TestRegistryAttemptsPerResolutionAreCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := trace.New(nil)
-	_, err = r.askRegistries(trace.NewContext(context.Background(), tr), ref.String(), ref, eps, nil, Result{})
+	_, err = r.active().askRegistries(trace.NewContext(context.Background(), tr), ref.String(), ref, eps, nil, Result{})
 	e := wantKind(t, err, ErrNotFound)
 
 	if got := reg.Requests().Manifests(); got != maxRegistryAttempts {

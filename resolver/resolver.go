@@ -109,8 +109,9 @@ type resultKey struct {
 	platform string
 }
 
-// Resolver resolves references. It is safe for concurrent use.
-type Resolver struct {
+// engine is a Resolver under one set of options: everything but the
+// caches, which outlive it (see Resolver.Reload). Safe for concurrent use.
+type engine struct {
 	opts      options
 	dns       *dnsclient.Client
 	disc      *discovery.Discoverer
@@ -132,18 +133,45 @@ type Resolver struct {
 // New returns a Resolver configured by opts. It reads the files the options
 // name (trust anchors, CA bundle, credentials files, resolv.conf) once, here.
 func New(opts ...Option) (*Resolver, error) {
+	o, err := applyOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Results and sources have a bound each: a resolution's call waits for
+	// the lookups it starts, never the other way round, so two bounds
+	// cannot deadlock. The caches read the monotonic clock alone unless a
+	// test brings its own.
+	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: o.now, MaxCalls: o.maxUpstream}
+	r := &Resolver{
+		fixed:   o,
+		results: cache.New[resultKey, Result](cacheCfg),
+		sources: cache.New[string, any](cacheCfg),
+	}
+	e, err := newEngine(o, r.results, r.sources)
+	if err != nil {
+		return nil, err
+	}
+	r.cur.Store(e)
+	return r, nil
+}
+
+// applyOptions returns the defaults with opts applied.
+func applyOptions(opts []Option) (options, error) {
 	o := options{tagTTL: DefaultTagTTL, cacheSize: DefaultCacheSize, staleWindow: DefaultStaleWindow, timeout: DefaultTimeout, maxUpstream: DefaultMaxUpstream}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
-			return nil, err
+			return options{}, err
 		}
 	}
-	// The caches read the monotonic clock alone unless a test brings its own.
-	cacheNow := o.now
+	return o, nil
+}
+
+// newEngine builds everything o describes around the given caches.
+func newEngine(o options, results *cache.Cache[resultKey, Result], sources *cache.Cache[string, any]) (*engine, error) {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	r := &Resolver{opts: o}
+	r := &engine{opts: o, results: results, sources: sources}
 	insecure := discovery.InsecureHosts(o.insecure)
 
 	dc, err := dnsclient.New(dnsclient.Config{Servers: o.dnsServers, ResolvConf: o.resolvConf, Timeout: o.dnsTimeout})
@@ -189,13 +217,6 @@ func New(opts ...Option) (*Resolver, error) {
 	}
 	r.validator, r.trustAD = validator, trustAD
 
-	// Results and sources have a bound each: a resolution's call waits for
-	// the lookups it starts, never the other way round, so two bounds
-	// cannot deadlock.
-	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: cacheNow, MaxCalls: o.maxUpstream}
-	r.sources = cache.New[string, any](cacheCfg)
-	r.results = cache.New[resultKey, Result](cacheCfg)
-
 	r.disc = discovery.New(discovery.Options{
 		DNS:         dc,
 		HTTP:        r.http,
@@ -229,7 +250,8 @@ func New(opts ...Option) (*Resolver, error) {
 // sentinels. To collect trace events on failure too, put a *trace.Trace
 // in ctx with discovery.WithTrace.
 func (r *Resolver) Resolve(ctx context.Context, ref string) (Result, error) {
-	return r.resolve(ctx, resultKey{ref, r.platformKey}, r.opts.platform)
+	e := r.cur.Load()
+	return e.resolve(ctx, resultKey{ref, e.platformKey}, e.opts.platform)
 }
 
 // ResolvePlatform is Resolve with a platform for this call only (nil: none,
@@ -239,16 +261,17 @@ func (r *Resolver) ResolvePlatform(ctx context.Context, ref string, p *reference
 	if p != nil {
 		key.platform = p.String()
 	}
-	return r.resolve(ctx, key, p)
+	return r.cur.Load().resolve(ctx, key, p)
 }
 
 // Trace resolves ref bypassing the cache of whole resolutions (discovery
 // answers may still come from cache, and say so) and returns every event,
 // on failure too.
 func (r *Resolver) Trace(ctx context.Context, ref string) (Result, []trace.Event, error) {
-	tr := trace.New(r.opts.now)
+	e := r.cur.Load()
+	tr := trace.New(e.opts.now)
 	ctx = trace.NewContext(ctx, tr)
-	res, err := r.resolveUncached(ctx, ref, r.opts.platform)
+	res, err := e.resolveUncached(ctx, ref, e.opts.platform)
 	if err == nil {
 		res.Events = tr.Events()
 	}
@@ -258,12 +281,13 @@ func (r *Resolver) Trace(ctx context.Context, ref string) (Result, []trace.Event
 // Discover runs discovery only, for `ocidns discover`, bounded like a
 // resolution by WithTimeout (and by discovery's own, shorter, limit).
 func (r *Resolver) Discover(ctx context.Context, host, path string) (*discovery.Result, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
+	e := r.cur.Load()
+	ctx, cancel := context.WithTimeout(ctx, e.opts.timeout)
 	defer cancel()
-	return r.disc.Discover(ctx, host, path)
+	return e.disc.Discover(ctx, host, path)
 }
 
-func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.Platform) (Result, error) {
+func (r *engine) resolve(ctx context.Context, key resultKey, plat *reference.Platform) (Result, error) {
 	if res, st, ok := r.results.Get(key); ok {
 		res.Cached = true
 		res.age(st.Age)
@@ -312,7 +336,7 @@ func (r *Resolver) resolve(ctx context.Context, key resultKey, plat *reference.P
 
 // resolveUncached does the whole work: parse, qualify, discover, ask the
 // registry.
-func (r *Resolver) resolveUncached(ctx context.Context, input string, plat *reference.Platform) (Result, error) {
+func (r *engine) resolveUncached(ctx context.Context, input string, plat *reference.Platform) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout)
 	defer cancel()
 	tr := trace.FromContext(ctx)
@@ -368,14 +392,14 @@ func (r *Resolver) resolveUncached(ctx context.Context, input string, plat *refe
 		fmt.Errorf("not found under any search domain (%s): %w", strings.Join(r.opts.search, ", "), notFound))
 }
 
-func (r *Resolver) parse(input string) (reference.Reference, error) {
+func (r *engine) parse(input string) (reference.Reference, error) {
 	if r.opts.normalize {
 		return reference.ParseNormalized(input)
 	}
 	return reference.Parse(input)
 }
 
-func (r *Resolver) resolveQualified(ctx context.Context, input string, ref reference.Reference, plat *reference.Platform) (Result, error) {
+func (r *engine) resolveQualified(ctx context.Context, input string, ref reference.Reference, plat *reference.Platform) (Result, error) {
 	res := Result{Ref: input, Resolved: ref.String(), DNSSECOff: r.opts.dnssecOff}
 	if plat != nil {
 		res.Platform = plat.String()
@@ -392,7 +416,7 @@ func (r *Resolver) resolveQualified(ctx context.Context, input string, ref refer
 // names, and fills res from the first answer. "Not found", upstream errors
 // and timeouts move on to the next endpoint; anything else ends the
 // resolution.
-func (r *Resolver) askRegistries(ctx context.Context, input string, ref reference.Reference, endpoints []discovery.Endpoint,
+func (r *engine) askRegistries(ctx context.Context, input string, ref reference.Reference, endpoints []discovery.Endpoint,
 	plat *reference.Platform, res Result) (Result, error) {
 	tr := trace.FromContext(ctx)
 	tag, dgst := ref.Tag(), ref.Digest()
@@ -462,7 +486,7 @@ func mostTelling(errs []error) error {
 // attemptsExhausted ends a resolution that asked maxRegistryAttempts
 // endpoints without an answer: the trace names what was left untried, and
 // the error says how many.
-func (r *Resolver) attemptsExhausted(tr *trace.Trace, input string, ref reference.Reference, errs []error, rest []discovery.Endpoint) error {
+func (r *engine) attemptsExhausted(tr *trace.Trace, input string, ref reference.Reference, errs []error, rest []discovery.Endpoint) error {
 	var names []string
 	untried := 0
 	for _, ep := range rest {
@@ -490,7 +514,7 @@ func (r *Resolver) attemptsExhausted(tr *trace.Trace, input string, ref referenc
 // registryFor returns the client for ep: the shared one, or one whose TLS
 // must verify a different name than the URL's host (unauthenticated SRV).
 // Those are kept for the maxTLSNameClients names used last.
-func (r *Resolver) registryFor(ep discovery.Endpoint) *registryClient {
+func (r *engine) registryFor(ep discovery.Endpoint) *registryClient {
 	if ep.TLSServerName == "" || r.transport == nil {
 		return r.registry
 	}
@@ -515,7 +539,10 @@ func (r *Resolver) registryFor(ep discovery.Endpoint) *registryClient {
 // the Resolver is done with, as `ocidns serve` does on shutdown. The
 // Resolver remains usable: later requests open new connections. A client
 // given with WithHTTPClient is left alone. Close always returns nil.
-func (r *Resolver) Close() error {
+func (r *Resolver) Close() error { return r.cur.Load().close() }
+
+// close closes the engine's idle connections.
+func (r *engine) close() error {
 	if r.transport == nil {
 		return nil
 	}
@@ -526,19 +553,19 @@ func (r *Resolver) Close() error {
 
 // HTTPClient returns the client the Resolver uses for well-known documents,
 // registries and token realms (its DNS view and CA roots included).
-func (r *Resolver) HTTPClient() *http.Client { return r.http }
+func (r *Resolver) HTTPClient() *http.Client { return r.cur.Load().http }
 
 // DNSClient returns the Resolver's DNS client.
-func (r *Resolver) DNSClient() *dnsclient.Client { return r.dns }
+func (r *Resolver) DNSClient() *dnsclient.Client { return r.cur.Load().dns }
 
 // Validator returns the in-process DNSSEC validator, nil under --dnssec off.
-func (r *Resolver) Validator() *dnssec.Validator { return r.validator }
+func (r *Resolver) Validator() *dnssec.Validator { return r.cur.Load().validator }
 
 // TrustAD reports whether the resolver's AD bit is trusted.
-func (r *Resolver) TrustAD() bool { return r.trustAD }
+func (r *Resolver) TrustAD() bool { return r.cur.Load().trustAD }
 
 // Insecure reports whether plain HTTP is allowed for host (host or host:port).
-func (r *Resolver) Insecure(host string) bool { return r.regCfg.Insecure(host) }
+func (r *Resolver) Insecure(host string) bool { return r.cur.Load().regCfg.Insecure(host) }
 
 // Stats returns the cache counters: resolutions and discovery answers.
 func (r *Resolver) Stats() (results, sources cache.Stats) {

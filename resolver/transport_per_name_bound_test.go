@@ -106,7 +106,7 @@ func resolveNames(t testing.TB, r *Resolver, nr *namesRegistry, n int) {
 	for i := range n {
 		ep := discovery.Endpoint{URL: nr.srv.URL, Repository: "org/app", Caps: discovery.CapAll,
 			TLSServerName: fmt.Sprintf("n%d.names.test", i)}
-		res, err := r.registryFor(ep).resolve(context.Background(), ep, "r", "v1", "", nil, false, nil)
+		res, err := r.active().registryFor(ep).resolve(context.Background(), ep, "r", "v1", "", nil, false, nil)
 		if err != nil {
 			t.Fatalf("name %d: %v", i, err)
 		}
