@@ -25,6 +25,7 @@ type resolverFlags struct {
 	timeout      time.Duration
 	noWellKnown  bool
 	dockerConfig string
+	authFiles    []string
 	verify       bool
 	tagTTL       time.Duration
 	output       string
@@ -43,7 +44,8 @@ func addResolverFlags(fs *pflag.FlagSet, f *resolverFlags) {
 	fs.BoolVar(&f.normalize, "normalize", false, "qualify short names by the docker.io rules")
 	fs.DurationVar(&f.timeout, "timeout", resolver.DefaultTimeout, "bound on one whole resolution")
 	fs.BoolVar(&f.noWellKnown, "no-well-known", false, "do not fetch https://HOST/.well-known/oci-discovery")
-	fs.StringVar(&f.dockerConfig, "docker-config", "", "docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+	fs.StringVar(&f.dockerConfig, "docker-config", "", "read registry credentials from this Docker config.json, running its credential helpers (default: search containers' auth.json files, then $DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+	fs.StringArrayVar(&f.authFiles, "auth-file", nil, "read registry credentials from this containers auth.json, before --docker-config's, instead of the default search (repeatable)")
 	fs.BoolVar(&f.verify, "verify", false, "fetch the manifest of digest references and check its digest")
 	fs.DurationVar(&f.tagTTL, "tag-ttl", resolver.DefaultTagTTL, "how long a tag's resolution is cached (0: always revalidate)")
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
@@ -102,6 +104,9 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 		resolver.WithVerify(f.verify),
 		resolver.WithTagTTL(f.tagTTL),
 	)
+	for _, a := range f.authFiles {
+		opts = append(opts, resolver.WithAuthFile(a))
+	}
 	if f.dockerConfig != "" {
 		opts = append(opts, resolver.WithDockerConfig(f.dockerConfig))
 	}

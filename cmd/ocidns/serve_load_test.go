@@ -192,8 +192,9 @@ func TestServeUnderAbandonedRequestsForHangingNames(t *testing.T) {
 
 // serveProcess is `ocidns serve` running as a child process.
 type serveProcess struct {
-	pid int
-	url string
+	pid  int
+	url  string
+	logs *syncBuffer // its stderr so far
 }
 
 // sample is what the daemon process holds at one instant.
@@ -245,11 +246,13 @@ func startServeProcess(t *testing.T, args ...string) *serveProcess {
 	}
 	addr := make(chan string, 1)
 	logDone := make(chan struct{})
+	logs := &syncBuffer{}
 	go func() { // read the log to its end: a full pipe would stall the daemon
 		defer close(logDone)
 		sc := bufio.NewScanner(stderr)
 		re := regexp.MustCompile(`msg=listening addr=(\S+)`)
 		for sc.Scan() {
+			logs.Write([]byte(sc.Text() + "\n"))
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
@@ -268,7 +271,7 @@ func startServeProcess(t *testing.T, args ...string) *serveProcess {
 	})
 	select {
 	case a := <-addr:
-		return &serveProcess{pid: cmd.Process.Pid, url: "http://" + a}
+		return &serveProcess{pid: cmd.Process.Pid, url: "http://" + a, logs: logs}
 	case <-logDone:
 		t.Fatal("serve exited before listening")
 	case <-time.After(20 * time.Second):
