@@ -3,9 +3,13 @@ package resolver
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,4 +134,58 @@ func TestReloadKeepsCachesAndCallsInFlight(t *testing.T) {
 	if res := mustResolve(t, r, "c.test/app:3.0"); res.Digest.String() != want["app:3.0"] {
 		t.Errorf("with the anchors back: %+v", res)
 	}
+}
+
+// countedConn counts itself among the open connections until closed.
+type countedConn struct {
+	net.Conn
+	open *atomic.Int64
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.open.Add(-1) })
+	return c.Conn.Close()
+}
+
+// Each Reload leaves the engine it replaces to its calls in flight and
+// closes its idle connections: a hundred reloads, each followed by a
+// resolution on a connection of its own, leave none open.
+func TestReloadsLeaveNoConnectionsBehind(t *testing.T) {
+	regs := startRegistries(t, 1)
+	for i := range 100 {
+		push(t, regs[0], "app", "v"+strconv.Itoa(i))
+	}
+	l := startLab(t, regs, zone("example.test.", `_oci-discovery TXT "v=oci1; registry=https://{{REG0}}"`+"\n", true))
+	noLogins := filepath.Join(t.TempDir(), "config.json")
+	writeFile(t, noLogins, "{}")
+	var open atomic.Int64
+	connect := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		open.Add(1)
+		return &countedConn{Conn: c, open: &open}, nil
+	}
+	opts := []Option{
+		WithDNSServers(l.dns.Addr()),
+		WithTrustAnchors(l.dns.TrustAnchors()...),
+		WithRootCAs(regs[0].Transport().TLSClientConfig.RootCAs),
+		WithDockerConfig(noLogins),
+		WithAddressPolicy(AddressPolicy{Allow: []string{regs[0].Host()}}),
+		func(o *options) error { o.connect = connect; return nil },
+	}
+	r, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := range 100 {
+		mustResolve(t, r, "example.test/app:v"+strconv.Itoa(i))
+		if err := r.Reload(opts...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the replaced engines' connections to close", func() bool { return open.Load() == 0 })
 }
