@@ -54,6 +54,3 @@ func (r *Resolver) Reload(opts ...Option) error {
 	old.close()
 	return nil
 }
-
-// active returns the engine calls start with now.
-func (r *Resolver) active() *engine { return r.cur.Load() }

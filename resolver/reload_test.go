@@ -19,6 +19,10 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
+// active returns the engine calls start with now, for tests that reach
+// inside it.
+func (r *Resolver) active() *engine { return r.cur.Load() }
+
 // waitFor polls cond every 10 ms until it holds or 10 s have passed.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
