@@ -341,6 +341,8 @@ type regRequest struct {
 	accept string
 	step   string // for errors: "HEAD manifest", "GET manifest", "GET config"
 	tr     *trace.Trace
+	// rangeHeader, when set, is sent as the Range header (blobs).
+	rangeHeader string
 }
 
 // do sends rq, answering 401 once with authentication and retrying
@@ -359,6 +361,9 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 		}
 		req.Header.Set("Accept", rq.accept)
 		req.Header.Set("User-Agent", userAgent)
+		if rq.rangeHeader != "" {
+			req.Header.Set("Range", rq.rangeHeader)
+		}
 		if hdr != "" {
 			req.Header.Set("Authorization", hdr)
 		}
@@ -366,6 +371,7 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 		resp, err := c.client.Do(req)
 		ev := trace.Event{Source: "registry", Query: rq.method + " " + rq.url, Server: rq.t.host, Duration: c.cfg.Now().Sub(start)}
 		if err != nil {
+			err = redactURLError(err)
 			kind := transportKind(err)
 			ev.Outcome, ev.Decision = "error", err.Error()
 			rq.tr.Add(ev)
@@ -455,6 +461,21 @@ func (c *registryClient) retryDelay(resp *http.Response, retry int) (time.Durati
 		why += fmt.Sprintf(", bounded to %v", d)
 	}
 	return d, why
+}
+
+// redactURLError drops the query of the URL a failed request names: a
+// redirect target's query may be a pre-signed grant (storage buckets sign
+// blob URLs so), which must not reach an error message or a log.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if u, perr := url.Parse(ue.URL); perr == nil && (u.RawQuery != "" || u.User != nil) {
+		u.RawQuery, u.User = "", nil
+		ue.URL = u.String()
+	}
+	return err
 }
 
 // transportKind classifies a transport or context error.
@@ -587,8 +608,10 @@ type fetchedManifest struct {
 	body      []byte
 	digest    digest.Digest
 	mediaType string
-	doc       manifestDoc
-	docErr    error // the body is not a JSON manifest
+	// contentType is the registry's Content-Type header as sent.
+	contentType string
+	doc         manifestDoc
+	docErr      error // the body is not a JSON manifest
 }
 
 // getManifest fetches ref (tag or digest) and hashes it. expected, when set,
@@ -664,7 +687,8 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 	if m.docErr = json.Unmarshal(body, &m.doc); m.docErr != nil {
 		m.docErr = fmt.Errorf("%s is not a JSON manifest: %w", what, m.docErr)
 	}
-	m.mediaType = manifestMediaType(&m.doc, resp.Header.Get("Content-Type"))
+	m.contentType = resp.Header.Get("Content-Type")
+	m.mediaType = manifestMediaType(&m.doc, m.contentType)
 	ev.Decision += fmt.Sprintf("hashed %d bytes: %s%s", len(body), m.digest, note)
 	tr.Add(ev)
 	return m, nil

@@ -21,6 +21,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/miekg/dns"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/ocidns/ocidns/cache"
 	"github.com/ocidns/ocidns/discovery"
@@ -67,6 +68,21 @@ type Result struct {
 	// Registry (scheme://host[:port]) and Repository say where it was found.
 	Registry   string `json:"registry"`
 	Repository string `json:"repository"`
+	// Pinned is one pullable reference to what was resolved, pinned to its
+	// digest: registry-host[:port]/repository@sha256:... — the platform's
+	// manifest when a platform was selected, else the manifest or index.
+	// Any engine can pull it without ocidns.
+	Pinned string `json:"pinned"`
+	// Descriptor is the OCI descriptor of what Pinned names: media type,
+	// digest, size and, when a platform was selected, the platform. For a
+	// digest reference resolved without a registry request (no platform,
+	// no WithVerify) only the digest is known.
+	Descriptor ocispec.Descriptor `json:"descriptor"`
+	// Endpoints are every registry discovery produced for the name, in the
+	// order they are tried, with their capabilities and TLS server names:
+	// the front door pulls from those with the pull capability. Shared by
+	// cached copies of the Result: do not modify.
+	Endpoints []Endpoint `json:"endpoints,omitempty"`
 	// PlatformDigest is the digest of the platform's manifest when a
 	// platform was asked for and the reference names an index.
 	PlatformDigest digest.Digest `json:"platformDigest,omitempty"`
@@ -409,6 +425,7 @@ func (r *engine) resolveQualified(ctx context.Context, input string, ref referen
 		return res, newError(input, ref.Domain(), "discovery", kindOf(err), err)
 	}
 	res.Chain = disc.Chain
+	res.Endpoints = endpoints(disc.Endpoints)
 	return r.askRegistries(ctx, input, ref, disc.Endpoints, plat, res)
 }
 
@@ -435,6 +452,8 @@ func (r *engine) askRegistries(ctx context.Context, input string, ref reference.
 		if dgst != "" && plat == nil && !r.opts.verify {
 			res.Digest, res.TTL = dgst, digestTTL
 			res.TTLSeconds = int64(res.TTL / time.Second)
+			res.Descriptor = ocispec.Descriptor{Digest: dgst}
+			res.Pinned = pinned(ep, dgst.String())
 			tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "digest reference: no registry request needed (use --verify to fetch and check it)"})
 			return res, nil
 		}
@@ -455,10 +474,14 @@ func (r *engine) askRegistries(ctx context.Context, input string, ref reference.
 			return res, err
 		}
 		res.Digest, res.MediaType, res.Size = m.Digest, m.MediaType, m.Size
+		res.Descriptor = ocispec.Descriptor{MediaType: m.MediaType, Digest: m.Digest, Size: m.Size}
 		if m.Platform != nil {
 			res.PlatformDigest = m.Platform.Digest
 			res.Platform = m.Platform.Platform.String()
+			res.Descriptor = ocispec.Descriptor{MediaType: m.Platform.MediaType, Digest: m.Platform.Digest,
+				Size: m.Platform.Size, Platform: ociPlatformOf(&m.Platform.Platform)}
 		}
+		res.Pinned = pinned(ep, res.Descriptor.Digest.String())
 		res.TTL = r.opts.tagTTL
 		if dgst != "" {
 			res.TTL = digestTTL
