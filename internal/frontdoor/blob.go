@@ -1,0 +1,144 @@
+package frontdoor
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/ocidns/ocidns/resolver"
+)
+
+// This file relays blobs: streamed, never buffered whole, checked against
+// their digest on the way by the resolver's Blob, and aborted — the
+// connection cut, never a clean end — when the check fails, so the engine
+// sees a broken transfer rather than a complete wrong blob.
+
+// copyBufferSize is the relay's buffer: one per stream.
+const copyBufferSize = 64 << 10
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, copyBufferSize); return &b }}
+
+// statBlob answers HEAD of a blob from the registry's own HEAD.
+func (h *Handler) statBlob(w http.ResponseWriter, r *http.Request, req request) outcome {
+	var o outcome
+	loc, aerr := h.locate(r.Context(), req, codeBlobUnknown)
+	if aerr != nil {
+		o.fail(w, aerr)
+		return o
+	}
+	info, err := h.cfg.Resolver.StatBlob(r.Context(), loc.Endpoints, req.dgst)
+	if err != nil {
+		o.fail(w, upstreamError(req.name+"@"+req.dgst.String(), err, codeBlobUnknown))
+		return o
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", info.ContentType)
+	hdr.Set("Docker-Content-Digest", req.dgst.String())
+	hdr.Set("Accept-Ranges", "bytes")
+	if info.Size >= 0 {
+		contentLength(w, info.Size)
+	}
+	w.WriteHeader(http.StatusOK)
+	o.status = http.StatusOK
+	return o
+}
+
+// serveBlob streams a blob. It waits up to StreamWait for one of
+// MaxStreams turns, opens the stream within RequestTimeout, then relays it
+// with no bound in total but IdleTimeout between any two writes.
+func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request) outcome {
+	var o outcome
+	wait := time.NewTimer(h.cfg.StreamWait)
+	select {
+	case h.streams <- struct{}{}:
+		wait.Stop()
+	case <-wait.C:
+		o.fail(w, newAPIError(http.StatusTooManyRequests, codeTooManyRequests, "too many blob streams in flight"))
+		return o
+	case <-r.Context().Done():
+		wait.Stop()
+		o.fail(w, upstreamError(req.name, r.Context().Err(), codeBlobUnknown))
+		return o
+	}
+	defer func() { <-h.streams }()
+
+	loc, aerr := h.locateWithin(r, req)
+	if aerr != nil {
+		o.fail(w, aerr)
+		return o
+	}
+	// The stream lives as long as the request; OpenBlob bounds its own
+	// opening and each wait for bytes.
+	b, err := h.cfg.Resolver.OpenBlob(r.Context(), loc.Endpoints, req.dgst,
+		resolver.BlobOptions{Range: r.Header.Get("Range"), IdleTimeout: h.cfg.IdleTimeout})
+	if err != nil {
+		o.fail(w, upstreamError(req.name+"@"+req.dgst.String(), err, codeBlobUnknown))
+		return o
+	}
+	defer b.Close()
+
+	hdr := w.Header()
+	hdr.Set("Content-Type", b.ContentType)
+	hdr.Set("Docker-Content-Digest", req.dgst.String())
+	hdr.Set("Accept-Ranges", "bytes")
+	if b.ContentRange != "" {
+		hdr.Set("Content-Range", b.ContentRange)
+	}
+	if b.Size >= 0 {
+		contentLength(w, b.Size)
+	}
+	rc := http.NewResponseController(w)
+	// The server's read deadline covers reading the request; left in
+	// place, it would end a long transfer (the connection's background
+	// read fails, and the request's context with it). Writes get their
+	// own deadline below.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Now().Add(h.cfg.IdleTimeout))
+	w.WriteHeader(b.Status)
+	o.status = b.Status
+
+	bufp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bufp)
+	buf := *bufp
+	for {
+		n, rerr := b.Read(buf)
+		if n > 0 {
+			_ = rc.SetWriteDeadline(time.Now().Add(h.cfg.IdleTimeout))
+			m, werr := w.Write(buf[:n])
+			o.bytes += int64(m)
+			if werr != nil {
+				// The engine went away or stopped reading: nothing to tell it.
+				o.code, o.err = "CLIENT_GONE", werr
+				return o
+			}
+		}
+		if rerr == io.EOF {
+			return o
+		}
+		if rerr != nil {
+			o.code, o.err = codeOf(rerr), rerr
+			h.log(r, req, o, 0)
+			// Cut the connection: a clean end would pass a short or wrong
+			// blob off as whole.
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
+
+// locateWithin is locate bounded by RequestTimeout.
+func (h *Handler) locateWithin(r *http.Request, req request) (resolver.Location, *apiError) {
+	ctx, cancel := contextWithTimeout(r, h.cfg.RequestTimeout)
+	defer cancel()
+	return h.locate(ctx, req, codeBlobUnknown)
+}
+
+// codeOf names a stream's failure for the log.
+func codeOf(err error) string {
+	var e *resolver.Error
+	if errors.As(err, &e) {
+		return string(e.Code())
+	}
+	return codeUpstream
+}
