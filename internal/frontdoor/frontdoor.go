@@ -128,13 +128,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	var o outcome
-	req, aerr := parseRequest(r)
+	var req request
+	var aerr *apiError
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		aerr = newAPIError(http.StatusMethodNotAllowed, codeUnsupported, "the front door is read-only: %s is not served; push to the registry itself", truncate(r.Method))
+		w.Header().Set("Allow", "GET, HEAD")
+	} else {
+		req, aerr = parseRequest(r)
+	}
 	switch {
 	case aerr != nil:
 		o.fail(w, aerr)
-	case r.Method != http.MethodGet && r.Method != http.MethodHead:
-		w.Header().Set("Allow", "GET, HEAD")
-		o.fail(w, newAPIError(http.StatusMethodNotAllowed, codeUnsupported, "the front door is read-only: %s is not served", r.Method))
 	case req.kind == kindPing:
 		o = h.servePing(w)
 	case req.kind == kindBlob && r.Method == http.MethodGet:

@@ -36,14 +36,14 @@ type lab struct {
 
 // labConfig adjusts a lab.
 type labConfig struct {
-	regs   int                    // registries to start (TLS)
-	zones  []dnstest.Zone         // {{REG0}}... replaced by the registries' host:port
-	extra  []string               // more hosts the address policy allows
-	deny   bool                   // allow none of the registries: the address policy refuses them
-	opts   []resolver.Option      // more resolver options
-	cfg    Config                 // front door configuration (Resolver and Logger set here)
-	server func(s *http.Server)   // adjust the front door's server before it starts
-	auth   *registrytest.Auth     // authentication of every registry
+	regs   int                  // registries to start (TLS)
+	zones  []dnstest.Zone       // {{REG0}}... replaced by the registries' host:port
+	extra  []string             // more hosts the address policy allows
+	deny   bool                 // allow none of the registries: the address policy refuses them
+	opts   []resolver.Option    // more resolver options
+	cfg    Config               // front door configuration (Resolver and Logger set here)
+	server func(s *http.Server) // adjust the front door's server before it starts
+	auth   *registrytest.Auth   // authentication of every registry
 }
 
 func zone(origin, body string, sign bool) dnstest.Zone {

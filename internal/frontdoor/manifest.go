@@ -54,4 +54,3 @@ func (h *Handler) serveManifest(w http.ResponseWriter, r *http.Request, req requ
 	}
 	return o
 }
-
