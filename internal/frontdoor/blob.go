@@ -90,14 +90,14 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request)
 		contentLength(w, b.Size)
 	}
 	rc := http.NewResponseController(w)
-	// The server's read deadline covers reading the request; left in
-	// place, it would end a long transfer (the connection's background
-	// read fails, and the request's context with it). Writes get their
-	// own deadline below.
-	_ = rc.SetReadDeadline(time.Time{})
+	// The server's WriteTimeout suits short answers; a layer takes as long
+	// as it takes, so each write gets IdleTimeout of its own instead.
 	_ = rc.SetWriteDeadline(time.Now().Add(h.cfg.IdleTimeout))
 	w.WriteHeader(b.Status)
 	o.status = b.Status
+	// The engine learns at once that the stream is open, and each piece
+	// goes out as it arrives rather than when a buffer fills.
+	_ = rc.Flush()
 
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
@@ -107,6 +107,9 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request)
 		if n > 0 {
 			_ = rc.SetWriteDeadline(time.Now().Add(h.cfg.IdleTimeout))
 			m, werr := w.Write(buf[:n])
+			if werr == nil {
+				werr = rc.Flush()
+			}
 			o.bytes += int64(m)
 			if werr != nil {
 				// The engine went away or stopped reading: nothing to tell it.

@@ -33,8 +33,14 @@ func TestSecondMirrorServesWhenTheFirstCannot(t *testing.T) {
 			c := &counting{h: proxyTo(registrytest.StartT(t, registrytest.Options{TLS: true}))}
 			return startTLS(t, c), c
 		}},
-		{"503", func(t *testing.T) (string, *counting) { c := down(http.StatusServiceUnavailable); return startTLS(t, c), c }},
-		{"500", func(t *testing.T) (string, *counting) { c := down(http.StatusInternalServerError); return startTLS(t, c), c }},
+		{"503", func(t *testing.T) (string, *counting) {
+			c := down(http.StatusServiceUnavailable)
+			return startTLS(t, c), c
+		}},
+		{"500", func(t *testing.T) (string, *counting) {
+			c := down(http.StatusInternalServerError)
+			return startTLS(t, c), c
+		}},
 		{"connection refused", closed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/ocidns/ocidns/internal/registrytest"
 	"github.com/ocidns/ocidns/resolver"
@@ -102,3 +106,36 @@ func rootsOf(reg *registrytest.Registry) []resolver.Option {
 func logHas(l *lab, s string) bool { return strings.Contains(l.logs.String(), s) }
 
 func manifestOfSize(n int) resolver.Manifest { return resolver.Manifest{Body: make([]byte, n)} }
+
+// slowBlobs relays reg, sending blob bodies in 4 KiB pieces with a pause
+// between them.
+func slowBlobs(reg *registrytest.Registry, pause time.Duration) http.Handler {
+	p := proxyTo(reg)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/") {
+			p.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		for len(body) > 0 {
+			n := min(4096, len(body))
+			w.Write(body[:n])
+			w.(http.Flusher).Flush()
+			body = body[n:]
+			time.Sleep(pause)
+		}
+	})
+}
+
+func mustImage(t testing.TB, l *lab, ref string) v1.Image {
+	t.Helper()
+	img, err := remote.Image(l.pathRef(t, ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
