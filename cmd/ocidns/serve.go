@@ -14,13 +14,14 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ocidns/ocidns/internal/daemon"
+	"github.com/ocidns/ocidns/internal/frontdoor"
 	"github.com/ocidns/ocidns/resolver"
 )
 
 func init() {
 	register(command{
 		name:    "serve",
-		summary: "run the resolver daemon for engines (HTTP API on loopback)",
+		summary: "run the resolver daemon and registry front door for engines (HTTP on loopback)",
 		usage:   "ocidns serve [--config FILE] [--listen ADDR] [flags]",
 		run:     runServe,
 	})
@@ -60,6 +61,8 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		ListenAddr:     ln.Addr().String(),
 		AllowedHosts:   s.allowedHosts,
 		Logger:         logger,
+		FrontDoor: frontdoor.New(frontdoor.Config{Resolver: r, MaxInFlight: s.maxInFlight, MaxStreams: s.maxStreams,
+			RequestTimeout: s.reqTimeout, Logger: logger}),
 	})
 	srv := daemon.NewServer(h)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -84,6 +87,7 @@ type serveSettings struct {
 	allowLocal   []string
 	denyPrivate  bool
 	allowedHosts []string
+	maxStreams   int
 }
 
 // newServeFlags returns serve's flag set and the settings it fills.
@@ -98,6 +102,7 @@ func newServeFlags() (*pflag.FlagSet, *serveSettings) {
 	fs.StringArrayVar(&s.allowLocal, "allow-local-registry", nil, "connect to HOST[:PORT] even when its address is loopback, link-local or private (repeatable)")
 	fs.BoolVar(&s.denyPrivate, "deny-private-networks", false, "also refuse private addresses (RFC 1918, 100.64.0.0/10, fc00::/7): for a serve exposed to untrusted callers")
 	fs.StringArrayVar(&s.allowedHosts, "allowed-host", nil, "also answer requests whose Host header is NAME or NAME:PORT (repeatable; IP addresses, localhost and the --listen host always are)")
+	fs.IntVar(&s.maxStreams, "max-blob-streams", frontdoor.DefaultMaxStreams, "concurrent blob streams through the registry front door (/v2/)")
 	return fs, s
 }
 
@@ -114,6 +119,9 @@ func (s *serveSettings) finish(fs *pflag.FlagSet) error {
 	}
 	if s.reqTimeout <= 0 {
 		return fmt.Errorf("--request-timeout must be positive, not %v", s.reqTimeout)
+	}
+	if s.maxStreams <= 0 {
+		return fmt.Errorf("--max-blob-streams must be positive, not %d", s.maxStreams)
 	}
 	for _, h := range s.allowedHosts {
 		if err := checkAllowedHost(h); err != nil {
@@ -150,4 +158,4 @@ func checkAllowedHost(v string) error {
 	return nil
 }
 
-const serveAbout = "Runs the resolver daemon for container engines: GET /v1/resolve?ref=REF[&platform=P], /v1/trace?ref=REF, /healthz and /metrics (Prometheus text). Listens on loopback unless told otherwise; answers only requests whose Host header is an IP address, localhost, the --listen host or an --allowed-host (DNS rebinding); stops gracefully on SIGINT/SIGTERM. SIGHUP reloads the settings (trust anchors, allow-lists, credentials files and the --config file) without dropping cached answers or requests in flight; a reload that fails keeps the settings in force and logs why. Never connects to loopback, link-local, unspecified or multicast addresses (nor private ones with --deny-private-networks) unless the host is named by --allow-local-registry."
+const serveAbout = "Runs the resolver daemon for container engines: GET /v1/resolve?ref=REF[&platform=P], /v1/trace?ref=REF, /healthz and /metrics (Prometheus text), and the registry front door under /v2/ (the OCI distribution API, read-only) through which containerd, Docker, podman and skopeo pull federated names (see ocidns engine-config). Listens on loopback unless told otherwise; answers only requests whose Host header is an IP address, localhost, the --listen host or an --allowed-host (DNS rebinding); stops gracefully on SIGINT/SIGTERM. SIGHUP reloads the settings (trust anchors, allow-lists, credentials files and the --config file) without dropping cached answers or requests in flight; a reload that fails keeps the settings in force and logs why. Never connects to loopback, link-local, unspecified or multicast addresses (nor private ones with --deny-private-networks) unless the host is named by --allow-local-registry."

@@ -82,5 +82,8 @@ func restartOnly(a, b *serveSettings) []string {
 	if !slices.Equal(a.allowedHosts, b.allowedHosts) {
 		names = append(names, "allowed-host")
 	}
+	if a.maxStreams != b.maxStreams {
+		names = append(names, "max-blob-streams")
+	}
 	return names
 }

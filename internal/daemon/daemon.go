@@ -5,6 +5,7 @@
 //	GET /v1/trace?ref=REF                                  the trace events of one resolution
 //	GET /healthz                                           "ok"
 //	GET /metrics                                           Prometheus text format
+//	GET, HEAD /v2/...                                      the registry front door (Config.FrontDoor)
 //
 // Errors are JSON objects {"ref","error","code"} with the HTTP status of
 // their code: 400 invalid request, reference or platform, 404 not found,
@@ -77,6 +78,11 @@ type Config struct {
 	AllowedHosts []string
 	// Logger receives one line per request at info (nil: slog.Default()).
 	Logger *slog.Logger
+	// FrontDoor, when set, serves every path under /v2 (the OCI
+	// distribution API; see package internal/frontdoor). It gets the
+	// request as sent: the path is not cleaned first, so that it can
+	// refuse a ".." instead of having it resolved.
+	FrontDoor http.Handler
 }
 
 // Handler serves the daemon's API. Create it with New.
@@ -142,6 +148,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", truncate(r.URL.Path)), slog.String("host", truncate(r.Host)),
 			slog.Int("status", http.StatusMisdirectedRequest), slog.String("outcome", codeHostNotAllowed))
+		return
+	}
+	if h.cfg.FrontDoor != nil && (r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/")) {
+		h.cfg.FrontDoor.ServeHTTP(w, r)
 		return
 	}
 	h.mux.ServeHTTP(w, r)

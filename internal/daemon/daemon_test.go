@@ -222,3 +222,29 @@ func TestOneLogLinePerRequest(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// The front door gets every /v2 request as sent: the daemon's own router
+// would answer "/v2/a/../b" with a redirect to the cleaned path.
+func TestFrontDoorGetsV2PathsUncleaned(t *testing.T) {
+	var got []string
+	door := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = append(got, r.URL.Path) })
+	srv, _ := startDaemon(t, Config{FrontDoor: door})
+	for _, p := range []string{"/v2", "/v2/", "/v2/example.test/a/../b/manifests/v1"} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d", p, resp.StatusCode)
+		}
+	}
+	if len(got) != 3 || got[2] != "/v2/example.test/a/../b/manifests/v1" {
+		t.Errorf("the front door got %q", got)
+	}
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v", err)
+	}
+	resp.Body.Close()
+}

@@ -36,10 +36,11 @@ var allowed = map[string][]string{
 	// discovery code itself.
 	"internal/check": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "reference"},
 	// Above the resolver, below the command line.
-	"internal/daemon": {"discovery/trace", "cache", "reference", "resolver"},
-	"internal/demo":   {"discovery/trace", "discovery", "resolver", "internal/dnstest", "internal/registrytest"},
+	"internal/daemon":    {"discovery/trace", "cache", "reference", "resolver"},
+	"internal/frontdoor": {"discovery", "resolver"},
+	"internal/demo":      {"discovery/trace", "discovery", "resolver", "internal/frontdoor", "internal/dnstest", "internal/registrytest"},
 	"cmd/ocidns": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference",
-		"resolver", "internal/check", "internal/daemon", "internal/demo"},
+		"resolver", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo"},
 
 	// Test support: in-process servers. dnstest builds the DNS client
 	// tests use; it must stay below discovery, whose tests use it.
@@ -68,7 +69,7 @@ var testAllowed = map[string][]string{
 	"internal/daemon": {"internal/demo"},
 	// The end-to-end tests drive the whole stack.
 	"internal/e2e": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference",
-		"resolver", "internal/check", "internal/daemon", "internal/demo"},
+		"resolver", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo"},
 }
 
 // pkg is what `go list -json` says of one package.
