@@ -57,6 +57,9 @@ type Options struct {
 	Faults Faults
 	// Log receives the registry's request log; nil discards it.
 	Log io.Writer
+	// Referrers turns the OCI referrers API on
+	// (GET /v2/<name>/referrers/<digest>).
+	Referrers bool
 }
 
 // Registry is a running in-process registry. Its methods are safe for
@@ -86,7 +89,7 @@ func Start(opts Options) (*Registry, error) {
 		logw = io.Discard
 	}
 	r := &Registry{
-		inner:  registry.New(registry.Logger(log.New(logw, "registrytest: ", 0))),
+		inner:  registry.New(registry.Logger(log.New(logw, "registrytest: ", 0)), registry.WithReferrersSupport(opts.Referrers)),
 		tls:    opts.TLS,
 		tokens: map[string]grant{},
 	}
