@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -29,6 +31,9 @@ type resolverFlags struct {
 	verify       bool
 	tagTTL       time.Duration
 	output       string
+	// outputs are the -o values the command accepts beyond text and json
+	// (resolve: ref).
+	outputs []string
 }
 
 // addResolverFlags registers the common flags on fs.
@@ -48,7 +53,7 @@ func addResolverFlags(fs *pflag.FlagSet, f *resolverFlags) {
 	fs.StringArrayVar(&f.authFiles, "auth-file", nil, "read registry credentials from this containers auth.json, before --docker-config's, instead of the default search (repeatable)")
 	fs.BoolVar(&f.verify, "verify", false, "fetch the manifest of digest references and check its digest")
 	fs.DurationVar(&f.tagTTL, "tag-ttl", resolver.DefaultTagTTL, "how long a tag's resolution is cached (0: always revalidate)")
-	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json (resolve: also ref)")
 }
 
 // options turns the flags into resolver options, or a usage error.
@@ -61,10 +66,8 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 	default:
 		return nil, fmt.Errorf("--dnssec must be on or off, not %q", f.dnssec)
 	}
-	switch f.output {
-	case "text", "json":
-	default:
-		return nil, fmt.Errorf("-o must be text or json, not %q", f.output)
+	if f.output != "text" && f.output != "json" && !slices.Contains(f.outputs, f.output) {
+		return nil, fmt.Errorf("-o must be %s, not %q", strings.Join(append([]string{"text", "json"}, f.outputs...), ", "), f.output)
 	}
 	if len(f.dns) > 0 {
 		opts = append(opts, resolver.WithDNSServers(f.dns...))

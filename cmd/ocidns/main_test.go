@@ -16,7 +16,7 @@ func TestDispatcher(t *testing.T) {
 		noStdout bool
 	}{
 		{args: nil, code: 2, stderr: "usage: ocidns COMMAND", noStdout: true},
-		{args: []string{"help"}, code: 0, stdout: "parse     parse and explain"},
+		{args: []string{"help"}, code: 0, stdout: "  parse          parse and explain"},
 		{args: []string{"--help"}, code: 0, stdout: "usage: ocidns COMMAND"},
 		{args: []string{"-h"}, code: 0, stdout: "commands:"},
 		{args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`, noStdout: true},

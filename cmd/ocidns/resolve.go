@@ -27,7 +27,7 @@ type resolveError struct {
 
 func runResolve(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("resolve")
-	var f resolverFlags
+	f := resolverFlags{outputs: []string{"ref"}}
 	addResolverFlags(fs, &f)
 	if code, done := parseFlags(fs, "ocidns resolve [flags] REF...", resolveAbout, args, stdio); done {
 		return code
@@ -51,8 +51,12 @@ func runResolve(ctx context.Context, args []string, stdio IO) int {
 			}
 			continue
 		}
-		if f.output == "json" {
+		switch f.output {
+		case "json":
 			writeJSON(stdio.Out, res)
+			continue
+		case "ref":
+			fmt.Fprintln(stdio.Out, res.Pinned)
 			continue
 		}
 		d := res.Digest
@@ -73,4 +77,4 @@ func writeJSON(w io.Writer, v any) {
 	w.Write(append(b, '\n'))
 }
 
-const resolveAbout = "Resolves each reference (docker or appc form) to its manifest digest and prints one digest a line, in input order, like crane digest; with a platform, the platform manifest's digest. -o json prints one object per reference with the registry, repository, authentication, cache state and TTL."
+const resolveAbout = "Resolves each reference (docker or appc form) to its manifest digest and prints one digest a line, in input order, like crane digest; with a platform, the platform manifest's digest. -o ref prints instead one pullable reference pinned to that digest, registry-host[:port]/repository@sha256:..., like crane digest --full-ref, for any engine: podman run \"$(ocidns resolve -o ref NAME)\". -o json prints one object per reference with the pinned reference, the OCI descriptor, the registry, repository, every endpoint, authentication, cache state and TTL."
