@@ -30,6 +30,15 @@ func TestDemoScenariosResolveAsPublished(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
+	out.Reset()
+	if err := lab.PullThroughFrontDoor(ctx, &out, r); err != nil {
+		t.Fatalf("pull through the front door: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"2 platforms", "linux/amd64 manifest", "linux/arm64 manifest", "every digest checked"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("front-door pull output lacks %q:\n%s", want, out.String())
+		}
+	}
 	if !strings.Contains(lab.CommandLine(), "--trust-anchor "+lab.AnchorFile) {
 		t.Errorf("command line %q", lab.CommandLine())
 	}
