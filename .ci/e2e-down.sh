@@ -3,7 +3,8 @@
 #
 # Usage: .ci/e2e-down.sh LABDIR
 #
-# Only the processes listed in LABDIR/pids are signalled, each by PID and
+# Only the processes listed in LABDIR/pids (the lab's daemons, and the ocidns
+# serve and containerd the e2e tests start) are signalled, each by PID and
 # only while /proc/PID/comm still names the program that was started (a PID
 # reused by another process is left alone): SIGTERM, up to 10 s for all to
 # exit, then SIGKILL. Safe to run twice, and on a lab that failed half-way.

@@ -28,6 +28,13 @@
 //	                        SRV  -> unsigned.lab.test:PLAIN (its own host)
 //	srv.lab.test/<p>        SRV  -> registry.lab.test:PLAIN                (signed)
 //
+// The engine tests (engines_test.go) start `ocidns serve` and, as root,
+// containerd (root and state in a temporary directory), and run skopeo and
+// podman (vfs storage), each configured by `ocidns engine-config`, to pull
+// the lab's delegated names through the registry front door. Every process
+// a test starts is also written to the lab's pids file, so that
+// .ci/e2e-down.sh stops it even when the test binary dies first.
+//
 // Run them by hand with:
 //
 //	.ci/e2e-up.sh /tmp/lab && set -a && . /tmp/lab/env && set +a
