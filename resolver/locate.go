@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/reference"
@@ -20,6 +21,7 @@ type Location struct {
 	Chain []discovery.Step `json:"chain"`
 	// DNSSECOff is set when the resolver ran with --dnssec off.
 	DNSSECOff bool `json:"dnssecOff,omitempty"`
+	// Endpoints and Chain are shared by cached copies: do not modify.
 }
 
 // Published reports whether the host asked about published a mapping (TXT,
@@ -31,29 +33,41 @@ func (l Location) Published() bool {
 
 // Locate discovers who serves the repository name (host/path, without tag
 // or digest; docker form; never qualified by search domains) and returns
-// its endpoints. No registry is contacted. Discovery answers come from the
-// cache when fresh, so a located name costs no network I/O the second
-// time. Errors are *Error: ErrInvalidReference for a name that does not
-// parse or has no host, ErrDiscovery (and ErrTimeout) as for Resolve.
+// its endpoints. No registry is contacted. A location is cached for the
+// TTL of the discovery answers it rests on (as those answers are), so a
+// located name costs no network I/O and no allocation the second time.
+// Errors are *Error: ErrInvalidReference for a name that does not parse or
+// has no host, ErrDiscovery (and ErrTimeout) as for Resolve.
 func (r *Resolver) Locate(ctx context.Context, name string) (Location, error) {
+	if loc, _, ok := r.locations.Get(name); ok {
+		return loc, nil
+	}
+	loc, _, err := r.locations.Fetch(ctx, name, func(ctx context.Context) (Location, time.Duration, error) {
+		loc, ttl, err := r.locate(ctx, name)
+		return loc, ttl, err
+	})
+	return loc, err
+}
+
+func (r *Resolver) locate(ctx context.Context, name string) (Location, time.Duration, error) {
 	ref, err := reference.Parse(name)
 	if err != nil {
-		return Location{}, newError(name, "", "parse", ErrInvalidReference, err)
+		return Location{}, 0, newError(name, "", "parse", ErrInvalidReference, err)
 	}
 	switch {
 	case ref.Form() != reference.FormDocker:
-		return Location{}, newError(name, "", "parse", ErrInvalidReference, fmt.Errorf("a repository name is host/path in docker form"))
+		return Location{}, 0, newError(name, "", "parse", ErrInvalidReference, fmt.Errorf("a repository name is host/path in docker form"))
 	case ref.Tag() != "" || ref.Digest() != "":
-		return Location{}, newError(name, "", "parse", ErrInvalidReference, fmt.Errorf("a repository name has no tag or digest"))
+		return Location{}, 0, newError(name, "", "parse", ErrInvalidReference, fmt.Errorf("a repository name has no tag or digest"))
 	case ref.IsShort():
-		return Location{}, newError(name, "", "parse", ErrInvalidReference, fmt.Errorf("repository name %q has no host", name))
+		return Location{}, 0, newError(name, "", "parse", ErrInvalidReference, fmt.Errorf("repository name %q has no host", name))
 	}
 	e := r.cur.Load()
 	ctx, cancel := context.WithTimeout(ctx, e.opts.timeout)
 	defer cancel()
 	disc, err := e.disc.Discover(ctx, ref.Domain(), ref.Path())
 	if err != nil {
-		return Location{}, newError(name, ref.Domain(), "discovery", kindOf(err), err)
+		return Location{}, 0, newError(name, ref.Domain(), "discovery", kindOf(err), err)
 	}
-	return Location{Name: ref.Domain() + "/" + ref.Path(), Endpoints: endpoints(disc.Endpoints), Chain: disc.Chain, DNSSECOff: disc.DNSSECOff}, nil
+	return Location{Name: ref.Domain() + "/" + ref.Path(), Endpoints: endpoints(disc.Endpoints), Chain: disc.Chain, DNSSECOff: disc.DNSSECOff}, disc.TTL, nil
 }

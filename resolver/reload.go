@@ -20,9 +20,10 @@ type Resolver struct {
 	reload sync.Mutex // one Reload at a time
 	// fixed are New's options: Reload keeps their cache size, stale
 	// window, upstream bound and clock, which the caches were built with.
-	fixed   options
-	results *cache.Cache[resultKey, Result]
-	sources *cache.Cache[string, any]
+	fixed     options
+	results   *cache.Cache[resultKey, Result]
+	sources   *cache.Cache[string, any]
+	locations *cache.Cache[string, Location] // Locate's answers
 }
 
 // Reload replaces the Resolver's options with opts, taken as New takes

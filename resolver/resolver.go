@@ -159,9 +159,10 @@ func New(opts ...Option) (*Resolver, error) {
 	// test brings its own.
 	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: o.now, MaxCalls: o.maxUpstream}
 	r := &Resolver{
-		fixed:   o,
-		results: cache.New[resultKey, Result](cacheCfg),
-		sources: cache.New[string, any](cacheCfg),
+		fixed:     o,
+		results:   cache.New[resultKey, Result](cacheCfg),
+		sources:   cache.New[string, any](cacheCfg),
+		locations: cache.New[string, Location](cacheCfg),
 	}
 	e, err := newEngine(o, r.results, r.sources)
 	if err != nil {

@@ -103,7 +103,14 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request)
 	defer copyBuffers.Put(bufp)
 	buf := *bufp
 	for {
-		n, rerr := b.Read(buf)
+		// A TLS upstream yields one 16 KiB record a read: gather a few
+		// before writing, for fewer and larger writes to the engine.
+		n, rerr := 0, error(nil)
+		for n < len(buf)/2 && rerr == nil {
+			var m int
+			m, rerr = b.Read(buf[n:])
+			n += m
+		}
 		if n > 0 {
 			_ = rc.SetWriteDeadline(time.Now().Add(h.cfg.IdleTimeout))
 			m, werr := w.Write(buf[:n])

@@ -29,6 +29,7 @@ package registrytest
 
 import (
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -157,6 +158,16 @@ func (r *Registry) PlainURL() string { return r.plain.URL }
 // (and the companion servers'); each call returns an independent client.
 func (r *Registry) Client() *http.Client {
 	return &http.Client{Transport: r.Transport()}
+}
+
+// CertificatePEM returns the registry's certificate (httptest's, shared by
+// every TLS server this package starts) in PEM, for programs outside the
+// process that must trust it; nil for a plain registry.
+func (r *Registry) CertificatePEM() []byte {
+	if !r.tls {
+		return nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.main.Certificate().Raw})
 }
 
 // Transport returns a new transport trusting the test certificate.
