@@ -21,7 +21,7 @@ import (
 // This file streams blobs (layers, configs) from a registry to an engine:
 // never buffered whole, hashed on the way, and the last byte held back
 // until the hash is known, so that a reader of a wrong blob never sees a
-// complete one (protocol.md §15).
+// complete one (protocol.md §14).
 
 // DefaultBlobIdleTimeout ends a blob stream when no byte has arrived from
 // the registry for this long.

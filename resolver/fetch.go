@@ -16,7 +16,7 @@ import (
 // This file fetches content by digest for engines and the registry front
 // door: from the endpoints that may serve it, in order, moving on when one
 // cannot, and never handing out a byte that is not what the digest names
-// (protocol.md §15).
+// (protocol.md §14).
 
 // Manifest is a manifest's exact bytes as a registry served them, checked
 // against the digest they were asked by.

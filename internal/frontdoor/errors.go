@@ -12,7 +12,7 @@ import (
 )
 
 // This file turns failures into the distribution spec's error JSON with
-// the status an engine acts on (protocol.md §15): 404 for what ocidns does
+// the status an engine acts on (protocol.md §14): 404 for what ocidns does
 // not serve, so the engine tries its next host; 502 or 504 for an upstream
 // that failed, with the reason when it is the name's published records and
 // a class of failure when it is the network.

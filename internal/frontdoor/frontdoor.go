@@ -19,7 +19,7 @@
 // contains a dot or a colon or is localhost (containers/image mirrors and
 // `docker pull 127.0.0.1:5080/example.com/org/app`). Every answer to a
 // named request echoes the host in OCI-Namespace. The rules are
-// docs/protocol.md §15.
+// docs/protocol.md §14.
 package frontdoor
 
 import (

@@ -12,7 +12,7 @@ import (
 	"github.com/ocidns/ocidns/discovery"
 )
 
-// This file reads a request's URL into what it asks for (protocol.md §15):
+// This file reads a request's URL into what it asks for (protocol.md §14):
 //
 //	/v2/                                       the API version check
 //	/v2/<name>/manifests/<tag or digest>       ?ns=<host> names the host,

@@ -3,6 +3,7 @@ package frontdoor
 import (
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -91,5 +92,38 @@ func TestTokenAuthUpstreamStaysInsideTheFrontDoor(t *testing.T) {
 		if strings.Contains(engine, h) {
 			t.Errorf("the engine saw %s", h)
 		}
+	}
+}
+
+// A registry that redirects blobs to storage signs the target URL in its
+// query; when that fetch fails, the error (in the daemon's log) must not
+// carry the grant.
+func TestRedirectGrantNeverReachesTheLog(t *testing.T) {
+	reg := registrytest.StartT(t, registrytest.Options{TLS: true})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // storage that refuses connections
+	redirector := startTLS(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/") {
+			http.Redirect(w, r, "https://"+closed+"/bucket/blob?X-Signature=grant-s3cret&X-Expires=60", http.StatusTemporaryRedirect)
+			return
+		}
+		proxyTo(reg).ServeHTTP(w, r)
+	}))
+	l := startLab(t, labConfig{extra: []string{redirector, closed}, opts: rootsOf(reg), zones: []dnstest.Zone{
+		zone("example.test.", `_oci-discovery TXT "v=oci1; registry=https://{{EXTRA0}}"`+"\n", true),
+	}})
+	resp, body := l.do(t, "GET", "/v2/example.test/org/app/blobs/sha256:"+strings.Repeat("6", 64), nil)
+	if resp.StatusCode != http.StatusBadGateway || strings.Contains(string(body), "grant-s3cret") {
+		t.Fatalf("%d %s, want 502 without the grant", resp.StatusCode, body)
+	}
+	if strings.Contains(l.logs.String(), "grant-s3cret") {
+		t.Errorf("the log holds the redirect's grant:\n%s", l.logs)
+	}
+	if !logHas(l, "/bucket/blob") {
+		t.Errorf("the log does not name the failing URL at all:\n%s", l.logs)
 	}
 }
