@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -59,14 +60,35 @@ type throughputFixture struct {
 var (
 	tpOnce sync.Once
 	tp     throughputFixture
+
+	exitMu    sync.Mutex
+	exitFuncs []func()
 )
 
+// atExit runs f when the package's tests and benchmarks are done: the
+// benchmark fixture outlives each benchmark function.
+func atExit(f func()) {
+	exitMu.Lock()
+	exitFuncs = append(exitFuncs, f)
+	exitMu.Unlock()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	exitMu.Lock()
+	for _, f := range exitFuncs {
+		f()
+	}
+	exitMu.Unlock()
+	os.Exit(code)
+}
+
 // benchTB adapts a benchmark for helpers that register cleanups: the
-// fixture outlives each benchmark function, so its servers are left to the
+// fixture outlives each benchmark function, so its cleanups run at the
 // process's end.
 type benchTB struct{ testing.TB }
 
-func (benchTB) Cleanup(func()) {}
+func (benchTB) Cleanup(f func()) { atExit(f) }
 
 func (f *throughputFixture) setup(b *testing.B) {
 	tb := benchTB{b}
@@ -121,11 +143,19 @@ func startPullThroughCache(reg *registrytest.Registry) (string, error) {
 	}
 	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
 	cmd.Env = append(os.Environ(), "SSL_CERT_FILE="+cert)
+	// Should this process die without running TestMain's cleanups, the
+	// kernel stops the cache too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
-	// Left running until the benchmark process ends; stopped with it.
-	go func() { cmd.Wait(); os.RemoveAll(dir) }()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	atExit(func() {
+		cmd.Process.Kill()
+		<-exited
+		os.RemoveAll(dir)
+	})
 	for i := 0; i < 100; i++ {
 		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
 			resp.Body.Close()
