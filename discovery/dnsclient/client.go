@@ -53,7 +53,7 @@ type Config struct {
 	Attempts int
 	// NoDNSSEC asks without the DNSSEC OK bit (RFC 3225), so servers send
 	// no RRSIG or NSEC records: for --dnssec off, where nothing validates
-	// answers. Answers then carry no Sigs, CNAMESigs or AuthoritySigs.
+	// answers. Answers then carry no Sigs, CNAMESigs, AuthoritySigs or Denial.
 	NoDNSSEC bool
 }
 
@@ -145,6 +145,15 @@ func parseServer(s string) (string, error) {
 		return bad("port must be a number from 1 to 65535")
 	}
 	return net.JoinHostPort(a.String(), port), nil
+}
+
+// WithoutDNSSEC returns a client asking the same servers the same way but
+// without the DNSSEC OK bit (Config.NoDNSSEC): a validator uses it to tell
+// a resolver that fails queries with the bit set from one that is down.
+func (c *Client) WithoutDNSSEC() *Client {
+	d := *c
+	d.noDNSSEC = true
+	return &d
 }
 
 // Servers returns the servers asked, in order, as host:port.

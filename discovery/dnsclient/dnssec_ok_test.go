@@ -17,17 +17,22 @@ func TestDNSSECOffAsksWithoutTheDOBit(t *testing.T) {
 		{Origin: "signed.test.", File: dnstest.ZonePath("signed.test.zone"), Sign: true},
 	}})
 	for _, tc := range []struct {
-		name  string
-		off   bool
-		nsecs bool
+		name    string
+		off     bool
+		without bool // through WithoutDNSSEC
+		nsecs   bool
 	}{
-		{"DNSSEC on (default): DO set", false, true},
-		{"DNSSEC off: DO clear", true, false},
+		{"DNSSEC on (default): DO set", false, false, true},
+		{"DNSSEC off: DO clear", true, false, false},
+		{"WithoutDNSSEC: DO clear", false, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := dnsclient.New(dnsclient.Config{Servers: []string{s.Addr()}, Attempts: 1, NoDNSSEC: tc.off})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.without {
+				c = c.WithoutDNSSEC()
 			}
 			a, _ := dcQuery(t, c, "_oci-discovery.signed.test", dns.TypeTXT)
 			if len(a.Records) == 0 || (len(a.Sigs) > 0) != tc.nsecs {
@@ -42,6 +47,10 @@ func TestDNSSECOffAsksWithoutTheDOBit(t *testing.T) {
 			}
 			if (nsec > 0) != tc.nsecs || (len(neg.AuthoritySigs) > 0) != tc.nsecs {
 				t.Errorf("denial: %d NSEC, %d RRSIGs; want them %v", nsec, len(neg.AuthoritySigs), tc.nsecs)
+			}
+			// The answer carries the proof for a validator.
+			if len(neg.Denial) != nsec {
+				t.Errorf("Denial holds %d records, the authority section %d NSEC", len(neg.Denial), nsec)
 			}
 			if opt := neg.Msg.IsEdns0(); opt == nil || opt.Do() != tc.nsecs {
 				t.Errorf("answer's OPT %v: want EDNS0 with DO %v echoed", opt, tc.nsecs)

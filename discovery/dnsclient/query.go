@@ -44,9 +44,15 @@ type Answer struct {
 	// the answer is not absent or carried no SOA.
 	NegativeTTL time.Duration
 	// SOA is the SOA of the authority section of the last response, if
-	// any; AuthoritySigs are every RRSIG of that section (over the SOA and
-	// over NSEC/NSEC3 records).
-	SOA           *dns.SOA
+	// any.
+	SOA *dns.SOA
+	// Denial are the NSEC and NSEC3 records of the authority sections of
+	// the responses (the proof of a denial, or that a wildcard answer had
+	// no closer match; RFC 4035 §3.1.3, RFC 5155 §7.2), and AuthoritySigs
+	// every RRSIG of those sections (over the SOA and the NSEC/NSEC3
+	// records). Both gather every response of a CNAME chain asked in more
+	// than one query: a wildcard link keeps its proof.
+	Denial        []dns.RR
 	AuthoritySigs []*dns.RRSIG
 	// AD is set when every response in the chain had the AD bit.
 	AD bool
@@ -187,7 +193,7 @@ func (a *Answer) collect(resp *dns.Msg, target string, seen map[string]bool) (ne
 		cur = t
 	}
 	a.Final = cur
-	a.SOA, a.AuthoritySigs = nil, nil
+	a.SOA = nil
 	for _, rr := range resp.Ns {
 		switch rr := rr.(type) {
 		case *dns.SOA:
@@ -196,6 +202,8 @@ func (a *Answer) collect(resp *dns.Msg, target string, seen map[string]bool) (ne
 			}
 		case *dns.RRSIG:
 			a.AuthoritySigs = append(a.AuthoritySigs, rr)
+		case *dns.NSEC, *dns.NSEC3:
+			a.Denial = append(a.Denial, rr)
 		}
 	}
 	if len(a.Records) > 0 || cur == target || resp.Rcode != dns.RcodeSuccess {
