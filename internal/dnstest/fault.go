@@ -51,10 +51,27 @@ const (
 	// FaultNoTruncate sends UDP answers whole, however much larger than
 	// the client's EDNS0 buffer (a server or middlebox that ignores it).
 	FaultNoTruncate
+	// FaultStripDNSSEC answers as if the query had no DO bit — no RRSIG,
+	// NSEC or NSEC3 records — while echoing the DO bit: a forwarder that
+	// drops DNSSEC records.
+	FaultStripDNSSEC
+	// FaultNXDomain answers NXDOMAIN with empty sections, whatever the
+	// zones hold: a filtering or captive resolver.
+	FaultNXDomain
+	// FaultDenyWithoutProof answers NXDOMAIN with the SOA of the zone that
+	// holds the name, and with the DO bit its RRSIG — what every negative
+	// answer of the zone carries — but no NSEC or NSEC3: an attacker
+	// replaying a signed SOA to deny a name that exists.
+	FaultDenyWithoutProof
+	// FaultServFailDO answers SERVFAIL to queries with the DO bit and
+	// normally to queries without it: a resolver or middlebox that cannot
+	// handle DNSSEC queries.
+	FaultServFailDO
 )
 
 var faultNames = [...]string{"none", "servfail", "refused", "drop", "wrong-id", "wrong-id-only",
-	"wrong-question", "oversize", "truncate", "malformed", "truncate-tcp", "no-truncate"}
+	"wrong-question", "oversize", "truncate", "malformed", "truncate-tcp", "no-truncate",
+	"strip-dnssec", "nxdomain", "deny-without-proof", "servfail-do"}
 
 // String returns the fault's name ("servfail", "drop", ...).
 func (f Fault) String() string {
@@ -96,6 +113,15 @@ func (s *Server) SetFaultOn(network, name string, qtype uint16, f Fault) {
 	s.setFault(faultKey{questionOf(name, qtype), network}, f)
 }
 
+// SetServerFault makes the server misbehave for every question that has
+// no fault of its own (SetFault, SetFaultOn): a whole resolver that strips
+// DNSSEC records, say. FaultNone removes it.
+func (s *Server) SetServerFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.serverFault = f
+}
+
 func (s *Server) setFault(k faultKey, f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,7 +140,7 @@ func (s *Server) faultFor(q question, network string) Fault {
 			return f
 		}
 	}
-	return FaultNone
+	return s.serverFault
 }
 
 // QueryCount returns how many queries for name/qtype the server received
@@ -136,6 +162,14 @@ func (s *Server) QueryCount(name string, qtype uint16) int {
 	return n
 }
 
+// QueriesWithDO returns how many of the queries received had the DNSSEC OK
+// bit set (RFC 3225).
+func (s *Server) QueriesWithDO() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.withDO
+}
+
 // TotalQueries returns how many queries the server received in all.
 func (s *Server) TotalQueries() int {
 	s.mu.Lock()
@@ -148,5 +182,5 @@ func (s *Server) ResetCounts() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.counts)
-	s.total = 0
+	s.total, s.withDO = 0, 0
 }

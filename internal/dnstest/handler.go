@@ -20,9 +20,14 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	q := req.Question[0]
 	key := questionOf(q.Name, q.Qtype)
+	opt := req.IsEdns0()
+	do := opt != nil && opt.Do()
 	s.mu.Lock()
 	s.counts[key]++
 	s.total++
+	if do {
+		s.withDO++
+	}
 	f := s.faultFor(key, network)
 	delay := s.delay
 	s.mu.Unlock()
@@ -30,15 +35,26 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if f == FaultDrop || !s.hold(delay) {
 		return
 	}
-	switch f {
-	case FaultServFail, FaultRefused:
-		resp := new(dns.Msg).SetReply(req)
-		resp.Rcode = dns.RcodeServerFailure
-		if f == FaultRefused {
-			resp.Rcode = dns.RcodeRefused
+	if f == FaultServFailDO {
+		f = FaultNone
+		if do {
+			f = FaultServFail
 		}
-		if opt := req.IsEdns0(); opt != nil {
-			resp.SetEdns0(serverEDNSSize, opt.Do())
+	}
+	switch f {
+	case FaultServFail, FaultRefused, FaultNXDomain:
+		resp := new(dns.Msg).SetReply(req)
+		switch f {
+		case FaultServFail:
+			resp.Rcode = dns.RcodeServerFailure
+		case FaultRefused:
+			resp.Rcode = dns.RcodeRefused
+		default:
+			resp.Rcode = dns.RcodeNameError
+			resp.RecursionAvailable = true
+		}
+		if opt != nil {
+			resp.SetEdns0(serverEDNSSize, do)
 		}
 		_ = w.WriteMsg(resp)
 		return
@@ -48,7 +64,22 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		return
 	}
 
-	resp := s.answer(req, udp && f != FaultNoTruncate, f == FaultOversize)
+	if f == FaultDenyWithoutProof {
+		resp := new(dns.Msg).SetReply(req)
+		resp.Rcode = dns.RcodeNameError
+		s.zmu.RLock()
+		if z := s.findZone(q.Name, q.Qtype); z != nil {
+			resp.Authoritative = true
+			resp.Ns = z.negativeSOA(do && z.signedBy)
+		}
+		s.zmu.RUnlock()
+		if opt != nil {
+			resp.SetEdns0(serverEDNSSize, do)
+		}
+		_ = w.WriteMsg(resp)
+		return
+	}
+	resp := s.answer(req, udp && f != FaultNoTruncate, f == FaultOversize, f == FaultStripDNSSEC)
 	if (f == FaultTruncate && udp) || f == FaultTruncateTCP {
 		truncate(resp)
 	}
@@ -68,12 +99,14 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	_ = w.WriteMsg(resp)
 }
 
-// answer builds the response to req from the zones.
-func (s *Server) answer(req *dns.Msg, udp, oversize bool) *dns.Msg {
+// answer builds the response to req from the zones; strip leaves out the
+// DNSSEC records a DO bit asks for, while still echoing the bit.
+func (s *Server) answer(req *dns.Msg, udp, oversize, strip bool) *dns.Msg {
 	resp := new(dns.Msg).SetReply(req)
 	resp.Compress = true
 	opt := req.IsEdns0()
 	do := opt != nil && opt.Do()
+	withSigs := do && !strip
 	q := req.Question[0]
 	switch {
 	case opt != nil && opt.Version() != 0:
@@ -90,7 +123,7 @@ func (s *Server) answer(req *dns.Msg, udp, oversize bool) *dns.Msg {
 			resp.Rcode = dns.RcodeRefused // not authoritative, and no recursion
 		} else {
 			resp.Authoritative = true
-			z.resolve(resp, q.Name, q.Qtype, do)
+			z.resolve(resp, q.Name, q.Qtype, withSigs)
 			resp.AuthenticatedData = s.cfg.AD && z.secure() && !z.tampered[questionOf(q.Name, q.Qtype)]
 		}
 		s.zmu.RUnlock()

@@ -8,13 +8,15 @@
 //     the AA bit; DS questions are answered by the parent zone; names under
 //     a delegation to a zone not served here get a referral;
 //   - NXDOMAIN and NODATA carry the zone's SOA (TTL min(SOA TTL, MINIMUM),
-//     RFC 2308 §3), and with the DO bit its RRSIG and the NSEC records that
-//     prove the denial;
+//     RFC 2308 §3), and with the DO bit its RRSIG and the NSEC (or, with
+//     Zone.NSEC3, NSEC3) records that prove the denial (RFC 4035 §3.1.3,
+//     RFC 5155 §7.2);
 //   - RRSIGs only when the query has the DO bit;
 //   - CNAMEs are chased inside the zone, at most 8, loops cut;
-//   - wildcards (RFC 4592) synthesize answers owned by the name asked (with
-//     the wildcard's RRSIG; the NSEC proof that no closer name exists is
-//     not added);
+//   - wildcards (RFC 4592) synthesize answers owned by the name asked, with
+//     the wildcard's RRSIG and, with the DO bit, the NSEC or NSEC3 record
+//     proving that no closer name exists (RFC 4035 §3.1.3.3, RFC 5155
+//     §7.2.6);
 //   - UDP answers larger than the client's EDNS buffer (at most 1232, 512
 //     without EDNS) are truncated: TC bit and nothing but the OPT record.
 //
@@ -77,8 +79,18 @@ type Zone struct {
 	// makes a validator try every one of them for every RRSIG that names
 	// the tag. The DNSKEY RRset is signed by the KSK as usual.
 	CollidingKeys int
+	// NSEC3 proves denials with NSEC3 records (RFC 5155: hashed owner
+	// names, SHA-1) instead of NSEC, and publishes NSEC3PARAM at the apex:
+	// NSEC3Iterations additional iterations of the hash, NSEC3Salt its
+	// salt in hex ("" for none). NSEC3OptOut sets the opt-out flag and
+	// leaves unsigned delegations (no DS) out of the chain (RFC 5155 §6),
+	// so that their denial of DS is an opt-out span. Need Sign.
+	NSEC3           bool
+	NSEC3Iterations uint16
+	NSEC3Salt       string
+	NSEC3OptOut     bool
 	// BogusSigs serves every data RRset of the zone (not its SOA, NS,
-	// DNSKEY, DS or NSEC RRsets, which keeps negative answers small) with
+	// DNSKEY, DS, NSEC or NSEC3 RRsets, which keeps negative answers small) with
 	// this many RRSIGs ahead of the genuine one: copies of it, same key
 	// tag, algorithm, signer and validity, with random signature bytes,
 	// which verify with no key.
@@ -135,11 +147,13 @@ type Server struct {
 
 	zmu sync.RWMutex // zone data: read by queries, written by Tamper/Resign
 
-	mu     sync.Mutex // faults, counters and the delay
-	faults map[faultKey]Fault
-	counts map[question]int
-	total  int
-	delay  time.Duration
+	mu          sync.Mutex // faults, counters and the delay
+	faults      map[faultKey]Fault
+	serverFault Fault // for questions without a fault of their own
+	counts      map[question]int
+	total       int
+	withDO      int // queries with the DO bit
+	delay       time.Duration
 
 	done chan struct{} // closed by Close: delayed answers are dropped
 

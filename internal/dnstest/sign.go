@@ -99,7 +99,11 @@ func (z *zone) signZone(inception, expiration time.Time) error {
 			n.rrsets[t] = rrs
 		}
 	}
-	z.buildNSEC()
+	if z.cfg.NSEC3 {
+		z.buildNSEC3()
+	} else {
+		z.buildNSEC()
+	}
 	z.signedBy = true
 	return z.resign(inception, expiration)
 }
@@ -136,6 +140,19 @@ func (z *zone) resign(inception, expiration time.Time) error {
 		}
 		n.sigs = sigs
 	}
+	for _, rec := range z.nsec3 {
+		rec.sigs = nil
+		for _, k := range z.keys {
+			if !k.zsk {
+				continue
+			}
+			sig, err := z.sign(k, []dns.RR{rec.rr}, inception, expiration)
+			if err != nil {
+				return err
+			}
+			rec.sigs = append(rec.sigs, sig)
+		}
+	}
 	return nil
 }
 
@@ -157,7 +174,7 @@ func (z *zone) sign(k *zoneKey, rrs []dns.RR, inception, expiration time.Time) (
 // bogusSigned reports whether RRsets of type t get Zone.BogusSigs.
 func bogusSigned(t uint16) bool {
 	switch t {
-	case dns.TypeSOA, dns.TypeNS, dns.TypeDNSKEY, dns.TypeDS, dns.TypeNSEC:
+	case dns.TypeSOA, dns.TypeNS, dns.TypeDNSKEY, dns.TypeDS, dns.TypeNSEC, dns.TypeNSEC3PARAM:
 		return false
 	}
 	return true
@@ -281,20 +298,15 @@ func (z *zone) buildNSEC() {
 	}
 }
 
-// denyName returns the NSEC records (and their RRSIGs) proving that name
-// does not exist: the one covering name and the one covering the wildcard
-// at its closest encloser (RFC 4035 §3.1.3.2).
+// denyName returns the NSEC (or NSEC3) records and their RRSIGs proving
+// that name does not exist: the one covering name and the one covering the
+// wildcard at its closest encloser (RFC 4035 §3.1.3.2; RFC 5155 §7.2.2).
 func (z *zone) denyName(name string) []dns.RR {
-	var out []dns.RR
-	seen := map[string]bool{}
-	add := func(n *node) {
-		if n != nil && !seen[n.name] {
-			seen[n.name] = true
-			out = append(out, n.rrsets[dns.TypeNSEC]...)
-			out = append(out, n.sigs[dns.TypeNSEC]...)
-		}
+	if z.cfg.NSEC3 {
+		return z.denyName3(name)
 	}
-	add(z.nsecCovering(name))
+	var p proof
+	p.addNSEC(z.nsecCovering(name))
 	ce := name
 	for ce != z.origin {
 		i, _ := dns.NextLabel(ce, 0)
@@ -303,22 +315,24 @@ func (z *zone) denyName(name string) []dns.RR {
 			break
 		}
 	}
-	add(z.nsecCovering("*." + ce))
-	return out
+	p.addNSEC(z.nsecCovering("*." + ce))
+	return p.out
 }
 
-// denyType returns the NSEC (and RRSIG) proving that name has no RRset of
-// the type asked: the NSEC at name, or for an empty non-terminal the one
-// covering it (RFC 4035 §3.1.3.1).
+// denyType returns the NSEC (or NSEC3) record and RRSIG proving that name
+// has no RRset of the type asked: the NSEC at name, or for an empty
+// non-terminal the one covering it (RFC 4035 §3.1.3.1; RFC 5155 §7.2.3).
 func (z *zone) denyType(name string) []dns.RR {
+	if z.cfg.NSEC3 {
+		return z.denyType3(name)
+	}
 	n := z.nodes[name]
 	if n == nil || len(n.rrsets[dns.TypeNSEC]) == 0 {
 		n = z.nsecCovering(name)
 	}
-	if n == nil {
-		return nil
-	}
-	return append(append([]dns.RR{}, n.rrsets[dns.TypeNSEC]...), n.sigs[dns.TypeNSEC]...)
+	var p proof
+	p.addNSEC(n)
+	return p.out
 }
 
 // nsecCovering returns the node whose NSEC owner is the canonical

@@ -1,6 +1,7 @@
 package dnstest
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -24,11 +25,12 @@ type zone struct {
 	nodes  map[string]*node // by canonical owner; empty non-terminals too
 	parent *zone            // closest enclosing zone served by the same server
 
-	keys       []*zoneKey // empty unless cfg.Sign
-	ds         []dns.RR   // DS of the KSK (SHA-256), unless unsigned
-	signedBy   bool       // served with DNSKEY, RRSIG and NSEC
-	dsInParent bool       // the parent publishes ds
-	expired    bool       // signatures outside their validity window
+	keys       []*zoneKey  // empty unless cfg.Sign
+	nsec3      []*nsec3Rec // the NSEC3 chain in hash order, when cfg.NSEC3
+	ds         []dns.RR    // DS of the KSK (SHA-256), unless unsigned
+	signedBy   bool        // served with DNSKEY, RRSIG and NSEC
+	dsInParent bool        // the parent publishes ds
+	expired    bool        // signatures outside their validity window
 	tampered   map[question]bool
 }
 
@@ -54,6 +56,15 @@ func loadZone(zc Zone) (*zone, error) {
 	}
 	if (zc.CollidingKeys != 0 || zc.BogusSigs != 0) && (!zc.Sign || zc.StripSigs) {
 		return nil, fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs need Sign", origin)
+	}
+	if (zc.NSEC3 || zc.NSEC3OptOut || zc.NSEC3Iterations != 0 || zc.NSEC3Salt != "") && (!zc.Sign || zc.StripSigs) {
+		return nil, fmt.Errorf("dnstest: zone %s: NSEC3 and its parameters need Sign", origin)
+	}
+	if !zc.NSEC3 && (zc.NSEC3OptOut || zc.NSEC3Iterations != 0 || zc.NSEC3Salt != "") {
+		return nil, fmt.Errorf("dnstest: zone %s: NSEC3OptOut, NSEC3Iterations and NSEC3Salt need NSEC3", origin)
+	}
+	if salt, err := hex.DecodeString(zc.NSEC3Salt); err != nil || len(salt) > 255 {
+		return nil, fmt.Errorf("dnstest: zone %s: NSEC3Salt %q: want at most 255 bytes in hex", origin, zc.NSEC3Salt)
 	}
 	if zc.CollidingKeys < 0 || zc.CollidingKeys > maxAttackRecords || zc.BogusSigs < 0 || zc.BogusSigs > maxAttackRecords {
 		return nil, fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs must be from 0 to %d (answers must fit 64 KiB)", origin, maxAttackRecords)
@@ -226,9 +237,9 @@ func (z *zone) resolve(resp *dns.Msg, qname string, qtype uint16, do bool) {
 			return
 		}
 		n := z.nodes[name]
-		wild := false
+		wild, ce := false, ""
 		if n == nil {
-			if n = z.wildcard(name); n == nil {
+			if n, ce = z.wildcard(name); n == nil {
 				resp.Rcode = dns.RcodeNameError
 				resp.Ns = append(resp.Ns, z.negativeSOA(sign)...)
 				if sign {
@@ -238,19 +249,29 @@ func (z *zone) resolve(resp *dns.Msg, qname string, qtype uint16, do bool) {
 			}
 			wild = true
 		}
+		// An answer synthesized from a wildcard carries the proof that no
+		// closer name exists.
+		proveWild := func() {
+			if wild && sign {
+				resp.Ns = append(resp.Ns, z.proveWildcard(name, ce)...)
+			}
+		}
 		if qtype == dns.TypeANY {
 			for _, t := range sortedTypes(n.rrsets) {
 				resp.Answer = append(resp.Answer, z.rrset(n, t, owner, wild, sign)...)
 			}
 			if len(n.rrsets) > 0 {
+				proveWild()
 				return
 			}
 		} else if len(n.rrsets[qtype]) > 0 {
 			resp.Answer = append(resp.Answer, z.rrset(n, qtype, owner, wild, sign)...)
+			proveWild()
 			return
 		}
 		if cn := n.rrsets[dns.TypeCNAME]; len(cn) > 0 && qtype != dns.TypeCNAME {
 			resp.Answer = append(resp.Answer, z.rrset(n, dns.TypeCNAME, owner, wild, sign)...)
+			proveWild()
 			target := dns.CanonicalName(cn[0].(*dns.CNAME).Target)
 			// Only the zone's own data is chased; a resolver asks again
 			// for a target elsewhere, as it must with any authoritative
@@ -263,7 +284,10 @@ func (z *zone) resolve(resp *dns.Msg, qname string, qtype uint16, do bool) {
 		}
 		// NODATA.
 		resp.Ns = append(resp.Ns, z.negativeSOA(sign)...)
-		if sign {
+		switch {
+		case sign && wild:
+			resp.Ns = append(resp.Ns, z.denyWildcardType(name, ce)...)
+		case sign:
 			resp.Ns = append(resp.Ns, z.denyType(name)...)
 		}
 		return
@@ -289,19 +313,22 @@ func (z *zone) rrset(n *node, t uint16, owner string, wild, sign bool) []dns.RR 
 }
 
 // wildcard returns the wildcard node that synthesizes name (RFC 4592):
-// "*." + the closest encloser, when that exists and name does not.
-func (z *zone) wildcard(name string) *node {
+// "*." + the closest encloser ce, when that exists and name does not.
+func (z *zone) wildcard(name string) (wild *node, ce string) {
 	for n := name; n != z.origin; {
 		i, end := dns.NextLabel(n, 0)
 		if end {
-			return nil
+			return nil, ""
 		}
 		n = n[i:]
 		if _, ok := z.nodes[n]; ok {
-			return z.nodes["*."+n]
+			if w := z.nodes["*."+n]; w != nil {
+				return w, n
+			}
+			return nil, ""
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // negativeSOA is the SOA for the authority section of a negative answer,
