@@ -44,6 +44,11 @@ var (
 	// needed failed (the lookup error is wrapped too), or the validation's
 	// query budget or context ran out. See Verdict.
 	ErrChainUnavailable = errors.New("chain of trust unavailable")
+	// ErrDenialNotProven: a negative answer (NXDOMAIN, NODATA, or no DS at
+	// a delegation) from a signed zone lacks the NSEC or NSEC3 records that
+	// prove it, or they prove something else; or a wildcard answer lacks
+	// the proof that no closer name exists (RFC 4035 §5.4, RFC 5155 §8).
+	ErrDenialNotProven = errors.New("denial not proven")
 	// ErrBudgetExceeded: proving the answer would take more work than a
 	// validation may spend (signature verifications per RRset or per
 	// validation, keys sharing one key tag, DNSKEY or DS RRset size,

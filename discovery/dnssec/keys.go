@@ -86,20 +86,40 @@ func (r *validation) keysFromParent(ctx context.Context, zone string) (*zoneKeys
 		return nil, budgetError(what, parent, fmt.Sprintf("DS RRset of %d records, more than %d", len(ds), maxDS))
 	}
 	if len(ds) == 0 {
-		// No DS: an unsigned delegation, or no delegation at all. Without
-		// NSEC the denial is not proven, but its SOA must still not be
-		// forged or stripped when the parent side is signed.
-		var vd verdict
+		// No DS: an unsigned delegation, or no delegation at all. When the
+		// parent side is signed, its NSEC or NSEC3 records must prove that
+		// zone is a delegation point without DS (or lies in an opt-out
+		// span): otherwise an attacker could strip the DS of a signed
+		// child, or make up a zone cut below a signed zone, and have its
+		// data taken as insecure (RFC 4035 §5.2, RFC 5155 §8.6).
+		how := "the parent side is unsigned"
 		if a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, zone) && dns.CanonicalName(a.SOA.Hdr.Name) != zone {
 			soa := a.SOA.Hdr.Name
-			vd = r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
-		} else {
-			vd = r.unsigned(ctx, parent, "", rrsetName{dns.TypeDS, zone})
-		}
-		if vd.sec == Bogus {
+			vd := r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
+			if vd.sec == Bogus {
+				return nil, &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
+			}
+			if vd.sec == Secure {
+				zk, err := r.zoneKeys(ctx, vd.proof.zone)
+				if err != nil {
+					return nil, &BogusError{RRset: what, Signer: vd.proof.zone, KeyTag: -1, Kind: kindOf(err), Reason: "denial of DS not trustworthy", Err: err}
+				}
+				nx := a.Rcode == dns.RcodeNameError
+				dn := r.proveDenial(ctx, a, zone, dns.TypeDS, nx, zk)
+				switch {
+				case dn.sec == Bogus:
+					return nil, &BogusError{RRset: what, Signer: zk.zone, KeyTag: -1, Kind: kindOf(dn.err), Reason: "denial of DS not proven", Err: dn.err}
+				case dn.sec == Secure && (nx || !dn.cut):
+					// Proven, but not a delegation point: no zone here.
+					return nil, &BogusError{RRset: what, Signer: zk.zone, KeyTag: -1, Kind: ErrDenialNotProven,
+						Reason: zone + " is no zone cut in " + zk.zone + " (" + dn.why + "), yet an answer was taken to come from it"}
+				}
+				how = dn.why
+			}
+		} else if vd := r.unsigned(ctx, parent, "", rrsetName{dns.TypeDS, zone}); vd.sec == Bogus {
 			return nil, &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
 		}
-		return &zoneKeys{zone: zone, sec: Insecure, how: "no DS for " + zone + " (unsigned delegation; denial not proven, NSEC not checked)",
+		return &zoneKeys{zone: zone, sec: Insecure, how: "no DS for " + zone + ": " + how,
 			expires: now.Add(negTTL(a))}, nil
 	}
 	vd := r.rrset(ctx, dsRRs, rrsigsCovering(a.Sigs, zone, dns.TypeDS), parent, "")

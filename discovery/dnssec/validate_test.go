@@ -31,6 +31,7 @@ alias      CNAME corp
 _oci-discovery.alias CNAME _oci-discovery.corp
 _oci-discovery.to-island CNAME _oci-discovery.island
 *.wild     TXT "v=oci1; registry=https://wild.example"
+real.wild  TXT "v=oci1; registry=https://real.example"
 corp       NS  ns.corp
 ns.corp    A   127.0.0.1
 stripped   NS  ns.corp

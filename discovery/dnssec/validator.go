@@ -7,12 +7,12 @@
 // zone's DNSKEY RRset; that DNSKEY RRset must be signed by one of its keys
 // which matches either a trust anchor or a DS RRset of the parent zone; the
 // DS RRset is itself an RRset signed by the parent zone, and so on up to the
-// anchor. Authenticated denial (NSEC/NSEC3) is deliberately not checked: a
-// denial that cannot be proven only ever makes discovery fall back towards
-// the name's own host, which is safe (docs/protocol.md §8.3), while
-// checking it would double the code that must be right. What is checked
-// instead is whether an unsigned answer comes from a zone the chain says
-// is signed ("stripped" signatures), which is bogus.
+// anchor. A negative answer from a signed zone is proven by the zone's NSEC
+// or NSEC3 records (authenticated denial, RFC 4035 §5.4, RFC 5155 §8;
+// denial.go), as is a wildcard answer's claim that no closer name exists
+// and a delegation's lack of DS, which is what makes a child zone insecure.
+// An unsigned answer from a zone the chain says is signed ("stripped"
+// signatures) is bogus.
 //
 // The work of a validation is bounded whatever the zones serve (budget.go:
 // the KeyTrap class of attacks), and Prefetch asks a name's whole chain of
@@ -80,8 +80,9 @@ func (s Security) String() string {
 }
 
 // Querier answers DNS questions; *dnsclient.Client satisfies it. The
-// validator reads Records, Sigs, CNAMEs, CNAMESigs, SOA, AuthoritySigs and
-// NegativeTTL of each Answer, so the Querier must ask with the DO bit set.
+// validator reads Records, Sigs, CNAMEs, CNAMESigs, SOA, Denial,
+// AuthoritySigs and NegativeTTL of each Answer, so the Querier must ask
+// with the DO bit set.
 type Querier interface {
 	Query(ctx context.Context, name string, qtype uint16) (*dnsclient.Answer, error)
 }
@@ -189,12 +190,17 @@ func (v *Validator) closestAnchor(name string) string {
 // when the status is Bogus; it also wraps the lookup error
 // (dnsclient.ErrUnknown) or context error when a query of the chain
 // failed, so that a caller may treat that as "unknown" rather than
-// "forged" (Verdict). For a negative answer (NXDOMAIN/NODATA) Secure
-// means its SOA is authenticated: the denial itself is not proven, because
-// NSEC/NSEC3 are not checked.
+// "forged" (Verdict). A negative answer (NXDOMAIN/NODATA) is Secure when
+// its SOA verifies and the NSEC or NSEC3 records of that zone prove the
+// denial; Insecure when the zone is unsigned, the name lies in an NSEC3
+// opt-out span, or the zone's NSEC3 hashes with more than 100 iterations
+// (RFC 9276); Bogus with ErrDenialNotProven when the proof is missing or
+// proves something else. An RRset synthesized from a wildcard is Secure
+// only with the proof that no closer name exists.
 //
 // Cost: on a warm validator, one signature verification per RRset and no
-// query; a cold chain costs about two queries (DS, DNSKEY) per zone below
+// query (a denial: one per NSEC or NSEC3 record, at most three, and for
+// NSEC3 one hash per name proven); a cold chain costs about two queries (DS, DNSKEY) per zone below
 // the anchor, and an unsigned answer one DNSKEY query to find its zone. The
 // work is bounded whatever the zones serve (budget.go, docs/protocol.md
 // §11): an answer that needs more is Bogus with ErrBudgetExceeded, and a
@@ -233,18 +239,26 @@ func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security
 	}
 	ok := eachRRset(a.CNAMEs, func(set []dns.RR) bool {
 		owner := set[0].Header().Name
-		return merge(r.rrset(ctx, set, rrsigsCovering(a.CNAMESigs, owner, dns.TypeCNAME), owner, ""))
+		vd := r.rrset(ctx, set, rrsigsCovering(a.CNAMESigs, owner, dns.TypeCNAME), owner, "")
+		return merge(r.noCloserMatch(ctx, a, owner, dns.TypeCNAME, vd))
 	})
 	if ok {
 		switch {
 		case len(a.Records) > 0:
 			eachRRset(a.Records, func(set []dns.RR) bool {
 				h := set[0].Header()
-				return merge(r.rrset(ctx, set, rrsigsCovering(a.Sigs, h.Name, h.Rrtype), h.Name, ""))
+				vd := r.rrset(ctx, set, rrsigsCovering(a.Sigs, h.Name, h.Rrtype), h.Name, "")
+				return merge(r.noCloserMatch(ctx, a, h.Name, h.Rrtype, vd))
 			})
 		case a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, final):
+			// The signed SOA says which zone denies; the NSEC or NSEC3
+			// records of that zone prove the denial itself.
 			soa := a.SOA.Hdr.Name
-			merge(r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa))
+			vd := r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
+			if vd.sec == Secure {
+				vd = r.denialVerdict(ctx, a, final, a.Qtype, a.Rcode == dns.RcodeNameError, vd.proof.zone)
+			}
+			merge(vd)
 		default:
 			// Absent without an SOA of its zone: nothing signed to check,
 			// but the zone it came from may say signatures were required.
@@ -264,6 +278,47 @@ func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security
 	return worst.sec, nil
 }
 
+// noCloserMatch passes vd on, unless it is a Secure RRset owned by owner
+// that a wildcard synthesized: then the answer must also prove that no
+// closer name exists (RFC 4035 §5.3.4, RFC 5155 §8.8).
+func (r *validation) noCloserMatch(ctx context.Context, a *dnsclient.Answer, owner string, rrtype uint16, vd verdict) verdict {
+	if vd.sec != Secure || !vd.wild {
+		return vd
+	}
+	zk, err := r.zoneKeys(ctx, vd.proof.zone)
+	if err != nil {
+		return bogusVerdict(&BogusError{RRset: rrsetString(rrtype, owner), Signer: vd.proof.zone, KeyTag: -1, Kind: kindOf(err), Reason: "signer's keys not validated", Err: err})
+	}
+	dn := r.proveNoCloserMatch(ctx, a, owner, rrtype, vd.labels, zk)
+	switch dn.sec {
+	case Bogus:
+		return bogusVerdict(dn.err)
+	case Insecure:
+		return verdict{sec: Insecure, why: dn.why}
+	}
+	if r.tr != nil {
+		var b strings.Builder
+		vd.word(&b)
+		vd.why = b.String() + "; " + dn.why
+		vd.proof = proof{}
+	}
+	return vd
+}
+
+// denialVerdict proves the negative answer a about name/qtype with the
+// records of zone, whose signed SOA it carries (denial.go).
+func (r *validation) denialVerdict(ctx context.Context, a *dnsclient.Answer, name string, qtype uint16, nx bool, zone string) verdict {
+	zk, err := r.zoneKeys(ctx, zone)
+	if err != nil {
+		return bogusVerdict(&BogusError{RRset: rrsetString(qtype, name), Signer: zone, KeyTag: -1, Kind: kindOf(err), Reason: "signer's keys not validated", Err: err})
+	}
+	dn := r.proveDenial(ctx, a, name, qtype, nx, zk)
+	if dn.sec == Bogus {
+		return bogusVerdict(dn.err)
+	}
+	return verdict{sec: dn.sec, why: dn.why}
+}
+
 // validation is the state of one Validate call.
 type validation struct {
 	v        *Validator
@@ -271,6 +326,7 @@ type validation struct {
 	queries  int
 	verifies int        // signature verifications spent (budget.go)
 	hashes   hashBudget // NSEC3 hashing spent
+	hashed   []hashed   // the NSEC3 hashes computed (denial.go)
 }
 
 // verdict is the outcome for one RRset.
@@ -280,6 +336,11 @@ type verdict struct {
 	why     string
 	proof   proof     // Secure only: the key that verified it
 	expires time.Time // Secure only: when the proof stops holding
+	// wild: the RRSIG that verified a Secure RRset has fewer labels than
+	// its owner (labels), a wildcard expansion (RFC 4035 §5.3.4), which
+	// needs a proof that no closer name exists.
+	wild   bool
+	labels int
 }
 
 // proof is which key verified an RRset, kept as data: worded only for a
@@ -321,7 +382,10 @@ func (n rrsetName) String() string { return rrsetString(n.rrtype, n.owner) }
 
 func bogusVerdict(e *BogusError) verdict { return verdict{sec: Bogus, err: e} }
 
-var errNoAnswer = errors.New("querier returned no answer")
+var (
+	errNoAnswer = errors.New("querier returned no answer")
+	errLabels   = errors.New("RRSIG labels field larger than its owner's label count")
+)
 
 // query asks q within the per-validation budget, or takes the answer that
 // Prefetch asked for.
@@ -445,12 +509,21 @@ func (r *validation) verify(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG
 	now := r.v.now()
 	count := sigCounter{r: r, what: what}
 	var worst sigFailure
+	labels := dns.CountLabel(owner)
+	if strings.HasPrefix(owner, "*.") {
+		labels-- // the wildcard label is not counted (RFC 4034 §3.1.3)
+	}
 	for _, s := range sigs {
 		if signer, ok := usableSigner(s, owner, what.rrtype); !ok || signer != zk.zone || !supportedAlgorithm(s.Algorithm) {
 			continue // another signer's
 		}
 		if kind := validityKind(s, now); kind != nil {
 			worst = worst.or(sigFailure{sig: s, kind: kind})
+			continue
+		}
+		if int(s.Labels) > labels {
+			// RFC 4035 §5.3.1: never more labels than the owner has.
+			worst = worst.or(sigFailure{sig: s, kind: ErrBadSignature, err: errLabels})
 			continue
 		}
 		f := sigFailure{sig: s, kind: ErrNoDNSKEY}
@@ -470,7 +543,11 @@ func (r *validation) verify(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG
 				continue
 			}
 			exp := earliest(sigTime(s.Expiration, now), now.Add(rrsetTTL(rrs, s)), zk.expires)
-			return verdict{sec: Secure, expires: exp, proof: proof{what: what, zone: zk.zone, keyTag: s.KeyTag, alg: s.Algorithm}}, nil
+			vd := verdict{sec: Secure, expires: exp, proof: proof{what: what, zone: zk.zone, keyTag: s.KeyTag, alg: s.Algorithm}}
+			if int(s.Labels) < labels {
+				vd.wild, vd.labels = true, int(s.Labels)
+			}
+			return vd, nil
 		}
 		worst = worst.or(f)
 	}
