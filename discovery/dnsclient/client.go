@@ -1,7 +1,8 @@
 // Package dnsclient is the stub resolver of ocidns: it asks the configured
 // recursive servers (or resolv.conf's) over UDP with EDNS0 and the DO bit,
 // falls back to TCP on truncation, ignores responses that do not answer the
-// question it sent, fails over between servers, follows CNAMEs, and serves
+// question it sent, fails over between servers, asks again without the DO
+// bit a server that fails the question with it, follows CNAMEs, and serves
 // address lookups and dialing (LookupIP, DialContext) so that one DNS view
 // serves every connection ocidns makes. Every exchange is a trace event.
 // It depends only on miekg/dns and package trace.

@@ -1,6 +1,9 @@
 package dnsclient_test
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -56,5 +59,41 @@ func TestDNSSECOffAsksWithoutTheDOBit(t *testing.T) {
 				t.Errorf("answer's OPT %v: want EDNS0 with DO %v echoed", opt, tc.nsecs)
 			}
 		})
+	}
+}
+
+// A resolver or middlebox that cannot handle DNSSEC queries answers
+// SERVFAIL to the DO bit: the question is asked again without it, and the
+// answer says so (it carries no signatures). A server that fails the
+// question either way still fails it.
+func TestServFailWithTheDOBitIsAskedAgainWithout(t *testing.T) {
+	s := dnstest.StartT(t, dnstest.Config{Zones: []dnstest.Zone{
+		{Origin: "signed.test.", File: dnstest.ZonePath("signed.test.zone"), Sign: true},
+	}})
+	c := dnstest.ClientT(t, 0, s.Addr())
+	s.SetServerFault(dnstest.FaultServFailDO)
+	a, evs := dcQuery(t, c, "_oci-discovery.signed.test", dns.TypeTXT)
+	if !a.WithoutDO || len(a.Records) != 1 || len(a.Sigs) != 0 {
+		t.Errorf("WithoutDO %v, %d records, %d RRSIGs; want the TXT, asked without DO", a.WithoutDO, len(a.Records), len(a.Sigs))
+	}
+	said := false
+	for _, e := range evs {
+		said = said || strings.Contains(e.Decision, "asking again without it")
+	}
+	if !said {
+		t.Errorf("no trace event says why it asked again: %+v", evs)
+	}
+
+	s.SetServerFault(dnstest.FaultNone)
+	if a, _ := dcQuery(t, c, "_oci-discovery.signed.test", dns.TypeTXT); a.WithoutDO || len(a.Sigs) == 0 {
+		t.Errorf("a healthy server: WithoutDO %v, %d RRSIGs", a.WithoutDO, len(a.Sigs))
+	}
+	s.SetServerFault(dnstest.FaultServFail)
+	s.ResetCounts()
+	if _, err := c.Query(context.Background(), "_oci-discovery.signed.test", dns.TypeTXT); !errors.Is(err, dnsclient.ErrUnknown) {
+		t.Errorf("SERVFAIL either way: %v, want an unknown answer", err)
+	}
+	if n, do := s.TotalQueries(), s.QueriesWithDO(); n != 2 || do != 1 {
+		t.Errorf("%d queries (%d with DO), want one with DO and one without", n, do)
 	}
 }

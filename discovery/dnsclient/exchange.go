@@ -18,8 +18,11 @@ import (
 )
 
 // ask sends one question to the servers in order, for c.attempts rounds,
-// until one answers NOERROR or NXDOMAIN.
-func (c *Client) ask(ctx context.Context, qname string, qtype uint16) (*dns.Msg, string, *Error) {
+// until one answers NOERROR or NXDOMAIN. When every one failed and one of
+// them answered SERVFAIL to the question with the DO bit, that server is
+// asked once more without it (a resolver or middlebox that cannot handle
+// DNSSEC queries); withoutDO says that the answer came so.
+func (c *Client) ask(ctx context.Context, qname string, qtype uint16) (resp *dns.Msg, server string, withoutDO bool, e *Error) {
 	tr := trace.FromContext(ctx)
 	q := question(qname, qtype)
 	req := new(dns.Msg)
@@ -32,33 +35,45 @@ func (c *Client) ask(ctx context.Context, qname string, qtype uint16) (*dns.Msg,
 	req.SetEdns0(ednsSize, !c.noDNSSEC)
 
 	last := &Error{Name: qname, Qtype: qtype, Rcode: -1, Err: errors.New("no DNS server configured")}
+	servfail := "" // the first server that answered SERVFAIL
 	tries := 0
 	for round := 0; round < c.attempts; round++ {
 		for _, server := range c.servers {
 			if err := ctx.Err(); err != nil {
 				last.Err = ctxErr(err, last)
-				return nil, "", last
+				return nil, "", false, last
 			}
 			tries++
 			resp, err := c.exchange(ctx, tr, q, server, req)
 			if err != nil {
 				last = &Error{Name: qname, Qtype: qtype, Server: server, Rcode: -1, Err: err}
 				if ctx.Err() != nil {
-					return nil, "", last
+					return nil, "", false, last
 				}
 				continue
 			}
 			if resp.Rcode == dns.RcodeSuccess || resp.Rcode == dns.RcodeNameError {
-				return resp, server, nil
+				return resp, server, false, nil
+			}
+			if resp.Rcode == dns.RcodeServerFailure && servfail == "" {
+				servfail = server
 			}
 			last = &Error{Name: qname, Qtype: qtype, Server: server, Rcode: resp.Rcode,
 				Err: fmt.Errorf("server answered %s", rcodeText(resp))}
 		}
 	}
+	if servfail != "" && !c.noDNSSEC && ctx.Err() == nil {
+		tr.Add(trace.Event{Source: "dns", Query: q, Server: servfail, Decision: "SERVFAIL to the query with the DNSSEC OK bit: asking again without it"})
+		plain := req.Copy()
+		plain.IsEdns0().SetDo(false)
+		if resp, err := c.exchange(ctx, tr, q, servfail, plain); err == nil && (resp.Rcode == dns.RcodeSuccess || resp.Rcode == dns.RcodeNameError) {
+			return resp, servfail, true, nil
+		}
+	}
 	if tries > 1 {
 		last.Err = fmt.Errorf("%w (every server failed: %d queries to %d servers)", last.Err, tries, len(c.servers))
 	}
-	return nil, "", last
+	return nil, "", false, last
 }
 
 func ctxErr(err error, last *Error) error {

@@ -56,6 +56,10 @@ type Answer struct {
 	AuthoritySigs []*dns.RRSIG
 	// AD is set when every response in the chain had the AD bit.
 	AD bool
+	// WithoutDO is set when a response of the chain was asked for again
+	// without the DO bit after a SERVFAIL with it (a resolver that cannot
+	// handle DNSSEC queries): it carries no signatures or denial proofs.
+	WithoutDO bool
 	// Server answered the last response; Duration is the whole query,
 	// CNAME re-queries included.
 	Server   string
@@ -124,7 +128,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Answer,
 	seen := map[string]bool{dns.CanonicalName(qname): true}
 	target := qname
 	for {
-		resp, server, err := c.ask(ctx, target, qtype)
+		resp, server, withoutDO, err := c.ask(ctx, target, qtype)
 		if err != nil {
 			if target != qname {
 				err.Err = fmt.Errorf("following CNAMEs to %s: %w", target, err.Err)
@@ -133,6 +137,7 @@ func (c *Client) Query(ctx context.Context, name string, qtype uint16) (*Answer,
 			return nil, err
 		}
 		a.Msg, a.Server, a.Rcode = resp, server, resp.Rcode
+		a.WithoutDO = a.WithoutDO || withoutDO
 		a.AD = a.AD && resp.AuthenticatedData
 		next, cerr := a.collect(resp, target, seen)
 		if cerr != nil {
