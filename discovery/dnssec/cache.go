@@ -10,8 +10,9 @@ import (
 type cacheKind uint8
 
 const (
-	kindKeys cacheKind = iota // validated keys of a zone
-	kindZone                  // the zone a name belongs to, from SOA
+	kindKeys  cacheKind = iota // validated keys of a zone
+	kindZone                   // the zone a name belongs to, from SOA
+	kindProbe                  // the resolver check (never stored)
 )
 
 type cacheKey struct {

@@ -49,6 +49,10 @@ var (
 	// prove it, or they prove something else; or a wildcard answer lacks
 	// the proof that no closer name exists (RFC 4035 §5.4, RFC 5155 §8).
 	ErrDenialNotProven = errors.New("denial not proven")
+	// ErrDNSSECUnavailable: the DNS resolver cannot serve DNSSEC data (the
+	// resolver check, ResolverCheck), and validation is required
+	// (ResolverCheck.Require, --dnssec require).
+	ErrDNSSECUnavailable = errors.New("DNSSEC unavailable from the DNS resolver")
 	// ErrBudgetExceeded: proving the answer would take more work than a
 	// validation may spend (signature verifications per RRset or per
 	// validation, keys sharing one key tag, DNSKEY or DS RRset size,

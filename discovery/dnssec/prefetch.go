@@ -93,6 +93,9 @@ func (v *Validator) Prefetch(ctx context.Context, name string) {
 
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if anchor == "." && v.withoutDNSSEC() {
+		return // the resolver cannot serve the chain: nothing will be validated
+	}
 	now := v.now()
 	var ask []queryKey
 	for _, z := range zones {
@@ -189,6 +192,28 @@ func answerTTL(a *dnsclient.Answer) time.Duration {
 		return a.TTL
 	}
 	return a.NegativeTTL
+}
+
+// hold keeps a, the answer to k that a validation asked for itself, for
+// the validations that follow, as if prefetched (the resolver check's
+// DNSKEY question is the chain's too).
+func (v *Validator) hold(k queryKey, a *dnsclient.Answer) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	now := v.now()
+	if p, ok := v.prefetch[k]; ok && (!isDone(p) || now.Before(p.expires)) {
+		return
+	}
+	if !v.roomToPrefetch(now) {
+		return
+	}
+	hold := prefetchHold
+	if ttl := answerTTL(a); ttl > 0 {
+		hold = min(hold, ttl)
+	}
+	p := &prefetched{done: make(chan struct{}), a: a, events: trace.New(nil), expires: now.Add(hold)}
+	close(p.done)
+	v.prefetch[k] = p
 }
 
 func isDone(p *prefetched) bool {

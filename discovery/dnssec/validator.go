@@ -118,6 +118,8 @@ type Validator struct {
 	// Prefetched answers (prefetch.go), and the prefetch queries in flight.
 	prefetch         map[queryKey]*prefetched
 	prefetchInFlight int
+	// What the resolver check found (resolvercheck.go).
+	resolver resolverState
 }
 
 // anchorSet holds the trust anchors of one zone.
@@ -421,6 +423,9 @@ func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG,
 	if anchor == "" {
 		return verdict{sec: Insecure, why: what.String() + " is outside every trust anchor"}
 	}
+	if vd, ok := r.unvalidated(ctx, anchor, what); ok {
+		return vd
+	}
 
 	// The usable signatures, and their signers in order of appearance. A
 	// signer must be the zone holding the RRset, so an ancestor of its
@@ -609,6 +614,9 @@ func (r *validation) unsigned(ctx context.Context, name, soaZone string, what rr
 	anchor := r.v.closestAnchor(name)
 	if anchor == "" {
 		return verdict{sec: Insecure, why: what.String() + " is outside every trust anchor"}
+	}
+	if vd, ok := r.unvalidated(ctx, anchor, what); ok {
+		return vd
 	}
 	zone := dns.CanonicalName(soaZone)
 	if soaZone == "" || !isSubDomain(zone, name) {
