@@ -56,6 +56,11 @@ type Options struct {
 	TrustAD bool
 	// DNSSECOff follows unauthenticated cross-host mappings (--dnssec off).
 	DNSSECOff bool
+	// DNSSECRequire fails discovery on an answer whose chain of trust could
+	// not be fetched (indeterminate) instead of taking it as
+	// unauthenticated (--dnssec require; the Validator's ResolverCheck
+	// should then have Require too).
+	DNSSECRequire bool
 	// NoWellKnown turns the HTTPS well-known source off (--no-well-known).
 	NoWellKnown bool
 	// Insecure reports whether plain HTTP is allowed for a host or host:port
@@ -157,6 +162,11 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 			res.Endpoints = dec.endpoints
 			if res.TTL <= 0 {
 				res.TTL = 0
+			}
+			if v := d.opts.Validator; v != nil && !d.opts.DNSSECOff {
+				if st, _ := v.Resolver(); st == dnssec.ResolverWithoutDNSSEC {
+					res.DNSSEC = st.String()
+				}
 			}
 			tr.Add(trace.Event{Source: "discovery", Query: name, TTL: res.TTL,
 				Decision: fmt.Sprintf("%d endpoint(s) after %d hop(s), authenticated: %s", len(res.Endpoints), hop+1, chainAuth)})
@@ -472,6 +482,9 @@ func (d *Discoverer) authenticate(ctx context.Context, a *dnsclient.Answer, l *d
 		case dnssec.Bogus:
 			return err
 		case dnssec.Indeterminate:
+			if d.opts.DNSSECRequire {
+				return err
+			}
 			// The chain of trust could not be fetched (a resolver that
 			// cannot reach the zones above, a private server refusing
 			// them): not proven either way, so not authenticated — unless

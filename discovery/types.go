@@ -120,6 +120,10 @@ type Result struct {
 	// DNSSECOff is set when discovery ran with --dnssec off and followed
 	// unauthenticated mappings; every result says so.
 	DNSSECOff bool `json:"dnssecOff,omitempty"`
+	// DNSSEC is "unavailable" when the DNS resolver was found unable to
+	// serve DNSSEC data (dnssec.ResolverCheck): answers under the root
+	// trust anchor were taken as unauthenticated. Empty otherwise.
+	DNSSEC string `json:"dnssec,omitempty"`
 	// Stale is set when any part of the result was served stale from cache.
 	Stale bool `json:"stale,omitempty"`
 }
