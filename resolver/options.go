@@ -32,6 +32,8 @@ type options struct {
 	resolvConf     string
 	dnsTimeout     time.Duration
 	dnssecOff      bool
+	requireDNSSEC  bool
+	dnssecWarning  func(msg string)
 	anchorFiles    []string
 	anchors        []dns.RR
 	trustAD        bool
@@ -87,6 +89,25 @@ func WithDNSTimeout(d time.Duration) Option {
 // follows unauthenticated cross-host mappings and says so in every result.
 func WithDNSSEC(on bool) Option {
 	return func(o *options) error { o.dnssecOff = !on; return nil }
+}
+
+// WithRequireDNSSEC makes "cannot validate" an error (--dnssec require):
+// an answer whose chain of trust cannot be fetched, or any answer under
+// the root trust anchor when the DNS resolver cannot serve DNSSEC data,
+// fails the resolution instead of being taken as unauthenticated.
+// Provably unsigned zones stay insecure, as under WithDNSSEC(true).
+func WithRequireDNSSEC(on bool) Option {
+	return func(o *options) error { o.requireDNSSEC = on; return nil }
+}
+
+// WithDNSSECWarning calls warn once, when the Resolver finds that its DNS
+// resolver cannot serve DNSSEC data (docs/protocol.md §8.2), with a
+// message saying why and what to do. `ocidns` prints it on stderr, `ocidns
+// serve` logs it. Not called under WithDNSSEC(false), WithRequireDNSSEC
+// (every such answer is an error instead) or WithTrustAD(true) (the
+// resolver's AD bit authenticates).
+func WithDNSSECWarning(warn func(msg string)) Option {
+	return func(o *options) error { o.dnssecWarning = warn; return nil }
 }
 
 // WithTrustAnchorFile adds the DS or DNSKEY records of a zone file as

@@ -92,6 +92,10 @@ type Result struct {
 	Authenticated discovery.Auth `json:"authenticated"`
 	// DNSSECOff is set when the resolver ran with --dnssec off.
 	DNSSECOff bool `json:"dnssecOff,omitempty"`
+	// DNSSEC is "unavailable" when the DNS resolver cannot serve DNSSEC
+	// data: mappings under the root trust anchor were not authenticated
+	// (DNSSECUnavailable says why).
+	DNSSEC string `json:"dnssec,omitempty"`
 	// Cached is set when the answer came from the cache; Stale when it was
 	// served past its TTL because refreshing it failed.
 	Cached bool `json:"cached"`
@@ -191,7 +195,9 @@ func newEngine(o options, results *cache.Cache[resultKey, Result], sources *cach
 	r := &engine{opts: o, results: results, sources: sources}
 	insecure := discovery.InsecureHosts(o.insecure)
 
-	dc, err := dnsclient.New(dnsclient.Config{Servers: o.dnsServers, ResolvConf: o.resolvConf, Timeout: o.dnsTimeout})
+	// Under --dnssec off nothing reads signatures or denial proofs: ask
+	// without the DO bit, so that none are sent.
+	dc, err := dnsclient.New(dnsclient.Config{Servers: o.dnsServers, ResolvConf: o.resolvConf, Timeout: o.dnsTimeout, NoDNSSEC: o.dnssecOff})
 	if err != nil {
 		return nil, fmt.Errorf("dns: %w", err)
 	}
@@ -233,20 +239,32 @@ func newEngine(o options, results *cache.Cache[resultKey, Result], sources *cach
 		trustAD = dc.TrustAD()
 	}
 	r.validator, r.trustAD = validator, trustAD
+	if validator != nil {
+		// Find out once whether the DNS resolver serves DNSSEC data; if it
+		// cannot, answers under the root are unauthenticated rather than
+		// bogus (docs/protocol.md §8.2).
+		check := dnssec.ResolverCheck{Plain: dc.WithoutDNSSEC(), Require: o.requireDNSSEC}
+		if warn := o.dnssecWarning; warn != nil && !o.requireDNSSEC && !trustAD {
+			servers := strings.Join(dc.Servers(), ", ")
+			check.Notify = func(why string) { warn(dnssecWarning(servers, why)) }
+		}
+		validator.CheckResolver(check)
+	}
 
 	r.disc = discovery.New(discovery.Options{
-		DNS:         dc,
-		HTTP:        r.http,
-		Validator:   validator,
-		TrustAD:     trustAD,
-		DNSSECOff:   o.dnssecOff,
-		NoWellKnown: o.noWellKnown,
-		Insecure:    insecure,
-		Local:       o.local,
-		MaxHops:     o.maxHops,
-		Timeout:     o.discoveryLimit,
-		Rand:        o.rand,
-		Cache:       sourceCache{r.sources},
+		DNS:           dc,
+		HTTP:          r.http,
+		Validator:     validator,
+		TrustAD:       trustAD,
+		DNSSECOff:     o.dnssecOff,
+		DNSSECRequire: o.requireDNSSEC,
+		NoWellKnown:   o.noWellKnown,
+		Insecure:      insecure,
+		Local:         o.local,
+		MaxHops:       o.maxHops,
+		Timeout:       o.discoveryLimit,
+		Rand:          o.rand,
+		Cache:         sourceCache{r.sources},
 	})
 
 	creds, err := loadCredentials(credPathsFor(&o), o.helperTimeout)
@@ -425,7 +443,7 @@ func (r *engine) resolveQualified(ctx context.Context, input string, ref referen
 	if err != nil {
 		return res, newError(input, ref.Domain(), "discovery", kindOf(err), err)
 	}
-	res.Chain = disc.Chain
+	res.Chain, res.DNSSEC = disc.Chain, disc.DNSSEC
 	res.Endpoints = endpoints(disc.Endpoints)
 	return r.askRegistries(ctx, input, ref, disc.Endpoints, plat, res)
 }
@@ -584,6 +602,26 @@ func (r *Resolver) DNSClient() *dnsclient.Client { return r.cur.Load().dns }
 
 // Validator returns the in-process DNSSEC validator, nil under --dnssec off.
 func (r *Resolver) Validator() *dnssec.Validator { return r.cur.Load().validator }
+
+// DNSSECUnavailable reports whether the DNS resolver was found unable to
+// serve DNSSEC data, and why. False until a resolution has found out, and
+// under WithDNSSEC(false).
+func (r *Resolver) DNSSECUnavailable() (why string, unavailable bool) {
+	v := r.cur.Load().validator
+	if v == nil {
+		return "", false
+	}
+	st, why := v.Resolver()
+	return why, st == dnssec.ResolverWithoutDNSSEC
+}
+
+// dnssecWarning is the warning of WithDNSSECWarning.
+func dnssecWarning(servers, why string) string {
+	return "DNSSEC unavailable: the DNS resolver (" + servers + ") cannot serve DNSSEC data: " + why +
+		". Answers are taken as unauthenticated: mappings to other hosts published only in DNS are skipped" +
+		" (well-known documents over verified TLS still count). To validate, use --dns with a resolver that passes DNSSEC records," +
+		" or --trust-ad with a validating resolver on a path you trust; --dnssec require makes this an error."
+}
 
 // TrustAD reports whether the resolver's AD bit is trusted.
 func (r *Resolver) TrustAD() bool { return r.cur.Load().trustAD }
