@@ -27,6 +27,7 @@ type discoverJSON struct {
 	Chain     []discovery.Step `json:"chain"`
 	TTL       int64            `json:"ttl"`
 	DNSSECOff bool             `json:"dnssecOff,omitempty"`
+	DNSSEC    string           `json:"dnssec,omitempty"`
 	Stale     bool             `json:"stale,omitempty"`
 }
 
@@ -66,7 +67,7 @@ func runDiscover(ctx context.Context, args []string, stdio IO) int {
 		return exitFailed
 	}
 	if f.output == "json" {
-		out := discoverJSON{Name: res.Name, Chain: res.Chain, TTL: int64(res.TTL.Seconds()), DNSSECOff: res.DNSSECOff, Stale: res.Stale}
+		out := discoverJSON{Name: res.Name, Chain: res.Chain, TTL: int64(res.TTL.Seconds()), DNSSECOff: res.DNSSECOff, DNSSEC: res.DNSSEC, Stale: res.Stale}
 		for _, ep := range res.Endpoints {
 			out.Endpoints = append(out.Endpoints, endpointJSON{Endpoint: ep, Capabilities: ep.Caps.Strings()})
 		}

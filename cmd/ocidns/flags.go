@@ -39,7 +39,7 @@ type resolverFlags struct {
 // addResolverFlags registers the common flags on fs.
 func addResolverFlags(fs *pflag.FlagSet, f *resolverFlags) {
 	fs.StringArrayVar(&f.dns, "dns", nil, "DNS server HOST:PORT for every lookup (repeatable; default: /etc/resolv.conf)")
-	fs.StringVar(&f.dnssec, "dnssec", "on", "on: follow a mapping to another host only when authenticated; off: trust DNS as it comes")
+	fs.StringVar(&f.dnssec, "dnssec", "on", "on: follow a mapping to another host only when authenticated; require: also fail when DNSSEC cannot be validated (a resolver without DNSSEC); off: trust DNS as it comes")
 	fs.StringArrayVar(&f.trustAnchors, "trust-anchor", nil, "zone file of DS or DNSKEY trust anchors, besides the root KSK (repeatable)")
 	fs.BoolVar(&f.trustAD, "trust-ad", false, "trust the AD bit of the configured resolver")
 	fs.StringArrayVar(&f.caFiles, "ca-file", nil, "PEM file of extra CA certificates (repeatable)")
@@ -61,10 +61,12 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 	var opts []resolver.Option
 	switch f.dnssec {
 	case "on":
+	case "require":
+		opts = append(opts, resolver.WithRequireDNSSEC(true))
 	case "off":
 		opts = append(opts, resolver.WithDNSSEC(false))
 	default:
-		return nil, fmt.Errorf("--dnssec must be on or off, not %q", f.dnssec)
+		return nil, fmt.Errorf("--dnssec must be on, require or off, not %q", f.dnssec)
 	}
 	if f.output != "text" && f.output != "json" && !slices.Contains(f.outputs, f.output) {
 		return nil, fmt.Errorf("-o must be %s, not %q", strings.Join(append([]string{"text", "json"}, f.outputs...), ", "), f.output)
@@ -123,7 +125,10 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 func (f *resolverFlags) newResolver(cmd string, stdio IO, extra ...resolver.Option) (r *resolver.Resolver, ok bool) {
 	opts, err := f.options()
 	if err == nil {
-		r, err = resolver.New(append(opts, extra...)...)
+		// Said once, on stderr, when the DNS resolver cannot serve DNSSEC
+		// (serve logs it instead, among extra).
+		warn := resolver.WithDNSSECWarning(func(msg string) { fmt.Fprintln(stdio.Err, "ocidns: warning:", msg) })
+		r, err = resolver.New(append(append(opts, warn), extra...)...)
 	}
 	if err != nil {
 		usageError(stdio, cmd, "%v", err)

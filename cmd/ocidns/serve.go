@@ -38,10 +38,11 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 	if err := s.finish(fs); err != nil {
 		return usageError(stdio, "serve", "%v", err)
 	}
+	logger := slog.New(slog.NewTextHandler(stdio.Err, nil))
 	opts, err := s.resolverOptions()
 	var r *resolver.Resolver
 	if err == nil {
-		r, err = resolver.New(opts...)
+		r, err = resolver.New(append(opts, logDNSSECWarning(logger))...)
 	}
 	if err != nil {
 		return usageError(stdio, "serve", "%v", err)
@@ -53,7 +54,6 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		return exitFailed
 	}
 	ln = daemon.NewListener(ln, daemon.ConnsPerInFlight*s.maxInFlight)
-	logger := slog.New(slog.NewTextHandler(stdio.Err, nil))
 	h := daemon.New(daemon.Config{
 		Resolver:       r,
 		MaxInFlight:    s.maxInFlight,
@@ -141,6 +141,12 @@ func (s *serveSettings) resolverOptions() ([]resolver.Option, error) {
 	}
 	return append(opts, resolver.WithMaxUpstream(s.maxInFlight),
 		resolver.WithAddressPolicy(resolver.AddressPolicy{Allow: s.allowLocal, DenyPrivate: s.denyPrivate})), nil
+}
+
+// logDNSSECWarning logs, once, that the DNS resolver cannot serve DNSSEC
+// data (the CLI's other commands print it on stderr instead).
+func logDNSSECWarning(logger *slog.Logger) resolver.Option {
+	return resolver.WithDNSSECWarning(func(msg string) { logger.Warn("dnssec unavailable", "reason", msg) })
 }
 
 // checkAllowedHost accepts NAME or NAME:PORT, as a Host header carries them.

@@ -29,7 +29,7 @@ func reloadOnHangup(args []string, running *serveSettings, r *resolver.Resolver,
 				return
 			case <-hup:
 			}
-			next, err := reloadServe(args, r)
+			next, err := reloadServe(args, r, logger)
 			if err != nil {
 				logger.Error("reload failed; the settings in force stay", "config", running.config, "err", err.Error())
 				continue
@@ -48,7 +48,7 @@ func reloadOnHangup(args []string, running *serveSettings, r *resolver.Resolver,
 }
 
 // reloadServe reads serve's settings again and swaps them into r.
-func reloadServe(args []string, r *resolver.Resolver) (*serveSettings, error) {
+func reloadServe(args []string, r *resolver.Resolver, logger *slog.Logger) (*serveSettings, error) {
 	fs, next := newServeFlags()
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func reloadServe(args []string, r *resolver.Resolver) (*serveSettings, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Reload(opts...); err != nil {
+	if err := r.Reload(append(opts, logDNSSECWarning(logger))...); err != nil {
 		return nil, err
 	}
 	return next, nil

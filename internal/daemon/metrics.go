@@ -93,6 +93,11 @@ func (h *Handler) serveMetrics(w http.ResponseWriter, _ *http.Request) {
 	h.metrics.write(w)
 	fmt.Fprintf(w, "# HELP ocidns_requests_in_flight Requests being served now.\n# TYPE ocidns_requests_in_flight gauge\nocidns_requests_in_flight %d\n", len(h.sem))
 	fmt.Fprintf(w, "# HELP ocidns_requests_rejected_total Requests refused before routing, by reason.\n# TYPE ocidns_requests_rejected_total counter\nocidns_requests_rejected_total{reason=\"host\"} %d\n", h.metrics.rejectedHost.Load())
+	unavailable := 0
+	if _, ok := h.cfg.Resolver.DNSSECUnavailable(); ok {
+		unavailable = 1
+	}
+	fmt.Fprintf(w, "# HELP ocidns_dnssec_unavailable 1 when the DNS resolver was found unable to serve DNSSEC data: mappings are then not authenticated by DNSSEC.\n# TYPE ocidns_dnssec_unavailable gauge\nocidns_dnssec_unavailable %d\n", unavailable)
 }
 
 func writeCache(w io.Writer, name string, s cache.Stats) {
