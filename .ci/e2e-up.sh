@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bring up the end-to-end lab on loopback: BIND (authoritative, signed
-# zones), unbound (validating, with the lab's trust anchor), docker-registry
-# twice (plain, and token auth with the lab's token service), and the test
-# images pushed into them.
+# zones: lab.test with NSEC, acme.lab.test with NSEC3), unbound (validating,
+# with the lab's trust anchor), dnsmasq (a forwarder to BIND that does no
+# DNSSEC, as on home routers), docker-registry twice (plain, and token auth
+# with the lab's token service), and the test images pushed into them.
 #
 # Usage: .ci/e2e-up.sh [LABDIR]
 #   LABDIR (default: a new mktemp dir) receives everything: zones, keys,
@@ -14,6 +15,7 @@
 # Ports (override with the environment variables of the same name):
 #   OCIDNS_E2E_DNS_PORT=15353        named
 #   OCIDNS_E2E_UNBOUND_PORT=15354    unbound
+#   OCIDNS_E2E_DNSMASQ_PORT=15355    dnsmasq
 #   OCIDNS_E2E_PLAIN_PORT=15000      docker-registry, no auth
 #   OCIDNS_E2E_TOKEN_PORT=15001      docker-registry, token auth
 #   OCIDNS_E2E_TOKENSERVER_PORT=15002  token service (realm http://localhost:PORT/token)
@@ -28,6 +30,7 @@ export PATH="/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 DNS_PORT=${OCIDNS_E2E_DNS_PORT:-15353}
 UNBOUND_PORT=${OCIDNS_E2E_UNBOUND_PORT:-15354}
+DNSMASQ_PORT=${OCIDNS_E2E_DNSMASQ_PORT:-15355}
 PLAIN_PORT=${OCIDNS_E2E_PLAIN_PORT:-15000}
 TOKEN_PORT=${OCIDNS_E2E_TOKEN_PORT:-15001}
 TOKENSERVER_PORT=${OCIDNS_E2E_TOKENSERVER_PORT:-15002}
@@ -45,7 +48,7 @@ fi
 # The marker lets e2e-down.sh refuse to delete a directory that is not a lab.
 touch "$LAB/.ocidns-e2e"
 touch "$LAB/pids"
-mkdir -p "$LAB"/{zones,keys,anchors,named,unbound,registry-plain,registry-token,token,logs,bin}
+mkdir -p "$LAB"/{zones,keys,anchors,named,unbound,dnsmasq,registry-plain,registry-token,token,logs,bin}
 
 log() { printf 'e2e-up: %s\n' "$*" >&2; }
 
@@ -115,12 +118,12 @@ wait_ready() {
 }
 
 T_ALL=$(now)
-for p in "$DNS_PORT" "$UNBOUND_PORT" "$PLAIN_PORT" "$TOKEN_PORT" "$TOKENSERVER_PORT"; do
+for p in "$DNS_PORT" "$UNBOUND_PORT" "$DNSMASQ_PORT" "$PLAIN_PORT" "$TOKEN_PORT" "$TOKENSERVER_PORT"; do
 	if port_in_use "$p"; then
 		fail "port 127.0.0.1:$p is already in use (another lab? set OCIDNS_E2E_*_PORT)"
 	fi
 done
-for b in named dnssec-keygen dnssec-signzone dig unbound unbound-checkconf docker-registry curl go; do
+for b in named dnssec-keygen dnssec-signzone dig unbound unbound-checkconf dnsmasq docker-registry curl go; do
 	command -v "$b" >/dev/null || fail "$b not found: run .ci/run (it installs the lab's packages) or apt-get install it"
 done
 
@@ -139,20 +142,24 @@ render() {
 	sed -e "s/@PLAIN_PORT@/$PLAIN_PORT/g" -e "s/@TOKEN_PORT@/$TOKEN_PORT/g" \
 		"$ROOT/testdata/e2e/$1.zone" >"$LAB/zones/$1.zone"
 }
-sign() {
+sign() { # sign ZONE [dnssec-signzone options]
 	local z=$1
+	shift
 	(
 		cd "$LAB/zones"
 		dnssec-keygen -q -K ../keys -a ECDSAP256SHA256 -f KSK "$z" >/dev/null
 		dnssec-keygen -q -K ../keys -a ECDSAP256SHA256 "$z" >/dev/null
 		# 30 days of validity: the zones are signed anew at every lab start.
-		dnssec-signzone -q -S -K ../keys -d ../keys -o "$z" -e +2592000 -f "$z.signed" "$z.zone" >/dev/null
+		dnssec-signzone -q -S "$@" -K ../keys -d ../keys -o "$z" -e +2592000 -f "$z.signed" "$z.zone" >/dev/null
 	) || fail "signing $z"
 }
 for z in acme.lab.test bogus.lab.test unsigned.lab.test "$ZONE"; do
 	render "$z"
 done
-sign acme.lab.test
+# acme.lab.test denies with NSEC3 (RFC 5155), salted and with 5 additional
+# iterations (below RFC 9276's limit of 100, so validators check it);
+# lab.test and bogus.lab.test with NSEC.
+sign acme.lab.test -3 5ca1ab1e -H 5
 sign bogus.lab.test
 cat "$LAB/keys/dsset-acme.lab.test." "$LAB/keys/dsset-bogus.lab.test." >>"$LAB/zones/$ZONE.zone"
 sign "$ZONE"
@@ -242,6 +249,17 @@ start unbound unbound -d -c "$LAB/unbound/unbound.conf"
 wait_ready unbound bash -c "dig +time=1 +tries=1 @127.0.0.1 -p $UNBOUND_PORT SOA $ZONE | grep -q 'status: NOERROR'"
 log "unbound ready on 127.0.0.1:$UNBOUND_PORT in $(since "$T")"
 
+# ---- dnsmasq: a forwarder to named that does no DNSSEC (no --dnssec, no
+# --proxy-dnssec), as on home routers. named serves no root zone, so
+# dnsmasq passes on its REFUSED for the root's DNSKEY RRset: a resolver
+# that cannot give a validator the root's keys.
+T=$(now)
+start dnsmasq dnsmasq --keep-in-foreground --log-facility=- --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
+	--bind-interfaces --listen-address=127.0.0.1 --port="$DNSMASQ_PORT" --server="127.0.0.1#$DNS_PORT" \
+	--pid-file="$LAB/dnsmasq/dnsmasq.pid" --user="$(id -un)" --group="$(id -gn)"
+wait_ready dnsmasq bash -c "dig +time=1 +tries=1 @127.0.0.1 -p $DNSMASQ_PORT SOA $ZONE | grep -q 'status: NOERROR'"
+log "dnsmasq ready on 127.0.0.1:$DNSMASQ_PORT in $(since "$T")"
+
 # ---- docker-registry (plain), token service, docker-registry (token) ----
 T=$(now)
 secret=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
@@ -291,6 +309,7 @@ OCIDNS_E2E_DIR=$LAB
 OCIDNS_E2E_ZONE=$ZONE
 OCIDNS_E2E_BIND=127.0.0.1:$DNS_PORT
 OCIDNS_E2E_UNBOUND=127.0.0.1:$UNBOUND_PORT
+OCIDNS_E2E_DNSMASQ=127.0.0.1:$DNSMASQ_PORT
 OCIDNS_E2E_ANCHOR=$LAB/anchors/$ZONE.ds
 OCIDNS_E2E_PLAIN_PORT=$PLAIN_PORT
 OCIDNS_E2E_TOKEN_PORT=$TOKEN_PORT
@@ -324,6 +343,7 @@ expect() { # expect DESCRIPTION PATTERN dig-args...
 		delv -a "$LAB/anchors/delv.conf" "+root=$ZONE" @127.0.0.1 -p "$DNS_PORT" TXT "_oci-discovery.$ZONE" >&2 || true
 		show_log named
 		show_log unbound
+		show_log dnsmasq
 		fail "self-check: $what (wanted /$pat/)"
 	fi
 }
@@ -337,6 +357,11 @@ expect "unbound validates SRV (AD)" 'flags:[^;]* ad[ ;]' "${U[@]}" SRV "_oci-reg
 expect "unbound calls bogus.lab.test bogus" 'status: SERVFAIL' "${U[@]}" TXT "_oci-discovery.bogus.$ZONE"
 expect "unbound answers unsigned.lab.test without AD" 'flags: qr rd ra;.*ANSWER: 1' "${U[@]}" TXT "_oci-discovery.unsigned.$ZONE"
 expect "unbound resolves registry.lab.test" '127\.0\.0\.1' "${U[@]}" +short A "registry.$ZONE"
+expect "named denies with NSEC3 in acme.lab.test" 'NSEC3[[:space:]]+1 0 5 5CA1AB1E' "${B[@]}" TXT "nothing.acme.$ZONE"
+expect "unbound validates the NSEC3 denial (AD)" 'flags:[^;]* ad[ ;]' "${U[@]}" TXT "nothing.acme.$ZONE"
+M=(@127.0.0.1 -p "$DNSMASQ_PORT" +dnssec)
+expect "dnsmasq forwards signed answers" 'status: NOERROR' "${M[@]}" TXT "_oci-discovery.$ZONE"
+expect "dnsmasq cannot give the root's DNSKEY RRset" 'status: (REFUSED|SERVFAIL|NXDOMAIN)' "${M[@]}" DNSKEY .
 
 # Anonymous pull from the token registry: token from the realm, then HEAD.
 tok=$(curl -fsS --max-time 5 "http://localhost:$TOKENSERVER_PORT/token?service=$SERVICE&scope=repository:secure/app:pull" |

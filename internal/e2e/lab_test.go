@@ -13,6 +13,7 @@ import (
 type lab struct {
 	bind      string // named, host:port
 	unbound   string // unbound, host:port
+	dnsmasq   string // dnsmasq forwarding to named without DNSSEC, host:port
 	anchor    string // path of the lab.test DS set
 	plainPort string
 	tokenPort string
@@ -44,6 +45,7 @@ func needLab(t *testing.T) *lab {
 		l := &lab{
 			bind:      get("OCIDNS_E2E_BIND"),
 			unbound:   get("OCIDNS_E2E_UNBOUND"),
+			dnsmasq:   get("OCIDNS_E2E_DNSMASQ"),
 			anchor:    get("OCIDNS_E2E_ANCHOR"),
 			plainPort: get("OCIDNS_E2E_PLAIN_PORT"),
 			tokenPort: get("OCIDNS_E2E_TOKEN_PORT"),
