@@ -36,7 +36,7 @@ func TestSignatureBudgetPerRRsetAndPerValidation(t *testing.T) {
 	}
 }
 
-// NSEC3 hashing (for when denial is checked): iterations above 100 are
+// NSEC3 hashing (denial.go): iterations above 100 are
 // insecure without hashing (RFC 9276 §3.2), and one validation hashes at
 // most 8 names at 100 iterations, or more at fewer.
 func TestNSEC3HashBudget(t *testing.T) {

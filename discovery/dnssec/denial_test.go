@@ -335,3 +335,40 @@ func BenchmarkValidateDenial(b *testing.B) {
 		})
 	}
 }
+
+// The NSEC records a proof looks at are bounded (docs/protocol.md §11):
+// the first eight of the zone, each verified. Records that do not verify
+// are left out, so seven in front of the genuine proof still let it
+// through; eight push it out, and the denial is not proven. Either way a
+// validation verifies at most eight of them.
+func TestDenialLooksAtEightRecords(t *testing.T) {
+	l := startLab(t, denialZones(withNSEC))
+	a := l.ask(t, "_oci-discovery.corp.example.", dns.TypeSRV)
+	if len(a.Denial) != 1 {
+		t.Fatalf("lab: NODATA proven by %v", a.Denial)
+	}
+	junk := func(n int) *dnsclient.Answer {
+		f := *a
+		f.Denial = nil
+		for i := range n {
+			j := dns.Copy(a.Denial[0]).(*dns.NSEC)
+			j.NextDomain = fmt.Sprintf("junk%d.corp.example.", i) // its RRSIG no longer verifies
+			f.Denial = append(f.Denial, j)
+		}
+		f.Denial = append(f.Denial, a.Denial[0])
+		return &f
+	}
+	sec, err := l.v.Validate(context.Background(), junk(7))
+	wantSecurity(t, "7 bad records, then the proof", sec, err, dnssec.Secure)
+	sec, err = l.v.Validate(context.Background(), junk(8))
+	wantBogus(t, "8 bad records, then the proof", sec, err, "bad signature")
+	if !errors.Is(err, dnssec.ErrDenialNotProven) {
+		t.Errorf("want ErrDenialNotProven: %v", err)
+	}
+	// 200 bad records cost no more than 8: the per-validation budget of
+	// signature verifications (32) is not what stops them.
+	sec, err = l.v.Validate(context.Background(), junk(200))
+	if errors.Is(err, dnssec.ErrBudgetExceeded) || !errors.Is(err, dnssec.ErrDenialNotProven) {
+		t.Errorf("200 bad records: %v %v, want denial not proven within the bound", sec, err)
+	}
+}
