@@ -195,6 +195,14 @@ func (d *denialRecords) bogus(what rrsetName, reason string) denial {
 	return denial{sec: Bogus, err: e}
 }
 
+// wildcardAt is the wildcard name at the closest encloser ce.
+func wildcardAt(ce string) string {
+	if ce == "." {
+		return "*."
+	}
+	return "*." + ce
+}
+
 func hasType(types []uint16, t uint16) bool {
 	for _, x := range types {
 		if x == t {
@@ -292,7 +300,7 @@ func (d *denialRecords) proveNSEC(what rrsetName, nx bool) denial {
 	if !isSubDomain(d.zone, ce) {
 		return d.bogus(what, "the NSEC covering "+name+" shows no closest encloser in the zone")
 	}
-	wc := "*." + ce
+	wc := wildcardAt(ce)
 	if w := d.nsecAt(wc); w != nil {
 		if nx {
 			return d.bogus(what, "NXDOMAIN, but the wildcard "+wc+" exists (NSEC)")
@@ -482,7 +490,7 @@ func (r *validation) proveNSEC3(d *denialRecords, what rrsetName, nx bool) denia
 	if out.sec != Secure {
 		return out
 	}
-	wc := "*." + enc.ce
+	wc := wildcardAt(enc.ce)
 	w, e := r.match3(d, wc)
 	if e != nil {
 		return denial{sec: Bogus, err: e}
@@ -547,7 +555,7 @@ func (r *validation) proveNoCloserMatch(ctx context.Context, a *dnsclient.Answer
 			return out
 		}
 		if nsecEncloser(c, owner) == ce {
-			return denial{sec: Secure, why: "wildcard expansion from *." + ce + ": no closer match (NSEC " + c.Hdr.Name + ")"}
+			return denial{sec: Secure, why: "wildcard expansion from " + wildcardAt(ce) + ": no closer match (NSEC " + c.Hdr.Name + ")"}
 		}
 	case d.beyond != nil:
 		return denial{sec: Insecure, why: "wildcard expansion in " + d.zone + ", whose NSEC3 has more than " + strconv.Itoa(maxNSEC3Iterations) + " iterations (RFC 9276 §3.2)"}
@@ -558,8 +566,8 @@ func (r *validation) proveNoCloserMatch(ctx context.Context, a *dnsclient.Answer
 			return denial{sec: Bogus, err: e}
 		}
 		if c != nil {
-			return denial{sec: Secure, why: "wildcard expansion from *." + ce + ": next closer name " + nc + " covered (NSEC3)"}
+			return denial{sec: Secure, why: "wildcard expansion from " + wildcardAt(ce) + ": next closer name " + nc + " covered (NSEC3)"}
 		}
 	}
-	return d.bogus(what, "synthesized from the wildcard *."+ce+" without the NSEC or NSEC3 proving that no closer name exists")
+	return d.bogus(what, "synthesized from the wildcard "+wildcardAt(ce)+" without the NSEC or NSEC3 proving that no closer name exists")
 }
