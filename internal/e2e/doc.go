@@ -1,7 +1,8 @@
 // Package e2e holds the end-to-end tests of ocidns against the software
-// operators really run: BIND as the authoritative server of signed zones,
-// unbound as a validating resolver, and Debian's docker-registry (plain, and
-// behind token auth). It has no code of its own outside its tests.
+// operators really run: BIND as the authoritative server of signed zones
+// (NSEC, and NSEC3 in acme.lab.test), unbound as a validating resolver,
+// dnsmasq as a forwarder that does no DNSSEC, and Debian's docker-registry
+// (plain, and behind token auth). It has no code of its own outside its tests.
 //
 // The lab is started by .ci/e2e-up.sh (which .ci/run calls) on loopback
 // high ports and described to the tests by environment variables; without
@@ -10,6 +11,7 @@
 //	OCIDNS_E2E=1
 //	OCIDNS_E2E_BIND=127.0.0.1:15353      named, authoritative for every lab zone
 //	OCIDNS_E2E_UNBOUND=127.0.0.1:15354   unbound, validating with the lab anchor
+//	OCIDNS_E2E_DNSMASQ=127.0.0.1:15355   dnsmasq, forwarding to named without DNSSEC
 //	OCIDNS_E2E_ANCHOR=FILE               DS set of lab.test (zone-file syntax)
 //	OCIDNS_E2E_PLAIN_PORT=15000          docker-registry without auth
 //	OCIDNS_E2E_TOKEN_PORT=15001          docker-registry with token auth
@@ -20,7 +22,7 @@
 //
 //	lab.test/<p>            TXT  -> registry.lab.test:PLAIN/lab/<p>       (signed, the anchor)
 //	lab.test/acme/<p>       TXT  -> delegate acme.lab.test                 (signed child, DS in parent)
-//	acme.lab.test/<p>       TXT  -> registry.lab.test:PLAIN/acme/<p>
+//	acme.lab.test/<p>       TXT  -> registry.lab.test:PLAIN/acme/<p>       (denials by NSEC3: salt 5ca1ab1e, 5 iterations)
 //	lab.test/secure/<p>     TXT  -> registry.lab.test:TOKEN/secure/<p>     (token auth)
 //	lab.test/bogus/<p>      TXT  -> delegate bogus.lab.test
 //	bogus.lab.test/<p>      TXT  tampered after signing (bogus); SRV -> bogus.lab.test:PLAIN
