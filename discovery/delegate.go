@@ -188,14 +188,21 @@ type hopDecision struct {
 	stale     bool
 }
 
-// Cached source lookups. They are immutable once built.
+// Cached source lookups. They are immutable once built, and keep what
+// discovery reads of an answer, never the answer itself: a DNS message
+// holds every record twice over (parsed RRs and their presentation
+// strings), and a cache of thousands of hosts would keep them all.
 type dnsLookup struct {
-	answer   *dnsclient.Answer
-	auth     Auth   // AuthDNSSEC when validated or AD-trusted, else AuthNone
-	dnssec   string // "secure", "insecure", "ad" or "" (validation not attempted)
+	auth   Auth   // AuthDNSSEC when validated or AD-trusted, else AuthNone
+	dnssec string // "secure", "insecure", "ad" or "" (validation not attempted)
+	// absent is "NXDOMAIN" or "NODATA" for an absent answer, else "".
+	absent string
+	ttl    time.Duration
+	// TXT: the valid mappings, and the records skipped for any path.
 	mappings []Mapping
-	notes    []string // records ignored or skipped, for the trace
-	ttl      time.Duration
+	skipped  []Skipped
+	// SRV: the records, without owner names.
+	srvs []*dns.SRV
 }
 
 type wellKnownLookup struct {
@@ -263,8 +270,8 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 		d.noteCache(tr, txtQ, o.hit, o.stale)
 		dec.stale = dec.stale || o.stale
 		dec.ttl = min(dec.ttl, o.v.ttl)
-		for _, n := range o.v.notes {
-			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: n})
+		for _, sk := range o.v.skipped {
+			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: skipNote(sk)})
 		}
 		matched, rest, err := Select(o.v.mappings, path)
 		if err != nil {
@@ -276,8 +283,8 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 			}
 		} else if len(o.v.mappings) > 0 {
 			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: fmt.Sprintf("no v=oci1 prefix matches path %q", path)})
-		} else if a := o.v.answer; a != nil && a.Absent() {
-			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Outcome: absentOutcome(a), TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no TXT record: absent, next source"})
+		} else if o.v.absent != "" {
+			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Outcome: o.v.absent, TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no TXT record: absent, next source"})
 		} else {
 			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: "no valid v=oci1 record: next source"})
 		}
@@ -291,8 +298,8 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 		d.noteCache(tr, srvQ, o.hit, o.stale)
 		dec.stale = dec.stale || o.stale
 		dec.ttl = min(dec.ttl, o.v.ttl)
-		if a := o.v.answer; a != nil && !a.Absent() {
-			eps, none, err := d.srvEndpoints(a, host, path, o.v.auth)
+		if o.v.absent == "" {
+			eps, none, err := d.srvEndpoints(o.v.srvs, host, path, o.v.auth)
 			switch {
 			case err != nil:
 				return dec, &Error{Name: name, Host: host, Step: srvQ, Err: err}
@@ -300,14 +307,14 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 				srvNoRegistry = true
 				tr.Add(trace.Event{Source: "discovery", Query: srvQ, Decision: `SRV target "." says there is no registry at this host`})
 			case len(eps) > 0:
-				dec.step = Step{Host: host, Path: path, Source: SourceSRV, Record: srvRecordText(a), TTL: o.v.ttl, Authenticated: o.v.auth}
+				dec.step = Step{Host: host, Path: path, Source: SourceSRV, Record: srvRecordText(o.v.srvs), TTL: o.v.ttl, Authenticated: o.v.auth}
 				dec.endpoints = eps
 				tr.Add(trace.Event{Source: "discovery", Query: srvQ, DNSSEC: o.v.dnssec,
 					Decision: fmt.Sprintf("registry located by SRV: %s", eps[0].URL)})
 				return dec, nil
 			}
-		} else if a != nil {
-			tr.Add(trace.Event{Source: "discovery", Query: srvQ, Outcome: absentOutcome(a), TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no SRV record: absent, next source"})
+		} else {
+			tr.Add(trace.Event{Source: "discovery", Query: srvQ, Outcome: o.v.absent, TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no SRV record: absent, next source"})
 		}
 	}
 
@@ -431,7 +438,7 @@ func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uin
 		if err != nil {
 			return nil, 0, err
 		}
-		l := &dnsLookup{answer: a, auth: AuthNone}
+		l := &dnsLookup{auth: AuthNone}
 		// A denial is validated too: a bogus one (expired or stripped
 		// signatures over its SOA) is an error, not a reason to fall
 		// through to a lower source.
@@ -439,25 +446,20 @@ func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uin
 			return nil, 0, err
 		}
 		if a.Absent() || len(a.Records) == 0 {
+			l.absent = absentOutcome(a)
 			l.ttl = negativeTTL(a)
 			return l, l.ttl, nil
 		}
 		l.ttl = min(a.TTL, maxResultTTL)
-		if qtype == dns.TypeTXT {
+		switch qtype {
+		case dns.TypeTXT:
+			if l.mappings, l.skipped, err = ParseTXTRecords(a.Records, d.popts); err != nil {
+				return nil, 0, err
+			}
+		case dns.TypeSRV:
 			for _, rr := range a.Records {
-				txt, ok := rr.(*dns.TXT)
-				if !ok {
-					continue
-				}
-				rec := TXTString(txt)
-				m, err := ParseTXT(rec, d.popts)
-				switch {
-				case errors.Is(err, ErrNotOCI):
-					l.notes = append(l.notes, "ignored TXT record that is not v=oci1: "+quote(rec))
-				case err != nil:
-					l.notes = append(l.notes, "skipped malformed record: "+err.Error())
-				default:
-					l.mappings = append(l.mappings, m)
+				if s, ok := rr.(*dns.SRV); ok {
+					l.srvs = append(l.srvs, &dns.SRV{Priority: s.Priority, Weight: s.Weight, Port: s.Port, Target: s.Target})
 				}
 			}
 		}
@@ -544,13 +546,7 @@ func (d *Discoverer) noteCache(tr *trace.Trace, query string, hit, stale bool) {
 // srvEndpoints orders the SRV targets per RFC 2782 (SRVEndpoints does the
 // record rules). none reports the single target "." that means "no registry
 // here".
-func (d *Discoverer) srvEndpoints(a *dnsclient.Answer, host, path string, auth Auth) (eps []Endpoint, none bool, err error) {
-	var srvs []*dns.SRV
-	for _, rr := range a.Records {
-		if s, ok := rr.(*dns.SRV); ok {
-			srvs = append(srvs, s)
-		}
-	}
+func (d *Discoverer) srvEndpoints(srvs []*dns.SRV, host, path string, auth Auth) (eps []Endpoint, none bool, err error) {
 	d.randMu.Lock()
 	srvs = OrderSRV(srvs, d.rand)
 	d.randMu.Unlock()
@@ -577,14 +573,20 @@ func (d *Discoverer) insecure(hostport string) bool {
 	return err == nil && insecureAllowed(d.popts, a)
 }
 
-func srvRecordText(a *dnsclient.Answer) string {
-	var parts []string
-	for _, rr := range a.Records {
-		if s, ok := rr.(*dns.SRV); ok {
-			parts = append(parts, fmt.Sprintf("%d %d %d %s", s.Priority, s.Weight, s.Port, s.Target))
-		}
+func srvRecordText(srvs []*dns.SRV) string {
+	parts := make([]string, len(srvs))
+	for i, s := range srvs {
+		parts[i] = srvText(s)
 	}
 	return strings.Join(parts, " | ")
+}
+
+// skipNote is the trace's words for a record skipped whatever the path.
+func skipNote(sk Skipped) string {
+	if sk.Reason == SkipNotOCI {
+		return "ignored TXT record that is not v=oci1: " + quote(sk.Record)
+	}
+	return "skipped malformed record: " + sk.Err.Error()
 }
 
 func (d *Discoverer) wellKnownURL(host string) string {

@@ -14,7 +14,7 @@ import (
 // treats as a failure, never a fall-through. It exists for `ocidns check`,
 // which must judge a host's records exactly as clients will.
 func (d *Discoverer) Authenticate(ctx context.Context, a *dnsclient.Answer) (auth Auth, state string, err error) {
-	l := &dnsLookup{answer: a, auth: AuthNone}
+	l := &dnsLookup{auth: AuthNone}
 	err = d.authenticate(ctx, a, l)
 	return l.auth, l.dnssec, err
 }

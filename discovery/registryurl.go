@@ -14,6 +14,10 @@ import (
 // The functions return plain errors describing the value; the parsers wrap
 // them with where the value was found (*RecordError, *DocumentError).
 
+// ErrPlainHTTP: an http:// registry URL for a host the operator did not
+// mark insecure (docs/protocol.md §8.4). Wrapped by the parsers' errors.
+var ErrPlainHTTP = errors.New("scheme must be https")
+
 // maxRepoPathLen bounds a repository path prefix; distribution/reference
 // bounds a whole name to 255 bytes, so a longer prefix can never match.
 const maxRepoPathLen = 255
@@ -376,7 +380,7 @@ func parseRegistryURL(raw string, opt ParseOptions) (registryURL, error) {
 	u.path = path
 	u.canonical = canonical
 	if u.scheme == "http" && !insecureAllowed(opt, a) {
-		return u, fmt.Errorf("scheme must be https: http:// is allowed only for hosts marked insecure (--insecure-registry), and %s is not", a)
+		return u, fmt.Errorf("%w: http:// is allowed only for hosts marked insecure (--insecure-registry), and %s is not", ErrPlainHTTP, a)
 	}
 	return u, nil
 }

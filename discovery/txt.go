@@ -25,6 +25,24 @@ var (
 // _oci-discovery.<host>.
 const TXTLabel = "_oci-discovery"
 
+// Bounds of one TXT RRset at _oci-discovery.<host> (docs/protocol.md §11).
+// A client keeps the parsed mappings of every host it asked for as long as
+// their TTL, so what one host may make it keep is bounded.
+const (
+	// MaxTXTRecords is the most records an RRset may have.
+	MaxTXTRecords = 128
+	// MaxTXTBytes is the most bytes its records may hold together (each
+	// record's strings concatenated, as TXTString gives them).
+	MaxTXTBytes = 16 << 10
+)
+
+// ErrTXTTooLarge: a TXT RRset over MaxTXTRecords records or MaxTXTBytes
+// bytes. The whole RRset is refused and the answer is unknown
+// (docs/protocol.md §9): keeping some records would change which prefix
+// matches, and skipping them all would fall through to a source the owner
+// did not choose.
+var ErrTXTTooLarge = errors.New("TXT RRset too large")
+
 // ParseOptions are the operator's choices that decide whether a published
 // value is acceptable.
 type ParseOptions struct {
@@ -380,6 +398,40 @@ func (e *notOCIError) Error() string {
 func (e *notOCIError) Unwrap() error { return ErrNotOCI }
 
 func notOCI(record string) error { return &notOCIError{record} }
+
+// ParseTXTRecords parses the TXT RRset of _oci-discovery.<host> as a
+// client reads it (docs/protocol.md §3.2): the valid v=oci1 mappings in
+// published order, and the records skipped — another protocol's or
+// version's (SkipNotOCI) and malformed v=oci1 records (SkipMalformed, with
+// the *RecordError). Records of other types are ignored. An RRset over
+// MaxTXTRecords records or MaxTXTBytes bytes is an error wrapping
+// ErrTXTTooLarge, found before more than MaxTXTBytes of text is built.
+func ParseTXTRecords(rrs []dns.RR, opt ParseOptions) (ms []Mapping, skipped []Skipped, err error) {
+	n, size := 0, 0
+	for _, rr := range rrs {
+		txt, ok := rr.(*dns.TXT)
+		if !ok {
+			continue
+		}
+		if n++; n > MaxTXTRecords {
+			return nil, nil, fmt.Errorf("%w: more than %d records", ErrTXTTooLarge, MaxTXTRecords)
+		}
+		rec := TXTString(txt)
+		if size += len(rec); size > MaxTXTBytes {
+			return nil, nil, fmt.Errorf("%w: more than %d bytes of records (%d records so far)", ErrTXTTooLarge, MaxTXTBytes, n)
+		}
+		m, err := ParseTXT(rec, opt)
+		switch {
+		case errors.Is(err, ErrNotOCI):
+			skipped = append(skipped, Skipped{Reason: SkipNotOCI, Record: rec})
+		case err != nil:
+			skipped = append(skipped, Skipped{Reason: SkipMalformed, Record: rec, Err: err})
+		default:
+			ms = append(ms, m)
+		}
+	}
+	return ms, skipped, nil
+}
 
 // ValidateMapping checks a mapping built by hand (by `ocidns records`, or
 // the operator's configuration) with the same rules as ParseTXT, and returns

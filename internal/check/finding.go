@@ -98,6 +98,7 @@ const (
 	CodeTXTMissingVersion  = "TXT_MISSING_VERSION"  // warning: looks like a mapping, but v=oci1 is not first
 	CodeTXTNotOCI          = "TXT_NOT_OCI"          // info: another protocol's record, ignored
 	CodeTXTConflict        = "TXT_CONFLICT"         // error: two records for one prefix, not both mirrors
+	CodeTXTTooLarge        = "TXT_TOO_LARGE"        // error: more records or bytes than clients read: unknown
 	CodeTXTMapping         = "TXT_MAPPING"          // info: a valid mapping
 	CodeNoResolveEndpoint  = "NO_RESOLVE_ENDPOINT"  // warning: every mirror of a prefix is pull-only
 	CodeDuplicateMapping   = "DUPLICATE_MAPPING"    // warning: the same mapping published twice

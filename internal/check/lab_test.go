@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -136,6 +137,17 @@ _oci-discovery.child TXT "v=oci1; registry=https://{{REG}}/child"
 _oci-registry._tcp.srvtls SRV 0 0 {{REGPORT}} reg.example.com.
 `
 
+// tooLargeRRset is the TXT RRset of toolarge.example.com: one record more
+// than clients read (discovery.MaxTXTRecords).
+func tooLargeRRset() string {
+	var b strings.Builder
+	b.WriteString("; toolarge: more TXT records than clients read.\n")
+	for i := range discovery.MaxTXTRecords + 1 {
+		fmt.Fprintf(&b, "_oci-discovery.toolarge TXT \"v=oci1; prefix=p%d; registry=https://reg.example.com/p\"\n", i)
+	}
+	return b.String()
+}
+
 // newLab starts the lab. sites are the well-known documents (and anything
 // else) served on port 443, by host name.
 func newLab(t *testing.T, sites map[string]http.Handler, dnsOpts ...func(*dnstest.Config)) *lab {
@@ -203,7 +215,7 @@ func newLab(t *testing.T, sites map[string]http.Handler, dnsOpts ...func(*dnstes
 
 	r := l.fill
 	dcfg := dnstest.Config{Zones: []dnstest.Zone{
-		{Origin: "example.com.", Text: r.Replace(labZones), Sign: true},
+		{Origin: "example.com.", Text: r.Replace(labZones) + tooLargeRRset(), Sign: true},
 		{Origin: "other.test.", Text: r.Replace(labOtherZone)},
 	}}
 	for _, o := range dnsOpts {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/miekg/dns"
-
 	"github.com/ocidns/ocidns/discovery"
 )
 
@@ -43,26 +41,28 @@ func (c *checker) checkTXT(ctx context.Context) {
 	c.txtAuth = auth
 	c.add(Info, CodeDNSSECStatus, "", q+": DNSSEC "+how, "")
 
-	for _, rr := range a.Records {
-		txt, ok := rr.(*dns.TXT)
-		if !ok {
-			continue
-		}
-		rec := discovery.TXTString(txt)
-		m, err := discovery.ParseTXT(rec, c.popts)
-		switch {
-		case errors.Is(err, discovery.ErrNotOCI):
-			c.notOCI(rec)
-		case err != nil:
+	ms, skipped, err := discovery.ParseTXTRecords(a.Records, c.popts)
+	if err != nil {
+		c.txtBroken = true
+		c.add(Error, CodeTXTTooLarge, "", fmt.Sprintf("%s: %v: clients refuse the whole RRset as an unknown answer and fail every name under %s", q, err, c.host),
+			fmt.Sprintf("publish at most %d records and %d KiB at %s: delegate parts of the namespace to other hosts instead of listing them", discovery.MaxTXTRecords, discovery.MaxTXTBytes>>10, c.txtName()))
+		return
+	}
+	for _, sk := range skipped {
+		switch sk.Reason {
+		case discovery.SkipNotOCI:
+			c.notOCI(sk.Record)
+		case discovery.SkipMalformed:
 			fix := fixTXTGrammar
-			if strings.Contains(err.Error(), "http://") {
+			if errors.Is(sk.Err, discovery.ErrPlainHTTP) {
 				fix = "publish an https:// registry URL: clients accept http:// only for hosts they were told are insecure (--insecure-registry)"
 			}
-			c.add(Error, CodeTXTMalformed, rec, fmt.Sprintf("%s: %v: clients skip this record", q, err), fix)
-		default:
-			c.txt = append(c.txt, m)
-			c.add(Info, CodeTXTMapping, rec, fmt.Sprintf("%s: %s", q, describe(m)), "")
+			c.add(Error, CodeTXTMalformed, sk.Record, fmt.Sprintf("%s: %v: clients skip this record", q, sk.Err), fix)
 		}
+	}
+	for _, m := range ms {
+		c.txt = append(c.txt, m)
+		c.add(Info, CodeTXTMapping, m.Record, fmt.Sprintf("%s: %s", q, describe(m)), "")
 	}
 	c.checkMappingSet(q, c.txt, CodeTXTConflict)
 }

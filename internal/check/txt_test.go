@@ -34,6 +34,9 @@ func TestTXTFindings(t *testing.T) {
 		// Only resolve endpoints may turn a tag into a digest.
 		{host: "pullonly.example.com", want: []string{"warning NO_RESOLVE_ENDPOINT", "warning DUPLICATE_MAPPING"}},
 		{host: "nothing.example.com", want: []string{"info TXT_NONE"}},
+		// An RRset over the limits clients read is refused whole: unknown.
+		{host: "toolarge.example.com", want: []string{"error TXT_TOO_LARGE"},
+			wantNo: []string{CodeTXTMapping, CodeNothingPublished}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
