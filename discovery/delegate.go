@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -299,7 +300,7 @@ func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecis
 		dec.stale = dec.stale || o.stale
 		dec.ttl = min(dec.ttl, o.v.ttl)
 		if o.v.absent == "" {
-			eps, none, err := d.srvEndpoints(o.v.srvs, host, path, o.v.auth)
+			eps, none, err := d.srvEndpoints(ctx, o.v.srvs, host, path, o.v.auth)
 			switch {
 			case err != nil:
 				return dec, &Error{Name: name, Host: host, Step: srvQ, Err: err}
@@ -396,13 +397,9 @@ func (d *Discoverer) tryDecide(ctx context.Context, name, host, path string, src
 
 // decide turns matched mappings (one delegate, or registry mirrors) into the
 // hop's decision.
-func (d *Discoverer) decide(_ context.Context, name, host, path string, src Source, auth Auth, matched []Mapping, rest string, dec hopDecision) (hopDecision, error) {
-	records := make([]string, len(matched))
-	for i, m := range matched {
-		records[i] = m.Record
-	}
-	dec.step = Step{Host: host, Path: path, Source: src, Record: strings.Join(records, " | "), TTL: dec.ttl, Authenticated: auth}
+func (d *Discoverer) decide(ctx context.Context, name, host, path string, src Source, auth Auth, matched []Mapping, rest string, dec hopDecision) (hopDecision, error) {
 	if m := matched[0]; m.Delegate != "" {
+		dec.step = Step{Host: host, Path: path, Source: src, Record: m.Record, TTL: dec.ttl, Authenticated: auth}
 		dec.delegate = strings.ToLower(strings.TrimSuffix(m.Delegate, "."))
 		dec.rest = rest
 		return dec, nil
@@ -410,7 +407,19 @@ func (d *Discoverer) decide(_ context.Context, name, host, path string, src Sour
 	d.randMu.Lock()
 	ordered := OrderMirrors(matched, d.rand)
 	d.randMu.Unlock()
-	for _, m := range ordered {
+	used, capped := capEndpoints(ordered)
+	if len(capped) > 0 {
+		trace.FromContext(ctx).Add(trace.Event{Source: "discovery", Query: string(src) + " " + host,
+			Decision: cappedNote(len(capped), "mirror(s)", func(i int) string { return capped[i].Record })})
+	}
+	var records []string
+	for _, m := range matched { // published order, as the mirrors were matched
+		if slices.Contains(used, m) {
+			records = append(records, m.Record)
+		}
+	}
+	dec.step = Step{Host: host, Path: path, Source: src, Record: strings.Join(records, " | "), TTL: dec.ttl, Authenticated: auth}
+	for _, m := range used {
 		u, repo, err := RegistryEndpoint(m, rest)
 		if err != nil {
 			return dec, &Error{Name: name, Host: host, Step: string(src) + " mapping", Record: m.Record, Err: err}
@@ -423,6 +432,32 @@ func (d *Discoverer) decide(_ context.Context, name, host, path string, src Sour
 			Caps: caps, Source: src, Authenticated: auth})
 	}
 	return dec, nil
+}
+
+// capEndpoints splits what one source offers, in the order to try it, into
+// the first MaxEndpoints and the rest.
+func capEndpoints[T any](ordered []T) (used, capped []T) {
+	if len(ordered) <= MaxEndpoints {
+		return ordered, nil
+	}
+	return ordered[:MaxEndpoints], ordered[MaxEndpoints:]
+}
+
+// cappedNote is the trace's words for n endpoints left out by the cap; at
+// most three of them are named (record(i) for the i-th).
+func cappedNote(n int, what string, record func(i int) string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d more %s not used: a client tries at most %d endpoints of one source (docs/protocol.md §11): ", n, what, MaxEndpoints)
+	for i := range min(n, 3) {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(record(i))
+	}
+	if n > 3 {
+		b.WriteString(" | ...")
+	}
+	return b.String()
 }
 
 // lookupDNS queries name/qtype (through the cache), authenticates the answer
@@ -457,10 +492,8 @@ func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uin
 				return nil, 0, err
 			}
 		case dns.TypeSRV:
-			for _, rr := range a.Records {
-				if s, ok := rr.(*dns.SRV); ok {
-					l.srvs = append(l.srvs, &dns.SRV{Priority: s.Priority, Weight: s.Weight, Port: s.Port, Target: s.Target})
-				}
+			if l.srvs, err = SRVRecords(a.Records); err != nil {
+				return nil, 0, err
 			}
 		}
 		return l, l.ttl, nil
@@ -546,11 +579,16 @@ func (d *Discoverer) noteCache(tr *trace.Trace, query string, hit, stale bool) {
 // srvEndpoints orders the SRV targets per RFC 2782 (SRVEndpoints does the
 // record rules). none reports the single target "." that means "no registry
 // here".
-func (d *Discoverer) srvEndpoints(srvs []*dns.SRV, host, path string, auth Auth) (eps []Endpoint, none bool, err error) {
+func (d *Discoverer) srvEndpoints(ctx context.Context, srvs []*dns.SRV, host, path string, auth Auth) (eps []Endpoint, none bool, err error) {
 	d.randMu.Lock()
 	srvs = OrderSRV(srvs, d.rand)
 	d.randMu.Unlock()
 	eps, none, err = SRVEndpoints(srvs, host, path)
+	eps, capped := capEndpoints(eps)
+	if len(capped) > 0 {
+		trace.FromContext(ctx).Add(trace.Event{Source: "discovery", Query: "SRV " + SRVLabel + "." + host + ".",
+			Decision: cappedNote(len(capped), "SRV target(s)", func(i int) string { return capped[i].URL })})
+	}
 	for i := range eps {
 		ep := &eps[i]
 		ep.Authenticated = auth

@@ -141,9 +141,9 @@ func TestTXTRRsetOverTheLimitsIsUnknown(t *testing.T) {
 				return
 			}
 			de, evs := dlFail(t, d, "n0000.big.test/p0/app")
-			if !errors.Is(de, discovery.ErrTXTTooLarge) || de.Step != "TXT _oci-discovery.n0000.big.test." ||
-				!strings.Contains(de.Error(), "TXT RRset too large") {
-				t.Errorf("error %v (step %q), want ErrTXTTooLarge naming the RRset", de, de.Step)
+			if !errors.Is(de, discovery.ErrRRsetTooLarge) || de.Step != "TXT _oci-discovery.n0000.big.test." ||
+				!strings.Contains(de.Error(), "RRset too large") {
+				t.Errorf("error %v (step %q), want ErrRRsetTooLarge naming the RRset", de, de.Step)
 			}
 			dlWantDecision(t, evs, "no fall-through")
 			if dlDecided(evs, "is its own registry") {
@@ -166,4 +166,90 @@ func TestSourceCacheKeepsParsedMappings(t *testing.T) {
 		t.Errorf("the cache holds %d bytes per host, want at most %d (twice the %d bytes of text)", per, limit, records*size)
 	}
 	t.Logf("%d bytes per host for %d bytes of TXT text", per, records*size)
+}
+
+// fanZone is the zone fan.test: txt.fan.test publishes txt mirrors of its
+// whole namespace, srv.fan.test srv SRV targets, and wk.fan.test nothing
+// (its well-known document is served by the test).
+func fanZone(txt, srv int) dnstest.Zone {
+	var b strings.Builder
+	b.WriteString("$ORIGIN fan.test.\n$TTL 3600\n@ IN SOA ns.fan.test. hostmaster.fan.test. 1 7200 900 1209600 900\n  IN NS ns\nns IN A 127.0.0.1\n")
+	for i := range txt {
+		fmt.Fprintf(&b, "_oci-discovery.txt IN TXT \"v=oci1; registry=https://m%04d.example; weight=%d\"\n", i, i%7)
+	}
+	for i := range srv {
+		fmt.Fprintf(&b, "_oci-registry._tcp.srv IN SRV %d %d 443 t%04d.fan.test.\n", i%3, i%5, i)
+	}
+	return dnstest.Zone{Origin: "fan.test.", Text: b.String()}
+}
+
+// wkMirrors is a well-known document of one namespace with n registries.
+func wkMirrors(n int) string {
+	regs := make([]string, n)
+	for i := range regs {
+		regs[i] = fmt.Sprintf(`{"url":"https://r%04d.example","priority":%d}`, i, i%3)
+	}
+	return `{"version":1,"namespaces":[{"prefix":"","registries":[` + strings.Join(regs, ",") + `]}]}`
+}
+
+// One source gives at most MaxEndpoints endpoints at one hop, whatever it
+// publishes: the mirrors of one prefix (TXT or well-known) and the SRV
+// targets are ordered first (priority, then weighted random), the first 16
+// used, and the rest reported in the trace. An RRset over MaxRRsetRecords
+// is not read at all (unknown). Before the limits one resolution could be
+// sent to 613 mirrors of a TXT RRset, 1,367 of a well-known document and
+// 858 SRV targets.
+func TestFanOutIsCappedPerSource(t *testing.T) {
+	for _, tc := range []struct {
+		name, host string
+		published  int
+		source     discovery.Source
+		refused    bool
+	}{
+		{"TXT mirrors: the most records an RRset may have", "txt.fan.test", discovery.MaxRRsetRecords, discovery.SourceTXT, false},
+		{"TXT mirrors: a few over the limit", "txt.fan.test", 20, discovery.SourceTXT, false},
+		{"SRV targets: the most records an RRset may have", "srv.fan.test", discovery.MaxRRsetRecords, discovery.SourceSRV, false},
+		{"SRV targets: a few over the limit", "srv.fan.test", 20, discovery.SourceSRV, false},
+		{"SRV targets: an RRset over the limit", "srv.fan.test", 858, discovery.SourceSRV, true},
+		{"well-known mirrors", "wk.fan.test", 1367, discovery.SourceWellKnown, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			txt, srv := 0, 0
+			switch tc.source {
+			case discovery.SourceTXT:
+				txt = tc.published
+			case discovery.SourceSRV:
+				srv = tc.published
+			}
+			l := dlStart(t, dnstest.Config{Zones: []dnstest.Zone{fanZone(txt, srv)}})
+			o := l.options()
+			o.DNSSECOff, o.Validator = true, nil
+			if tc.source == discovery.SourceWellKnown {
+				o.NoWellKnown = false
+				o.HTTP = dlWellKnown(t, map[string]dlDoc{"wk.fan.test": {body: wkMirrors(tc.published)}})
+			}
+			if tc.refused {
+				de, _ := dlFail(t, discovery.New(o), tc.host+"/app")
+				if !errors.Is(de, discovery.ErrRRsetTooLarge) || de.Step != "SRV _oci-registry._tcp.srv.fan.test." {
+					t.Errorf("error %v (step %q), want ErrRRsetTooLarge naming the RRset", de, de.Step)
+				}
+				t.Logf("%d published: %v", tc.published, de)
+				return
+			}
+			res, evs := dlMust(t, discovery.New(o), tc.host+"/app")
+			t.Logf("%d published, %d endpoints", tc.published, len(res.Endpoints))
+			if len(res.Endpoints) != discovery.MaxEndpoints {
+				t.Fatalf("%d endpoints, want %d", len(res.Endpoints), discovery.MaxEndpoints)
+			}
+			for i, ep := range res.Endpoints {
+				if ep.Source != tc.source {
+					t.Errorf("endpoint %d from %s, want %s", i, ep.Source, tc.source)
+				}
+				if i > 0 && ep.Priority < res.Endpoints[i-1].Priority {
+					t.Errorf("endpoint %d of priority %d after one of %d: the lowest priorities must be kept", i, ep.Priority, res.Endpoints[i-1].Priority)
+				}
+			}
+			dlWantDecision(t, evs, fmt.Sprintf("%d more", tc.published-discovery.MaxEndpoints), fmt.Sprintf("at most %d", discovery.MaxEndpoints))
+		})
+	}
 }

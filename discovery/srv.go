@@ -62,6 +62,25 @@ func SRVEndpoints(srvs []*dns.SRV, host, path string) (eps []Endpoint, none bool
 	return eps, false, nil
 }
 
+// SRVRecords returns the SRV records among rrs (the answer to
+// _oci-registry._tcp.<host>), copied without their owner names, in
+// published order. An RRset over MaxRRsetRecords records is an error
+// wrapping ErrRRsetTooLarge: its answer is unknown (docs/protocol.md §9).
+func SRVRecords(rrs []dns.RR) ([]*dns.SRV, error) {
+	var srvs []*dns.SRV
+	for _, rr := range rrs {
+		s, ok := rr.(*dns.SRV)
+		if !ok {
+			continue
+		}
+		if len(srvs) == MaxRRsetRecords {
+			return nil, rrsetTooLarge(len(rrs), "")
+		}
+		srvs = append(srvs, &dns.SRV{Priority: s.Priority, Weight: s.Weight, Port: s.Port, Target: s.Target})
+	}
+	return srvs, nil
+}
+
 // srvText is the RDATA of an SRV record as in a zone file.
 func srvText(s *dns.SRV) string {
 	return fmt.Sprintf("%d %d %d %s", s.Priority, s.Weight, s.Port, s.Target)

@@ -25,24 +25,6 @@ var (
 // _oci-discovery.<host>.
 const TXTLabel = "_oci-discovery"
 
-// Bounds of one TXT RRset at _oci-discovery.<host> (docs/protocol.md §11).
-// A client keeps the parsed mappings of every host it asked for as long as
-// their TTL, so what one host may make it keep is bounded.
-const (
-	// MaxTXTRecords is the most records an RRset may have.
-	MaxTXTRecords = 128
-	// MaxTXTBytes is the most bytes its records may hold together (each
-	// record's strings concatenated, as TXTString gives them).
-	MaxTXTBytes = 16 << 10
-)
-
-// ErrTXTTooLarge: a TXT RRset over MaxTXTRecords records or MaxTXTBytes
-// bytes. The whole RRset is refused and the answer is unknown
-// (docs/protocol.md §9): keeping some records would change which prefix
-// matches, and skipping them all would fall through to a source the owner
-// did not choose.
-var ErrTXTTooLarge = errors.New("TXT RRset too large")
-
 // ParseOptions are the operator's choices that decide whether a published
 // value is acceptable.
 type ParseOptions struct {
@@ -404,8 +386,8 @@ func notOCI(record string) error { return &notOCIError{record} }
 // published order, and the records skipped — another protocol's or
 // version's (SkipNotOCI) and malformed v=oci1 records (SkipMalformed, with
 // the *RecordError). Records of other types are ignored. An RRset over
-// MaxTXTRecords records or MaxTXTBytes bytes is an error wrapping
-// ErrTXTTooLarge, found before more than MaxTXTBytes of text is built.
+// MaxRRsetRecords records or MaxTXTBytes bytes is an error wrapping
+// ErrRRsetTooLarge, found before more than MaxTXTBytes of text is built.
 func ParseTXTRecords(rrs []dns.RR, opt ParseOptions) (ms []Mapping, skipped []Skipped, err error) {
 	n, size := 0, 0
 	for _, rr := range rrs {
@@ -413,12 +395,12 @@ func ParseTXTRecords(rrs []dns.RR, opt ParseOptions) (ms []Mapping, skipped []Sk
 		if !ok {
 			continue
 		}
-		if n++; n > MaxTXTRecords {
-			return nil, nil, fmt.Errorf("%w: more than %d records", ErrTXTTooLarge, MaxTXTRecords)
+		if n++; n > MaxRRsetRecords {
+			return nil, nil, rrsetTooLarge(len(rrs), "")
 		}
 		rec := TXTString(txt)
 		if size += len(rec); size > MaxTXTBytes {
-			return nil, nil, fmt.Errorf("%w: more than %d bytes of records (%d records so far)", ErrTXTTooLarge, MaxTXTBytes, n)
+			return nil, nil, rrsetTooLarge(len(rrs), fmt.Sprintf("more than %d bytes of text in the first %d", MaxTXTBytes, n))
 		}
 		m, err := ParseTXT(rec, opt)
 		switch {

@@ -112,6 +112,7 @@ const (
 	CodeSRVLookupFailed = "SRV_LOOKUP_FAILED" // error: SERVFAIL, timeout
 	CodeSRVBogus        = "SRV_BOGUS"         // error: DNSSEC validation failed
 	CodeSRVMalformed    = "SRV_MALFORMED"     // error: invalid target or port 0
+	CodeSRVTooLarge     = "SRV_TOO_LARGE"     // error: more records than clients read: unknown
 	CodeSRVNoRegistry   = "SRV_NO_REGISTRY"   // info: target "." — no registry at this host
 	CodeSRVTarget       = "SRV_TARGET"        // info: a target and its addresses
 	CodeSRVUnresolved   = "SRV_UNRESOLVED"    // error: a target without addresses

@@ -137,13 +137,15 @@ _oci-discovery.child TXT "v=oci1; registry=https://{{REG}}/child"
 _oci-registry._tcp.srvtls SRV 0 0 {{REGPORT}} reg.example.com.
 `
 
-// tooLargeRRset is the TXT RRset of toolarge.example.com: one record more
-// than clients read (discovery.MaxTXTRecords).
+// tooLargeRRset is the TXT RRset of toolarge.example.com and the SRV
+// RRset of srvtoolarge.example.com: one record more than clients read
+// (discovery.MaxRRsetRecords).
 func tooLargeRRset() string {
 	var b strings.Builder
-	b.WriteString("; toolarge: more TXT records than clients read.\n")
-	for i := range discovery.MaxTXTRecords + 1 {
+	b.WriteString("; toolarge, srvtoolarge: more records than clients read.\n")
+	for i := range discovery.MaxRRsetRecords + 1 {
 		fmt.Fprintf(&b, "_oci-discovery.toolarge TXT \"v=oci1; prefix=p%d; registry=https://reg.example.com/p\"\n", i)
+		fmt.Fprintf(&b, "_oci-registry._tcp.srvtoolarge SRV 0 0 443 t%d.example.com.\n", i)
 	}
 	return b.String()
 }

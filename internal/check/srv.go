@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/miekg/dns"
-
 	"github.com/ocidns/ocidns/discovery"
 )
 
@@ -45,11 +43,12 @@ func (c *checker) checkSRV(ctx context.Context) {
 	c.srvAuth = auth
 	c.add(Info, CodeDNSSECStatus, "", q+": DNSSEC "+how, "")
 
-	var srvs []*dns.SRV
-	for _, rr := range a.Records {
-		if s, ok := rr.(*dns.SRV); ok {
-			srvs = append(srvs, s)
-		}
+	srvs, err := discovery.SRVRecords(a.Records)
+	if err != nil {
+		c.srvBroken = true
+		c.add(sev, CodeSRVTooLarge, "", fmt.Sprintf("%s: %v: clients refuse the whole RRset as an unknown answer", q, err),
+			fmt.Sprintf("publish at most %d SRV records (clients try at most %d targets)", discovery.MaxRRsetRecords, discovery.MaxEndpoints))
+		return
 	}
 	eps, none, err := discovery.SRVEndpoints(srvs, c.name, probeComponent)
 	switch {

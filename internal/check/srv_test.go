@@ -24,6 +24,8 @@ func TestSRVFindings(t *testing.T) {
 		{host: "srvbad.example.com", want: []string{"error SRV_UNRESOLVED"}},
 		// Target "." : no registry at this host.
 		{host: "srvnone.example.com", want: []string{"info SRV_NO_REGISTRY"}, wantNo: []string{CodeNothingPublished}},
+		// More records than clients read: the answer is unknown.
+		{host: "srvtoolarge.example.com", want: []string{"error SRV_TOO_LARGE"}, wantNo: []string{CodeSRVTarget, CodeNothingPublished}},
 		// An unsigned SRV record may move the connection, not the identity:
 		// the target must present a certificate valid for the host.
 		{host: "srvtls.other.test", want: []string{"error SRV_TLS_NAME"}, wantNo: []string{CodeRegistryOK}},

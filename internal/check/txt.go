@@ -45,7 +45,7 @@ func (c *checker) checkTXT(ctx context.Context) {
 	if err != nil {
 		c.txtBroken = true
 		c.add(Error, CodeTXTTooLarge, "", fmt.Sprintf("%s: %v: clients refuse the whole RRset as an unknown answer and fail every name under %s", q, err, c.host),
-			fmt.Sprintf("publish at most %d records and %d KiB at %s: delegate parts of the namespace to other hosts instead of listing them", discovery.MaxTXTRecords, discovery.MaxTXTBytes>>10, c.txtName()))
+			fmt.Sprintf("publish at most %d records and %d KiB at %s: delegate parts of the namespace to other hosts instead of listing them", discovery.MaxRRsetRecords, discovery.MaxTXTBytes>>10, c.txtName()))
 		return
 	}
 	for _, sk := range skipped {
