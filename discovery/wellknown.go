@@ -128,16 +128,16 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 			// the cause is the caller's timeout, as on any other timeout.
 			err = fmt.Errorf("%w (what arrived: %v)", cerr, err)
 		}
-		outcome := "error"
+		outcome, code := "error", trace.NoResponse
 		if status != 0 {
-			outcome = strconv.Itoa(status)
+			outcome, code = strconv.Itoa(status), status
 		}
 		decision := "well-known document unknown (if discovery reaches this source it fails here, no fall-through): " + err.Error()
 		if errors.Is(err, context.Canceled) {
 			decision = "fetch abandoned: " + err.Error()
 		}
 		tr.Add(trace.Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: outcome, Duration: time.Since(start),
-			Decision: decision})
+			Decision: decision, Request: trace.HTTP, Status: code})
 		return nil, &WellKnownError{Host: host, URL: u, Status: status, Err: err}
 	}
 
@@ -160,12 +160,13 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 				return fmt.Errorf("%w: to %s: plain HTTP only for hosts marked insecure", ErrWellKnownRedirect, req.URL.Redacted())
 			}
 		}
-		outcome := ""
+		outcome, code := "", trace.NoResponse
 		if req.Response != nil {
-			outcome = strconv.Itoa(req.Response.StatusCode)
+			outcome, code = strconv.Itoa(req.Response.StatusCode), req.Response.StatusCode
 		}
 		tr.Add(trace.Event{Source: "https", Query: "GET " + from.Redacted(), Server: from.Host, Outcome: outcome,
-			Decision: fmt.Sprintf("redirect %d of at most %d to %s", len(via), WellKnownMaxRedirects, req.URL.Redacted())})
+			Decision: fmt.Sprintf("redirect %d of at most %d to %s", len(via), WellKnownMaxRedirects, req.URL.Redacted()),
+			Request:  trace.HTTP, Status: code})
 		if client.CheckRedirect != nil {
 			return client.CheckRedirect(req, via)
 		}
@@ -177,8 +178,8 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 		defer cancel()
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return fail(0, err)
+	if err != nil { // not sent: the URL is built from a validated host
+		return nil, &WellKnownError{Host: host, URL: u, Err: err}
 	}
 	req.Header.Set("Accept", "application/json")
 
@@ -191,7 +192,8 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 				// no document can exist there, and falling through only
 				// leads to the same host's own registry, never elsewhere.
 				tr.Add(trace.Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: "no server",
-					Duration: time.Since(start), Decision: "no well-known document (" + ue.Err.Error() + "): absent, fall through"})
+					Duration: time.Since(start), Decision: "no well-known document (" + ue.Err.Error() + "): absent, fall through",
+					Request: trace.HTTP, Status: trace.NoResponse})
 				return nil, nil
 			}
 			err = ue.Err // the URL is in the message already
@@ -205,7 +207,7 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 	case http.StatusOK:
 	case http.StatusNotFound, http.StatusGone:
 		tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
-			Duration: time.Since(start), Decision: "no well-known document: absent, fall through"})
+			Duration: time.Since(start), Decision: "no well-known document: absent, fall through", Request: trace.HTTP, Status: resp.StatusCode})
 		return nil, nil
 	default:
 		from := ""
@@ -230,7 +232,8 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 	}
 	maxAge := wellKnownMaxAge(resp.Header)
 	tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
-		TTL: maxAge, Duration: time.Since(start), Decision: fmt.Sprintf("well-known document with %d mapping(s)", len(ms))})
+		TTL: maxAge, Duration: time.Since(start), Decision: fmt.Sprintf("well-known document with %d mapping(s)", len(ms)),
+		Request: trace.HTTP, Status: resp.StatusCode})
 	return &WellKnown{Mappings: ms, MaxAge: maxAge, Status: resp.StatusCode, URL: u}, nil
 }
 

@@ -384,14 +384,14 @@ func (c *registryClient) fetchToken(ctx context.Context, t *target, ch challenge
 
 	start := c.cfg.Now()
 	resp, err := c.client.Do(req)
-	ev := trace.Event{Source: "registry", Query: query, Server: u.Host, Duration: c.cfg.Now().Sub(start)}
+	ev := trace.Event{Source: "registry", Query: query, Server: u.Host, Duration: c.cfg.Now().Sub(start), Request: trace.HTTP, Status: trace.NoResponse}
 	if err != nil {
 		ev.Outcome, ev.Decision = "error", "token request failed: "+err.Error()
 		tr.Add(ev)
 		return "", time.Time{}, t.err("token", transportKind(err), fmt.Errorf("token realm %s: %w", u.Host, err))
 	}
 	defer closeBody(resp)
-	ev.Outcome = strconv.Itoa(resp.StatusCode)
+	ev.Outcome, ev.Status = strconv.Itoa(resp.StatusCode), resp.StatusCode
 	if resp.StatusCode != http.StatusOK {
 		msg := registryErrorMessage(resp)
 		kind := ErrUpstream

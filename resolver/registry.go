@@ -369,7 +369,7 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 		}
 		start := c.cfg.Now()
 		resp, err := c.client.Do(req)
-		ev := trace.Event{Source: "registry", Query: rq.method + " " + rq.url, Server: rq.t.host, Duration: c.cfg.Now().Sub(start)}
+		ev := trace.Event{Source: "registry", Query: rq.method + " " + rq.url, Server: rq.t.host, Duration: c.cfg.Now().Sub(start), Request: trace.HTTP, Status: trace.NoResponse}
 		if err != nil {
 			err = redactURLError(err)
 			kind := transportKind(err)
@@ -377,7 +377,7 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 			rq.tr.Add(ev)
 			return nil, ev, rq.t.err(rq.step, kind, err)
 		}
-		ev.Outcome = strconv.Itoa(resp.StatusCode)
+		ev.Outcome, ev.Status = strconv.Itoa(resp.StatusCode), resp.StatusCode
 		if how != "" {
 			ev.Decision = "sent " + how + "; "
 		}

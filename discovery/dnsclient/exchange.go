@@ -93,7 +93,7 @@ func (c *Client) exchange(ctx context.Context, tr *trace.Trace, q, server string
 	}
 	start := time.Now()
 	resp, oversize, err := c.exchangeUDP(ctx, tr, q, server, req, wire)
-	ev := trace.Event{Source: "dns", Query: q, Server: server, Duration: time.Since(start)}
+	ev := trace.Event{Source: "dns", Query: q, Server: server, Duration: time.Since(start), Request: trace.DNS, Status: trace.NoResponse}
 	if err != nil {
 		ev.Outcome = err.Error()
 		ev.Decision = "no answer from this server"
@@ -104,13 +104,13 @@ func (c *Client) exchange(ctx context.Context, tr *trace.Trace, q, server string
 		if oversize {
 			ev.Outcome = "answer larger than the " + strconv.Itoa(ednsSize) + "-byte EDNS0 buffer"
 		} else {
-			ev.Outcome = rcodeText(resp) + " truncated"
+			ev.Outcome, ev.Status = rcodeText(resp)+" truncated", resp.Rcode
 		}
 		ev.Decision = "retrying over TCP"
 		tr.Add(ev)
 		start = time.Now()
 		resp, err = c.exchangeTCP(ctx, server, req, wire)
-		ev = trace.Event{Source: "dns", Query: q, Server: server + " (tcp)", Duration: time.Since(start)}
+		ev = trace.Event{Source: "dns", Query: q, Server: server + " (tcp)", Duration: time.Since(start), Request: trace.DNS, Status: trace.NoResponse}
 		if err != nil {
 			ev.Outcome = err.Error()
 			ev.Decision = "no answer from this server"
@@ -118,7 +118,7 @@ func (c *Client) exchange(ctx context.Context, tr *trace.Trace, q, server string
 			return nil, err
 		}
 	}
-	ev.Outcome = rcodeText(resp)
+	ev.Outcome, ev.Status = rcodeText(resp), resp.Rcode
 	ev.TTL = eventTTL(resp)
 	if resp.AuthenticatedData {
 		ev.DNSSEC = "ad"

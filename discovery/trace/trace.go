@@ -11,8 +11,39 @@ import (
 	"time"
 )
 
+// Protocol says which protocol an upstream request used.
+type Protocol uint8
+
+// The protocols of upstream requests.
+const (
+	// NoRequest: the event records no request sent upstream (a decision,
+	// a cache hit, a verdict on data already received).
+	NoRequest Protocol = iota
+	// DNS: one DNS exchange with one server (UDP or TCP).
+	DNS
+	// HTTP: one HTTP request (a well-known document, a redirect followed,
+	// a registry or token request).
+	HTTP
+)
+
+// String returns "dns", "http" or "none".
+func (p Protocol) String() string {
+	switch p {
+	case DNS:
+		return "dns"
+	case HTTP:
+		return "http"
+	}
+	return "none"
+}
+
+// NoResponse is the Status of an upstream request that got no response:
+// a timeout, a refused or reset connection, a TLS failure.
+const NoResponse = -1
+
 // Event is one step of a discovery or resolution, as printed by `ocidns
-// trace` (DESIGN §5).
+// trace`. Its text fields are for people; Request and Status are the
+// facts programs count (the daemon's metrics).
 type Event struct {
 	Time time.Time `json:"time"`
 	// Source is "cache", "dns", "https", "registry" or "discovery" (a decision).
@@ -30,6 +61,12 @@ type Event struct {
 	Duration time.Duration `json:"duration,omitempty"`
 	// Decision is what was concluded from this step, for a person.
 	Decision string `json:"decision,omitempty"`
+	// Request is the protocol of the one request sent upstream that this
+	// event records; NoRequest for every other event.
+	Request Protocol `json:"-"`
+	// Status is that request's DNS rcode or HTTP status code, or
+	// NoResponse. Meaningless when Request is NoRequest.
+	Status int `json:"-"`
 }
 
 // Trace collects events; a nil *Trace discards them. Safe for concurrent use.
@@ -57,6 +94,32 @@ func (t *Trace) Add(e Event) {
 		e.Time = t.now()
 	}
 	t.events = append(t.events, e)
+	t.mu.Unlock()
+}
+
+// Fork returns an empty trace with t's clock for work done concurrently
+// with t's, so that its events can be appended to t in one run (Join)
+// instead of interleaving with others. Fork of a nil trace is nil.
+func (t *Trace) Fork() *Trace {
+	if t == nil {
+		return nil
+	}
+	return &Trace{now: t.now}
+}
+
+// Join moves the events of u, a Fork of t, to the end of t, in u's order.
+// Events u records later stay in u until the next Join; work that outlives
+// its last Join adds nothing to t.
+func (t *Trace) Join(u *Trace) {
+	if t == nil || u == nil || t == u {
+		return
+	}
+	u.mu.Lock()
+	evs := u.events
+	u.events = nil
+	u.mu.Unlock()
+	t.mu.Lock()
+	t.events = append(t.events, evs...)
 	t.mu.Unlock()
 }
 

@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,4 +79,37 @@ func TestTraceIsSafeForConcurrentUse(t *testing.T) {
 	if n := len(tr.Events()); n != 800 {
 		t.Errorf("%d events, want 800", n)
 	}
+}
+
+// A fork collects events apart, with the parent's clock; Join appends them
+// in one run and empties the fork, so a second Join adds only what came
+// after the first; a nil trace forks to nil.
+func TestForkJoinKeepsConcurrentWorkTogether(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	tr := trace.New(func() time.Time { return at })
+	a, b := tr.Fork(), tr.Fork()
+	a.Add(trace.Event{Source: "a1"})
+	b.Add(trace.Event{Source: "b1"})
+	a.Add(trace.Event{Source: "a2"})
+	tr.Add(trace.Event{Source: "parent"})
+	tr.Join(b)
+	tr.Join(a)
+	b.Add(trace.Event{Source: "b2"})
+	tr.Join(b)
+	tr.Join(a) // empty by now
+	var got []string
+	for _, e := range tr.Events() {
+		got = append(got, e.Source)
+		if !e.Time.Equal(at) {
+			t.Errorf("event %s stamped %v, want the parent's clock", e.Source, e.Time)
+		}
+	}
+	if want := "parent b1 a1 a2 b2"; strings.Join(got, " ") != want {
+		t.Errorf("events %q, want %q", got, want)
+	}
+	var none *trace.Trace
+	if f := none.Fork(); f != nil {
+		t.Errorf("Fork of a nil trace = %v", f)
+	}
+	none.Join(a) // no panic
 }

@@ -274,18 +274,20 @@ func (h *Handler) serveResolve(w http.ResponseWriter, r *http.Request, q url.Val
 	}
 	var res resolver.Result
 	var err error
+	tr := trace.New(nil) // the upstream requests are counted, failed resolutions' too
+	ctx := trace.NewContext(r.Context(), tr)
 	if plat != nil {
-		res, err = h.cfg.Resolver.ResolvePlatform(r.Context(), ref, plat)
+		res, err = h.cfg.Resolver.ResolvePlatform(ctx, ref, plat)
 	} else {
-		res, err = h.cfg.Resolver.Resolve(r.Context(), ref)
+		res, err = h.cfg.Resolver.Resolve(ctx, ref)
 	}
+	h.metrics.countUpstream(tr.Events())
 	if err != nil {
 		code := resolver.CodeOf(err)
 		status := statusOf(code)
 		writeJSON(w, status, errorBody{Ref: ref, Error: publicError(ref, err), Code: string(code)})
 		return outcome{status: status, code: string(code), ref: ref, err: err}
 	}
-	h.metrics.countUpstream(res.Events)
 	writeJSON(w, http.StatusOK, res)
 	return outcome{status: http.StatusOK, ref: ref, cached: res.Cached}
 }

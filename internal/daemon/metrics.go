@@ -5,10 +5,12 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/cache"
 	"github.com/ocidns/ocidns/discovery/trace"
@@ -58,31 +60,53 @@ func (m *metrics) observe(path, outcome string, d time.Duration) {
 	m.mu.Unlock()
 }
 
-// countUpstream counts the DNS queries and HTTP requests a resolution made,
-// from its trace: a cache hit has none, so the counters show real upstream
-// load.
+// countUpstream counts the requests a resolution sent upstream — the
+// events that record one (trace.Event.Request) — successful or not; a
+// cache hit has none, so the counters show real upstream load. Labels are
+// a closed set: source is "dns", "https" (well-known documents) or
+// "registry"; outcome is an rcode name, an HTTP status code, "other" or
+// "error" (no response).
 func (m *metrics) countUpstream(events []trace.Event) {
-	if len(events) == 0 {
-		return
-	}
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, e := range events {
-		switch e.Source {
-		case "dns", "https", "registry":
-			if e.Outcome == "" {
-				continue
-			}
-			outcome := e.Outcome
-			if i := strings.IndexByte(outcome, ' '); i > 0 {
-				outcome = outcome[:i]
-			}
-			if len(outcome) > 32 {
-				outcome = "error"
-			}
-			m.upstream[[2]string{e.Source, outcome}]++
+		if e.Request == trace.NoRequest {
+			continue
 		}
+		m.upstream[[2]string{upstreamSource(e), upstreamOutcome(e)}]++
 	}
-	m.mu.Unlock()
+}
+
+// upstreamSource is the source label of a request event.
+func upstreamSource(e trace.Event) string {
+	switch {
+	case e.Request == trace.DNS:
+		return "dns"
+	case e.Source == "registry":
+		return "registry"
+	}
+	return "https"
+}
+
+// dnsOutcomes are the rcodes a label names; others are "other".
+var dnsOutcomes = map[int]string{
+	dns.RcodeSuccess: "NOERROR", dns.RcodeFormatError: "FORMERR", dns.RcodeServerFailure: "SERVFAIL",
+	dns.RcodeNameError: "NXDOMAIN", dns.RcodeNotImplemented: "NOTIMP", dns.RcodeRefused: "REFUSED",
+}
+
+// upstreamOutcome is the outcome label of a request event.
+func upstreamOutcome(e trace.Event) string {
+	switch {
+	case e.Status == trace.NoResponse:
+		return "error"
+	case e.Request == trace.DNS:
+		if name, ok := dnsOutcomes[e.Status]; ok {
+			return name
+		}
+	case http.StatusText(e.Status) != "":
+		return strconv.Itoa(e.Status)
+	}
+	return "other"
 }
 
 func (h *Handler) serveMetrics(w http.ResponseWriter, _ *http.Request) {
@@ -150,7 +174,7 @@ func (m *metrics) write(w io.Writer) {
 		ukeys = append(ukeys, k)
 	}
 	sort.Slice(ukeys, func(i, j int) bool { return ukeys[i][0]+ukeys[i][1] < ukeys[j][0]+ukeys[j][1] })
-	fmt.Fprint(w, "# HELP ocidns_upstream_requests_total DNS queries and HTTP requests made upstream, by source and outcome (rcode or status).\n# TYPE ocidns_upstream_requests_total counter\n")
+	fmt.Fprint(w, "# HELP ocidns_upstream_requests_total DNS queries and HTTP requests made upstream, failed resolutions included, by source and outcome (rcode, status, other or error).\n# TYPE ocidns_upstream_requests_total counter\n")
 	for _, k := range ukeys {
 		fmt.Fprintf(w, "ocidns_upstream_requests_total{source=%q,outcome=%q} %d\n", k[0], k[1], m.upstream[k])
 	}
