@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +18,7 @@ import (
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
-// Defaults of the delegation algorithm (DESIGN §2 "Limits").
+// Defaults of the delegation algorithm (docs/protocol.md §7, §10, §11).
 const (
 	DefaultMaxHops = 8
 	DefaultTimeout = 10 * time.Second
@@ -112,9 +111,10 @@ func New(opts Options) *Discoverer {
 }
 
 // Discover finds who serves host/path: the ordered endpoints, the delegation
-// chain that produced them and the TTL of the whole answer. Trace events go
-// to trace.FromContext(ctx). Every error is an *Error naming the step, host
-// and record.
+// chain that produced them, the TTL of the whole answer and, for each hop,
+// what each source said (Result.Hops). Trace events go to
+// trace.FromContext(ctx). Every error is an *Error naming the step, host
+// and record, with the reports of the hops up to the failure.
 func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, error) {
 	name := host + "/" + path
 	if path == "" {
@@ -131,56 +131,74 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 	res := &Result{Name: name, TTL: maxResultTTL, DNSSECOff: d.opts.DNSSECOff}
 	var chainAuth Auth
 	visited := make(map[string]bool)
-	for hop := 0; ; hop++ {
-		key := host + "/" + path
-		// Both errors name the whole chain and the record that made it one
-		// hop too long or closed the loop: that is the record to fix.
-		if hop > d.opts.MaxHops {
-			return nil, &Error{Name: name, Host: host, Step: "delegation", Record: lastRecord(res.Chain),
-				Err: fmt.Errorf("%w: more than %d (chain %s -> %s)", ErrTooManyHops, d.opts.MaxHops, chainString(res.Chain), key)}
-		}
-		if visited[key] {
-			return nil, &Error{Name: name, Host: host, Step: "delegation", Record: lastRecord(res.Chain),
-				Err: fmt.Errorf("%w: %s visited twice (chain %s -> %s)", ErrLoop, key, chainString(res.Chain), key)}
-		}
-		visited[key] = true
-
-		dec, err := d.hop(ctx, name, host, path)
-		if err != nil {
-			if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
-				err = fmt.Errorf("%w: %w", ctx.Err(), err)
-			}
+	for n := 1; ; n++ {
+		if err := d.enter(res, visited, host, path); err != nil {
 			return nil, err
 		}
-		res.TTL = min(res.TTL, dec.ttl)
-		res.Stale = res.Stale || dec.stale
-		chainAuth = weaker(chainAuth, dec.step.Authenticated)
-		res.Chain = append(res.Chain, dec.step)
-		if dec.delegate == "" {
-			for i := range dec.endpoints {
-				dec.endpoints[i].Authenticated = weaker(chainAuth, dec.endpoints[i].Authenticated)
+		h, err := d.hop(ctx, name, host, path)
+		res.Hops = append(res.Hops, h.report)
+		if err != nil {
+			return nil, failed(ctx, err, res.Hops)
+		}
+		res.TTL = min(res.TTL, h.ttl)
+		res.Stale = res.Stale || h.stale
+		chainAuth = weaker(chainAuth, h.step.Authenticated)
+		res.Chain = append(res.Chain, h.step)
+		if h.delegate == "" {
+			for i := range h.endpoints {
+				h.endpoints[i].Authenticated = weaker(chainAuth, h.endpoints[i].Authenticated)
 			}
-			res.Endpoints = dec.endpoints
-			if res.TTL <= 0 {
-				res.TTL = 0
-			}
+			res.Endpoints = h.endpoints
+			res.TTL = max(res.TTL, 0)
 			if v := d.opts.Validator; v != nil && !d.opts.DNSSECOff {
 				if st, _ := v.Resolver(); st == dnssec.ResolverWithoutDNSSEC {
 					res.DNSSEC = st.String()
 				}
 			}
-			tr.Add(trace.Event{Source: "discovery", Query: name, TTL: res.TTL,
-				Decision: fmt.Sprintf("%d endpoint(s) after %d hop(s), authenticated: %s", len(res.Endpoints), hop+1, chainAuth)})
+			tr.Add(resultEvent(res, n, chainAuth))
 			return res, nil
 		}
-		tr.Add(trace.Event{Source: "discovery", Query: key,
-			Decision: fmt.Sprintf("delegated to %s, continue with path %q", dec.delegate, dec.rest)})
-		host, path = dec.delegate, dec.rest
+		tr.Add(delegatedEvent(host, path, h.delegate, h.rest))
+		host, path = h.delegate, h.rest
 	}
 }
 
-// hopDecision is what one host decided about one path.
-type hopDecision struct {
+// enter records the visit of host/path as the next hop of res, or refuses
+// it: a pair visited twice is a loop, and a chain longer than MaxHops is
+// too deep (docs/protocol.md §7). Both errors name the whole chain and the
+// record that closed the loop or made it one hop too long: that is the
+// record to fix.
+func (d *Discoverer) enter(res *Result, visited map[string]bool, host, path string) error {
+	key := host + "/" + path
+	fail := func(err error) error {
+		return &Error{Name: res.Name, Host: host, Step: "delegation", Record: lastRecord(res.Chain), Err: err, Hops: res.Hops}
+	}
+	if len(res.Chain) > d.opts.MaxHops {
+		return fail(fmt.Errorf("%w: more than %d (chain %s -> %s)", ErrTooManyHops, d.opts.MaxHops, chainString(res.Chain), key))
+	}
+	if visited[key] {
+		return fail(fmt.Errorf("%w: %s visited twice (chain %s -> %s)", ErrLoop, key, chainString(res.Chain), key))
+	}
+	visited[key] = true
+	return nil
+}
+
+// failed completes a hop's error: the reports of the hops so far, and the
+// context's error when the deadline or the caller ended discovery.
+func failed(ctx context.Context, err error, hops []HopReport) error {
+	var de *Error
+	if errors.As(err, &de) {
+		de.Hops = hops
+	}
+	if ctx.Err() != nil && !errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	return err
+}
+
+// hopResult is what one host decided about one path.
+type hopResult struct {
+	report    HopReport
 	step      Step
 	endpoints []Endpoint // when the hop ends the chain
 	delegate  string     // when the hop delegates
@@ -189,249 +207,298 @@ type hopDecision struct {
 	stale     bool
 }
 
-// Cached source lookups. They are immutable once built, and keep what
-// discovery reads of an answer, never the answer itself: a DNS message
-// holds every record twice over (parsed RRs and their presentation
-// strings), and a cache of thousands of hosts would keep them all.
-type dnsLookup struct {
-	auth   Auth   // AuthDNSSEC when validated or AD-trusted, else AuthNone
-	dnssec string // "secure", "insecure", "ad" or "" (validation not attempted)
-	// absent is "NXDOMAIN" or "NODATA" for an absent answer, else "".
-	absent string
-	ttl    time.Duration
-	// TXT: the valid mappings, and the records skipped for any path.
-	mappings []Mapping
-	skipped  []Skipped
-	// SRV: the records, without owner names.
-	srvs []*dns.SRV
+// hopRun is one hop in progress.
+type hopRun struct {
+	d                *Discoverer
+	name, host, path string
+	lookups          *lookups // started after the local configuration
+	hopResult
 }
 
-type wellKnownLookup struct {
-	doc *WellKnown // nil when absent
-	ttl time.Duration
-}
-
-type sourceOutcome[T any] struct {
-	v     T
-	hit   bool
-	stale bool
-	err   error
-}
-
-func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopDecision, error) {
+// hop consults host's sources about path in precedence order
+// (docs/protocol.md §7): the first that decides wins; an unknown answer,
+// or records that fail the name, end discovery.
+func (d *Discoverer) hop(ctx context.Context, name, host, path string) (hopResult, error) {
 	tr := trace.FromContext(ctx)
-	ctx, cancel := context.WithCancel(ctx)
-	// Lookups still in flight when a source decides are no longer needed:
-	// cancel them, and wait, so that their trace events come before the
-	// result and no goroutine outlives Discover.
-	var inflight sync.WaitGroup
-	defer func() {
-		cancel()
-		inflight.Wait()
-	}()
-
-	_, publishes, _ := ParseHost(host) // validated by Discover or by ParseTXT
-	useDNS := d.opts.DNS != nil && publishes
-	dec := hopDecision{ttl: maxResultTTL}
-
-	// Local configuration wins over everything published.
-	if local := d.opts.Local[host]; len(local) > 0 {
-		matched, rest, err := Select(local, path)
-		if err != nil {
-			return dec, &Error{Name: name, Host: host, Step: "local configuration", Err: err}
+	h := &hopRun{d: d, name: name, host: host, path: path,
+		hopResult: hopResult{report: HopReport{Host: host, Path: path}, ttl: maxResultTTL}}
+	for _, src := range sourceOrder {
+		if src != SourceConfig && h.lookups == nil {
+			h.lookups = d.startLookups(ctx, host)
+			defer h.lookups.finish(tr)
 		}
-		if len(matched) > 0 {
-			return d.decide(ctx, name, host, path, SourceConfig, AuthConfig, matched, rest, dec)
+		rep, applies, err := h.consult(ctx, src)
+		if !applies {
+			continue
+		}
+		h.report.Sources = append(h.report.Sources, rep)
+		renderSource(tr, host, path, &rep)
+		if err != nil || rep.Outcome == OutcomeDecided {
+			return h.hopResult, err
 		}
 	}
+	return h.hopResult, &Error{Name: name, Host: host, Step: "delegation", Err: errors.New("no source decided")} // unreachable: direct decides or fails
+}
 
-	var txtCh, srvCh chan sourceOutcome[*dnsLookup]
-	var wkCh chan sourceOutcome[*wellKnownLookup]
-	if useDNS {
-		txtCh = make(chan sourceOutcome[*dnsLookup], 1)
-		srvCh = make(chan sourceOutcome[*dnsLookup], 1)
-		inflight.Go(func() { txtCh <- d.lookupDNS(ctx, "txt|"+host, "_oci-discovery."+host+".", dns.TypeTXT, host) })
-		inflight.Go(func() { srvCh <- d.lookupDNS(ctx, "srv|"+host, "_oci-registry._tcp."+host+".", dns.TypeSRV, host) })
-	} else if d.opts.DNS != nil {
-		tr.Add(trace.Event{Source: "discovery", Query: host, Decision: "no DNS discovery for an IP address or a host with a port"})
+// consult asks one source. applies is false when the source has nothing
+// to say for this host (no DNS for a host with a port, --no-well-known, no
+// local configuration); the error is an *Error.
+func (h *hopRun) consult(ctx context.Context, src Source) (rep SourceReport, applies bool, err error) {
+	switch src {
+	case SourceConfig:
+		return h.fromConfig()
+	case SourceTXT:
+		return h.fromTXT(ctx)
+	case SourceSRV:
+		return h.fromSRV(ctx)
+	case SourceWellKnown:
+		return h.fromWellKnown(ctx)
 	}
-	if !d.opts.NoWellKnown {
-		wkCh = make(chan sourceOutcome[*wellKnownLookup], 1)
-		inflight.Go(func() { wkCh <- d.lookupWellKnown(ctx, host) })
-	}
+	return h.direct()
+}
 
-	// 1. TXT mappings.
-	srvNoRegistry := false
-	if useDNS {
-		txtQ := "TXT _oci-discovery." + host + "."
-		o := <-txtCh
-		if o.err != nil {
-			return dec, unknownAnswer(tr, name, host, txtQ, o.err)
-		}
-		d.noteCache(tr, txtQ, o.hit, o.stale)
-		dec.stale = dec.stale || o.stale
-		dec.ttl = min(dec.ttl, o.v.ttl)
-		for _, sk := range o.v.skipped {
-			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: skipNote(sk)})
-		}
-		matched, rest, err := Select(o.v.mappings, path)
-		if err != nil {
-			return dec, &Error{Name: name, Host: host, Step: txtQ, Err: err}
-		}
-		if len(matched) > 0 {
-			if ok, dd, err := d.tryDecide(ctx, name, host, path, SourceTXT, o.v.auth, o.v.dnssec, matched, rest, dec); err != nil || ok {
-				return dd, err
-			}
-		} else if len(o.v.mappings) > 0 {
-			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: fmt.Sprintf("no v=oci1 prefix matches path %q", path)})
-		} else if o.v.absent != "" {
-			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Outcome: o.v.absent, TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no TXT record: absent, next source"})
-		} else {
-			tr.Add(trace.Event{Source: "discovery", Query: txtQ, Decision: "no valid v=oci1 record: next source"})
-		}
-
-		// 2. SRV: the host's own registry.
-		srvQ := "SRV _oci-registry._tcp." + host + "."
-		o = <-srvCh
-		if o.err != nil {
-			return dec, unknownAnswer(tr, name, host, srvQ, o.err)
-		}
-		d.noteCache(tr, srvQ, o.hit, o.stale)
-		dec.stale = dec.stale || o.stale
-		dec.ttl = min(dec.ttl, o.v.ttl)
-		if o.v.absent == "" {
-			eps, none, err := d.srvEndpoints(ctx, o.v.srvs, host, path, o.v.auth)
-			switch {
-			case err != nil:
-				return dec, &Error{Name: name, Host: host, Step: srvQ, Err: err}
-			case none:
-				srvNoRegistry = true
-				tr.Add(trace.Event{Source: "discovery", Query: srvQ, Decision: `SRV target "." says there is no registry at this host`})
-			case len(eps) > 0:
-				dec.step = Step{Host: host, Path: path, Source: SourceSRV, Record: srvRecordText(o.v.srvs), TTL: o.v.ttl, Authenticated: o.v.auth}
-				dec.endpoints = eps
-				tr.Add(trace.Event{Source: "discovery", Query: srvQ, DNSSEC: o.v.dnssec,
-					Decision: fmt.Sprintf("registry located by SRV: %s", eps[0].URL)})
-				return dec, nil
-			}
-		} else {
-			tr.Add(trace.Event{Source: "discovery", Query: srvQ, Outcome: o.v.absent, TTL: o.v.ttl, DNSSEC: o.v.dnssec, Decision: "no SRV record: absent, next source"})
-		}
+// fromConfig: the operator's own mappings win over everything published.
+func (h *hopRun) fromConfig() (SourceReport, bool, error) {
+	local := h.d.opts.Local[h.host]
+	if len(local) == 0 {
+		return SourceReport{}, false, nil
 	}
+	rep := SourceReport{Source: SourceConfig, Auth: AuthConfig}
+	return rep, true, h.useMappings(&rep, local)
+}
 
-	// 3. The well-known document.
-	if wkCh != nil {
-		wkQ := "GET " + d.wellKnownURL(host)
-		o := <-wkCh
-		if o.err != nil {
-			return dec, unknownAnswer(tr, name, host, wkQ, o.err)
-		}
-		d.noteCache(tr, wkQ, o.hit, o.stale)
-		dec.stale = dec.stale || o.stale
-		dec.ttl = min(dec.ttl, o.v.ttl)
-		if doc := o.v.doc; doc != nil {
-			matched, rest, err := Select(doc.Mappings, path)
-			if err != nil {
-				return dec, &Error{Name: name, Host: host, Step: wkQ, Err: err}
-			}
-			auth := AuthHTTPS
-			if !strings.HasPrefix(doc.URL, "https://") {
-				auth = AuthNone
-			}
-			if len(matched) > 0 {
-				if ok, dd, err := d.tryDecide(ctx, name, host, path, SourceWellKnown, auth, "", matched, rest, dec); err != nil || ok {
-					return dd, err
-				}
-			} else {
-				tr.Add(trace.Event{Source: "discovery", Query: wkQ, Decision: fmt.Sprintf("no namespace of the well-known document matches path %q", path)})
-			}
-		}
+// fromTXT: the v=oci1 mappings at _oci-discovery.<host>.
+func (h *hopRun) fromTXT(ctx context.Context) (SourceReport, bool, error) {
+	if !h.lookups.dns {
+		return SourceReport{}, false, nil
 	}
+	rep := SourceReport{Source: SourceTXT, Query: "TXT " + TXTLabel + "." + h.host + "."}
+	o := h.lookups.txt.wait(trace.FromContext(ctx))
+	if o.err != nil {
+		return rep, true, h.unknown(&rep, o.err)
+	}
+	h.answeredDNS(&rep, o)
+	if o.v.absent {
+		rep.Outcome = OutcomeAbsent
+		return rep, true, nil
+	}
+	rep.Skipped = append(rep.Skipped, o.v.skipped...)
+	return rep, true, h.useMappings(&rep, o.v.mappings)
+}
 
-	// 4. Direct: the host is its own registry.
-	if srvNoRegistry {
-		return dec, &Error{Name: name, Host: host, Step: "SRV _oci-registry._tcp." + host + ".", Err: ErrNoRegistry}
+// fromSRV: the host's own registry, located by _oci-registry._tcp.<host>.
+func (h *hopRun) fromSRV(ctx context.Context) (SourceReport, bool, error) {
+	if !h.lookups.dns {
+		return SourceReport{}, false, nil
 	}
-	ep := d.directEndpoint(host, path)
-	if dec.ttl == maxResultTTL {
+	rep := SourceReport{Source: SourceSRV, Query: "SRV " + SRVLabel + "." + h.host + "."}
+	o := h.lookups.srv.wait(trace.FromContext(ctx))
+	if o.err != nil {
+		return rep, true, h.unknown(&rep, o.err)
+	}
+	h.answeredDNS(&rep, o)
+	if o.v.absent {
+		rep.Outcome = OutcomeAbsent
+		return rep, true, nil
+	}
+	targets, none, err := h.d.srvTargets(o.v.srvs, h.host, h.path, rep.Auth)
+	switch {
+	case err != nil:
+		return rep, true, h.fail(&rep, rep.Query, "", err)
+	case none:
+		rep.Outcome = OutcomeNoRegistry
+	case len(targets) > 0:
+		used, capped := capEndpoints(targets)
+		for _, t := range capped {
+			rep.Skipped = append(rep.Skipped, Skipped{Reason: SkipCapped, Record: t.mapping.Record, Mapping: t.mapping})
+		}
+		for _, t := range used {
+			rep.Used = append(rep.Used, t.mapping)
+			h.endpoints = append(h.endpoints, t.endpoint)
+		}
+		h.step = Step{Host: h.host, Path: h.path, Source: SourceSRV, Record: srvRecordText(o.v.srvs), TTL: rep.TTL, Authenticated: rep.Auth}
+		rep.Outcome = OutcomeDecided
+	default:
+		rep.Outcome = OutcomeNoMatch // records of other types only
+	}
+	return rep, true, nil
+}
+
+// fromWellKnown: the mappings of https://<host>/.well-known/oci-discovery.
+func (h *hopRun) fromWellKnown(ctx context.Context) (SourceReport, bool, error) {
+	if h.lookups.wk.done == nil {
+		return SourceReport{}, false, nil
+	}
+	rep := SourceReport{Source: SourceWellKnown, Query: "GET " + h.d.wellKnownURL(h.host)}
+	o := h.lookups.wk.wait(trace.FromContext(ctx))
+	if o.err != nil {
+		return rep, true, h.unknown(&rep, o.err)
+	}
+	h.answered(&rep, o.cache, o.v.ttl)
+	doc := o.v.doc
+	if doc == nil {
+		rep.Outcome = OutcomeAbsent
+		return rep, true, nil
+	}
+	rep.Auth = AuthHTTPS
+	if !strings.HasPrefix(doc.URL, "https://") {
+		rep.Auth = AuthNone // a document over plain HTTP, for a host marked insecure
+	}
+	return rep, true, h.useMappings(&rep, doc.Mappings)
+}
+
+// direct: the host is its own registry, unless its SRV record said there
+// is none.
+func (h *hopRun) direct() (SourceReport, bool, error) {
+	rep := SourceReport{Source: SourceDirect}
+	if srv := h.report.Source(SourceSRV); srv != nil && srv.Outcome == OutcomeNoRegistry {
+		return rep, true, h.fail(&rep, srv.Query, "", ErrNoRegistry)
+	}
+	ep := h.d.directEndpoint(h.host, h.path)
+	if h.ttl == maxResultTTL {
 		// Nothing was looked up (no DNS for this host, well-known off):
 		// ask again in a while rather than for a week.
-		dec.ttl = defaultNegativeTTL
+		h.ttl = defaultNegativeTTL
 	}
-	dec.step = Step{Host: host, Path: path, Source: SourceDirect, Authenticated: ep.Authenticated}
-	dec.endpoints = []Endpoint{ep}
-	tr.Add(trace.Event{Source: "discovery", Query: host, Decision: "no mapping published: " + host + " is its own registry (" + ep.URL + ")"})
-	return dec, nil
+	rep.Auth, rep.Outcome = ep.Authenticated, OutcomeDecided
+	rep.Used = []Mapping{{Registry: ep.URL, Caps: CapAll}}
+	h.step = Step{Host: h.host, Path: h.path, Source: SourceDirect, Authenticated: ep.Authenticated}
+	h.endpoints = []Endpoint{ep}
+	return rep, true, nil
 }
 
-// tryDecide applies the authentication policy to a matched mapping set. It
-// returns ok=false when the set was skipped and discovery goes on with the
-// next source.
-func (d *Discoverer) tryDecide(ctx context.Context, name, host, path string, src Source, auth Auth, dnssecState string, matched []Mapping, rest string, dec hopDecision) (bool, hopDecision, error) {
-	tr := trace.FromContext(ctx)
-	if auth == AuthNone && !d.opts.DNSSECOff {
-		kept := matched[:0:0]
-		for _, m := range matched {
-			if target := mappingHost(m); target != "" && !sameHost(target, host) {
-				how := "sign the zone with DNSSEC (and use --trust-anchor or a validating resolver with --trust-ad), or publish the mapping in https://" + host + "/.well-known/oci-discovery"
-				if src == SourceWellKnown {
-					how = "serve the well-known document over HTTPS"
-				}
-				tr.Add(trace.Event{Source: "discovery", Query: string(src) + " " + host, DNSSEC: dnssecState,
-					Decision: fmt.Sprintf("skipped unauthenticated mapping to another host (%s) under --dnssec on: %s; to fix: %s", target, m.Record, how)})
-				continue
-			}
-			kept = append(kept, m)
-		}
-		if len(kept) == 0 {
-			return false, dec, nil
-		}
-		matched = kept
-	}
-	dd, err := d.decide(ctx, name, host, path, src, auth, matched, rest, dec)
-	if err == nil {
-		tr.Add(trace.Event{Source: "discovery", Query: string(src) + " " + host, DNSSEC: dnssecState, Decision: "mapping " + matched[0].Record})
-	}
-	return true, dd, err
+// answered notes a source's answer: where it came from and how long the
+// hop's decision may be kept.
+func (h *hopRun) answered(rep *SourceReport, cache CacheStatus, ttl time.Duration) {
+	rep.Cache, rep.TTL = cache, ttl
+	h.ttl = min(h.ttl, ttl)
+	h.stale = h.stale || cache == CacheStale
 }
 
-// decide turns matched mappings (one delegate, or registry mirrors) into the
-// hop's decision.
-func (d *Discoverer) decide(ctx context.Context, name, host, path string, src Source, auth Auth, matched []Mapping, rest string, dec hopDecision) (hopDecision, error) {
-	if m := matched[0]; m.Delegate != "" {
-		dec.step = Step{Host: host, Path: path, Source: src, Record: m.Record, TTL: dec.ttl, Authenticated: auth}
-		dec.delegate = strings.ToLower(strings.TrimSuffix(m.Delegate, "."))
-		dec.rest = rest
-		return dec, nil
+func (h *hopRun) answeredDNS(rep *SourceReport, o looked[*dnsAnswer]) {
+	h.answered(rep, o.cache, o.v.ttl)
+	rep.Auth, rep.DNSSEC, rep.Rcode = o.v.auth.Auth, o.v.auth, o.v.rcode
+}
+
+// unknown ends discovery at a source whose answer is unknown (SERVFAIL,
+// timeout, bogus, HTTP 5xx, ...): a lower source may be one the owner has
+// overridden, so there is no fall-through (docs/protocol.md §9).
+func (h *hopRun) unknown(rep *SourceReport, err error) error {
+	rep.Outcome, rep.Err = OutcomeUnknown, err
+	return &Error{Name: h.name, Host: h.host, Step: rep.Query, Err: err}
+}
+
+// fail ends discovery at a source whose records fail the name.
+func (h *hopRun) fail(rep *SourceReport, step, record string, err error) error {
+	rep.Outcome, rep.Err = OutcomeFailed, err
+	return &Error{Name: h.name, Host: h.host, Step: step, Record: record, Err: err}
+}
+
+// useMappings decides the hop with the mappings of one source: the longest
+// matching prefix (docs/protocol.md §6), less the cross-host mappings of an
+// unauthenticated source under --dnssec on (§8.3), then a delegation or at
+// most MaxEndpoints mirrors (§11). rep records what was used and skipped.
+func (h *hopRun) useMappings(rep *SourceReport, ms []Mapping) error {
+	step := rep.Query
+	if rep.Source == SourceConfig {
+		step = "local configuration"
 	}
-	d.randMu.Lock()
-	ordered := OrderMirrors(matched, d.rand)
-	d.randMu.Unlock()
+	matched, rest, err := Select(ms, h.path)
+	if err != nil {
+		return h.fail(rep, step, "", err)
+	}
+	rep.Skipped = appendUnmatched(rep.Skipped, ms, matched, h.path)
+	matched = h.followed(rep, matched)
+	switch {
+	case len(matched) == 0:
+		rep.Outcome = OutcomeNoMatch
+		return nil
+	case matched[0].Delegate != "":
+		h.delegateTo(rep, matched[0], rest)
+		return nil
+	}
+	return h.mirrors(rep, matched, rest)
+}
+
+// appendUnmatched adds to skipped the mappings of ms that Select did not
+// pick for path: those whose prefix does not match, and those whose prefix
+// matches but is shorter than the one that won.
+func appendUnmatched(skipped []Skipped, ms, matched []Mapping, path string) []Skipped {
+	won := ""
+	if len(matched) > 0 {
+		won = matched[0].Prefix
+	}
+	for _, m := range ms {
+		switch {
+		case len(matched) > 0 && m.Prefix == won:
+		case prefixMatches(m.Prefix, path):
+			skipped = append(skipped, Skipped{Reason: SkipShorterPrefix, Record: m.Record, Mapping: m})
+		default:
+			skipped = append(skipped, Skipped{Reason: SkipNoPrefixMatch, Record: m.Record, Mapping: m})
+		}
+	}
+	return skipped
+}
+
+// followed drops, under --dnssec on, the cross-host mappings of a source
+// that is not authenticated (docs/protocol.md §8.3).
+func (h *hopRun) followed(rep *SourceReport, matched []Mapping) []Mapping {
+	if rep.Auth != AuthNone || h.d.opts.DNSSECOff {
+		return matched
+	}
+	kept := matched[:0:0]
+	for _, m := range matched {
+		if CrossHost(m, h.host) {
+			rep.Skipped = append(rep.Skipped, Skipped{Reason: SkipUnauthenticatedCrossHost, Record: m.Record, Mapping: m})
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return kept
+}
+
+// delegateTo ends the hop with a delegation: discovery goes on at the
+// delegate with the rest of the path (docs/protocol.md §7 step 4).
+func (h *hopRun) delegateTo(rep *SourceReport, m Mapping, rest string) {
+	rep.Used, rep.Outcome = []Mapping{m}, OutcomeDecided
+	h.step = Step{Host: h.host, Path: h.path, Source: rep.Source, Record: m.Record, TTL: h.ttl, Authenticated: rep.Auth}
+	h.delegate = strings.ToLower(strings.TrimSuffix(m.Delegate, "."))
+	h.rest = rest
+}
+
+// mirrors ends the hop with registry mirrors: in the order to try them
+// (OrderMirrors), at most MaxEndpoints.
+func (h *hopRun) mirrors(rep *SourceReport, matched []Mapping, rest string) error {
+	h.d.randMu.Lock()
+	ordered := OrderMirrors(matched, h.d.rand)
+	h.d.randMu.Unlock()
 	used, capped := capEndpoints(ordered)
-	if len(capped) > 0 {
-		trace.FromContext(ctx).Add(trace.Event{Source: "discovery", Query: string(src) + " " + host,
-			Decision: cappedNote(len(capped), "mirror(s)", func(i int) string { return capped[i].Record })})
+	for _, m := range capped {
+		rep.Skipped = append(rep.Skipped, Skipped{Reason: SkipCapped, Record: m.Record, Mapping: m})
 	}
-	var records []string
-	for _, m := range matched { // published order, as the mirrors were matched
+	records := make([]string, 0, len(used))
+	for _, m := range matched { // in the order matched, as published
 		if slices.Contains(used, m) {
+			rep.Used = append(rep.Used, m)
 			records = append(records, m.Record)
 		}
 	}
-	dec.step = Step{Host: host, Path: path, Source: src, Record: strings.Join(records, " | "), TTL: dec.ttl, Authenticated: auth}
 	for _, m := range used {
 		u, repo, err := RegistryEndpoint(m, rest)
 		if err != nil {
-			return dec, &Error{Name: name, Host: host, Step: string(src) + " mapping", Record: m.Record, Err: err}
+			h.endpoints = nil
+			return h.fail(rep, string(rep.Source)+" mapping", m.Record, err)
 		}
 		caps := m.Caps
 		if caps == 0 {
 			caps = CapAll
 		}
-		dec.endpoints = append(dec.endpoints, Endpoint{URL: u, Repository: repo, Priority: m.Priority, Weight: m.Weight,
-			Caps: caps, Source: src, Authenticated: auth})
+		h.endpoints = append(h.endpoints, Endpoint{URL: u, Repository: repo, Priority: m.Priority, Weight: m.Weight,
+			Caps: caps, Source: rep.Source, Authenticated: rep.Auth})
 	}
-	return dec, nil
+	h.step = Step{Host: h.host, Path: h.path, Source: rep.Source, Record: strings.Join(records, " | "), TTL: h.ttl, Authenticated: rep.Auth}
+	rep.Outcome = OutcomeDecided
+	return nil
 }
 
 // capEndpoints splits what one source offers, in the order to try it, into
@@ -443,165 +510,43 @@ func capEndpoints[T any](ordered []T) (used, capped []T) {
 	return ordered[:MaxEndpoints], ordered[MaxEndpoints:]
 }
 
-// cappedNote is the trace's words for n endpoints left out by the cap; at
-// most three of them are named (record(i) for the i-th).
-func cappedNote(n int, what string, record func(i int) string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d more %s not used: a client tries at most %d endpoints of one source (docs/protocol.md §11): ", n, what, MaxEndpoints)
-	for i := range min(n, 3) {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		b.WriteString(record(i))
-	}
-	if n > 3 {
-		b.WriteString(" | ...")
-	}
-	return b.String()
+// srvTarget is one SRV target as an endpoint, and as the mapping a report
+// shows.
+type srvTarget struct {
+	endpoint Endpoint
+	mapping  Mapping
 }
 
-// lookupDNS queries name/qtype (through the cache), authenticates the answer
-// and, for TXT, parses the v=oci1 records.
-func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uint16, host string) sourceOutcome[*dnsLookup] {
-	fetch := func(ctx context.Context) (any, time.Duration, error) {
-		// TEMPORARY wiring, to be replaced by the discovery-side change:
-		// ask the chain of trust together with the question.
-		if d.opts.Validator != nil && !d.opts.DNSSECOff {
-			d.opts.Validator.Prefetch(ctx, qname)
-		}
-		a, err := d.opts.DNS.Query(ctx, qname, qtype)
-		if err != nil {
-			return nil, 0, err
-		}
-		l := &dnsLookup{auth: AuthNone}
-		// A denial is validated too: a bogus one (expired or stripped
-		// signatures over its SOA) is an error, not a reason to fall
-		// through to a lower source.
-		if err := d.authenticate(ctx, a, l); err != nil {
-			return nil, 0, err
-		}
-		if a.Absent() || len(a.Records) == 0 {
-			l.absent = absentOutcome(a)
-			l.ttl = negativeTTL(a)
-			return l, l.ttl, nil
-		}
-		l.ttl = min(a.TTL, maxResultTTL)
-		switch qtype {
-		case dns.TypeTXT:
-			if l.mappings, l.skipped, err = ParseTXTRecords(a.Records, d.popts); err != nil {
-				return nil, 0, err
-			}
-		case dns.TypeSRV:
-			if l.srvs, err = SRVRecords(a.Records); err != nil {
-				return nil, 0, err
-			}
-		}
-		return l, l.ttl, nil
-	}
-	v, hit, stale, err := d.fetch(ctx, key, fetch)
-	if err != nil {
-		return sourceOutcome[*dnsLookup]{err: err}
-	}
-	return sourceOutcome[*dnsLookup]{v: v.(*dnsLookup), hit: hit, stale: stale}
-}
-
-// authenticate sets l.auth and l.dnssec for an answer, positive or
-// negative. A bogus answer is an error, never a fall-through.
-func (d *Discoverer) authenticate(ctx context.Context, a *dnsclient.Answer, l *dnsLookup) error {
-	if d.opts.DNSSECOff {
-		return nil
-	}
-	if d.opts.Validator != nil {
-		sec, err := d.opts.Validator.Validate(ctx, a)
-		switch dnssec.Verdict(sec, err) {
-		case dnssec.Bogus:
-			return err
-		case dnssec.Indeterminate:
-			if d.opts.DNSSECRequire {
-				return err
-			}
-			// The chain of trust could not be fetched (a resolver that
-			// cannot reach the zones above, a private server refusing
-			// them): not proven either way, so not authenticated — unless
-			// a trusted validating resolver vouches for it with AD.
-			trace.FromContext(ctx).Add(trace.Event{Source: "dns", Query: a.Name, DNSSEC: dnssec.Indeterminate.String(),
-				Decision: "chain of trust could not be fetched, answer not authenticated in-process: " + err.Error()})
-			sec = dnssec.Insecure
-		}
-		l.dnssec = sec.String()
-		if sec == dnssec.Secure {
-			l.auth = AuthDNSSEC
-			return nil
-		}
-	}
-	if d.opts.TrustAD && a.AD {
-		l.auth, l.dnssec = AuthDNSSEC, "ad"
-	}
-	return nil
-}
-
-func (d *Discoverer) lookupWellKnown(ctx context.Context, host string) sourceOutcome[*wellKnownLookup] {
-	fetch := func(ctx context.Context) (any, time.Duration, error) {
-		doc, err := FetchWellKnown(ctx, d.opts.HTTP, host, d.popts)
-		if err != nil {
-			return nil, 0, err
-		}
-		l := &wellKnownLookup{doc: doc, ttl: defaultNegativeTTL}
-		if doc != nil {
-			l.ttl = doc.MaxAge
-		}
-		return l, l.ttl, nil
-	}
-	v, hit, stale, err := d.fetch(ctx, "wk|"+host, fetch)
-	if err != nil {
-		return sourceOutcome[*wellKnownLookup]{err: err}
-	}
-	return sourceOutcome[*wellKnownLookup]{v: v.(*wellKnownLookup), hit: hit, stale: stale}
-}
-
-func (d *Discoverer) fetch(ctx context.Context, key string, fn func(context.Context) (any, time.Duration, error)) (any, bool, bool, error) {
-	if d.opts.Cache == nil {
-		v, _, err := fn(ctx)
-		return v, false, false, err
-	}
-	return d.opts.Cache.Fetch(ctx, key, fn)
-}
-
-func (d *Discoverer) noteCache(tr *trace.Trace, query string, hit, stale bool) {
-	switch {
-	case stale:
-		tr.Add(trace.Event{Source: "cache", Query: query, Outcome: "stale", Decision: "refresh failed: serving the last good answer, marked stale"})
-	case hit:
-		tr.Add(trace.Event{Source: "cache", Query: query, Outcome: "hit"})
-	}
-}
-
-// srvEndpoints orders the SRV targets per RFC 2782 (SRVEndpoints does the
-// record rules). none reports the single target "." that means "no registry
-// here".
-func (d *Discoverer) srvEndpoints(ctx context.Context, srvs []*dns.SRV, host, path string, auth Auth) (eps []Endpoint, none bool, err error) {
+// srvTargets orders the SRV targets per RFC 2782 (SRVEndpoints does the
+// record rules). none reports the single target "." that means "no
+// registry here".
+func (d *Discoverer) srvTargets(srvs []*dns.SRV, host, path string, auth Auth) (targets []srvTarget, none bool, err error) {
 	d.randMu.Lock()
 	srvs = OrderSRV(srvs, d.rand)
 	d.randMu.Unlock()
-	eps, none, err = SRVEndpoints(srvs, host, path)
-	eps, capped := capEndpoints(eps)
-	if len(capped) > 0 {
-		trace.FromContext(ctx).Add(trace.Event{Source: "discovery", Query: "SRV " + SRVLabel + "." + host + ".",
-			Decision: cappedNote(len(capped), "SRV target(s)", func(i int) string { return capped[i].URL })})
+	eps, none, err := SRVEndpoints(srvs, host, path)
+	if err != nil || none {
+		return nil, none, err
 	}
-	for i := range eps {
-		ep := &eps[i]
+	targets = make([]srvTarget, 0, len(eps))
+	for _, s := range srvs {
+		if s.Target == "." {
+			continue // SRVEndpoints skips it too
+		}
+		ep := eps[len(targets)]
 		ep.Authenticated = auth
 		if hp := strings.TrimPrefix(ep.URL, "https://"); d.insecure(hp) {
 			ep.URL = "http://" + hp // the mapping stays authenticated; the operator chose plain HTTP
 		}
 		// Unauthenticated SRV may point anywhere, but the registry must then
 		// prove it is <host> in TLS: a forged SRV can only cause a failure.
-		if auth == AuthNone && !sameHost(mappingHost(Mapping{Registry: ep.URL}), host) && !d.opts.DNSSECOff {
+		if auth == AuthNone && !d.opts.DNSSECOff && CrossHost(Mapping{Registry: ep.URL}, host) {
 			ep.TLSServerName = host
 		}
+		m := Mapping{Registry: ep.URL, Priority: ep.Priority, Weight: ep.Weight, Caps: ep.Caps, Record: srvText(s)}
+		targets = append(targets, srvTarget{endpoint: ep, mapping: m})
 	}
-	return eps, none, err
+	return targets, false, nil
 }
 
 // insecure applies --insecure-registry to host[:port] with the parsers'
@@ -619,19 +564,11 @@ func srvRecordText(srvs []*dns.SRV) string {
 	return strings.Join(parts, " | ")
 }
 
-// skipNote is the trace's words for a record skipped whatever the path.
-func skipNote(sk Skipped) string {
-	if sk.Reason == SkipNotOCI {
-		return "ignored TXT record that is not v=oci1: " + quote(sk.Record)
-	}
-	return "skipped malformed record: " + sk.Err.Error()
-}
-
 func (d *Discoverer) wellKnownURL(host string) string {
 	if d.insecure(host) {
-		return "http://" + host + "/.well-known/oci-discovery"
+		return "http://" + host + WellKnownPath
 	}
-	return "https://" + host + "/.well-known/oci-discovery"
+	return "https://" + host + WellKnownPath
 }
 
 // directEndpoint is today's Docker behaviour: https://<host> is the registry,
@@ -648,34 +585,6 @@ func (d *Discoverer) directEndpoint(host, path string) Endpoint {
 	return ep
 }
 
-func negativeTTL(a *dnsclient.Answer) time.Duration {
-	if a.NegativeTTL <= 0 {
-		return defaultNegativeTTL
-	}
-	return min(a.NegativeTTL, maxNegativeTTL)
-}
-
-// mappingHost is the host a mapping sends names to, without port.
-func mappingHost(m Mapping) string {
-	if m.Delegate != "" {
-		return strings.ToLower(strings.TrimSuffix(m.Delegate, "."))
-	}
-	u, err := url.Parse(m.Registry)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Hostname())
-}
-
-// sameHost reports whether target (a host without port, as mappingHost
-// gives) is host[:port]'s host.
-func sameHost(target, host string) bool {
-	if a, err := parseAuthority(host); err == nil {
-		host = a.bareHost()
-	}
-	return strings.EqualFold(strings.TrimSuffix(target, "."), strings.TrimSuffix(host, "."))
-}
-
 // checkHost accepts what a registry URL accepts as its authority: a DNS
 // name of LDH labels, a dotted-quad IPv4 address or a bracketed IPv6
 // address, and an optional port 1..65535. Anything else would be sent to
@@ -688,44 +597,6 @@ func checkHost(host string) error {
 		return fmt.Errorf("%w: %w", ErrInvalidName, err)
 	}
 	return nil
-}
-
-// weaker returns the weaker of two authentications: none is weaker than
-// dnssec and https, which are weaker than the operator's own config. The
-// empty Auth means "nothing yet".
-func weaker(a, b Auth) Auth {
-	rank := func(x Auth) int {
-		switch x {
-		case AuthNone:
-			return 0
-		case AuthDNSSEC, AuthHTTPS:
-			return 1
-		case AuthConfig:
-			return 2
-		}
-		return 3
-	}
-	if rank(b) < rank(a) {
-		return b
-	}
-	return a
-}
-
-// unknownAnswer is the error, and the trace event, of a source whose answer
-// is unknown (SERVFAIL, timeout, bogus, HTTP 5xx, ...): discovery stops,
-// because a lower source may be one the owner has overridden.
-func unknownAnswer(tr *trace.Trace, name, host, step string, err error) error {
-	tr.Add(trace.Event{Source: "discovery", Query: step, Outcome: "unknown",
-		Decision: "answer unknown, no fall-through to a lower source: discovery fails: " + err.Error()})
-	return &Error{Name: name, Host: host, Step: step, Err: err}
-}
-
-// absentOutcome names an absent answer the way dig does.
-func absentOutcome(a *dnsclient.Answer) string {
-	if a.Rcode == dns.RcodeNameError {
-		return "NXDOMAIN"
-	}
-	return "NODATA"
 }
 
 // lastRecord is the record of the chain's last step, "" for none.
@@ -743,31 +614,3 @@ func chainString(chain []Step) string {
 	}
 	return strings.Join(parts, " -> ")
 }
-
-// TXTString returns the record's character-strings concatenated as raw
-// bytes: miekg/dns keeps them in presentation form, with \" \\ and \DDD
-// escapes, which are undone here so records are parsed as published.
-func TXTString(txt *dns.TXT) string {
-	var b strings.Builder
-	for _, s := range txt.Txt {
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c != '\\' || i+1 >= len(s) {
-				b.WriteByte(c)
-				continue
-			}
-			if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-				if v := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0'); v <= 255 {
-					b.WriteByte(byte(v))
-					i += 3
-					continue
-				}
-			}
-			b.WriteByte(s[i+1])
-			i++
-		}
-	}
-	return b.String()
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -29,6 +29,9 @@ type Error struct {
 	Step   string // what was being done
 	Record string // the record or document entry at fault, if any
 	Err    error
+	// Hops are the reports of the hops up to and including the failing
+	// one (none when the name itself is invalid).
+	Hops []HopReport
 }
 
 func (e *Error) Error() string {

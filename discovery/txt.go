@@ -526,3 +526,31 @@ func TXTRecord(host string, ttl uint32, m Mapping, opt ParseOptions) (*dns.TXT, 
 		Txt: strs,
 	}, nil
 }
+
+// TXTString returns the record's character-strings concatenated as raw
+// bytes: miekg/dns keeps them in presentation form, with \" \\ and \DDD
+// escapes, which are undone here so records are parsed as published.
+func TXTString(txt *dns.TXT) string {
+	var b strings.Builder
+	for _, s := range txt.Txt {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c != '\\' || i+1 >= len(s) {
+				b.WriteByte(c)
+				continue
+			}
+			if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
+				if v := int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0'); v <= 255 {
+					b.WriteByte(byte(v))
+					i += 3
+					continue
+				}
+			}
+			b.WriteByte(s[i+1])
+			i++
+		}
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -8,7 +8,7 @@ import (
 // Auth says how a mapping was authenticated.
 type Auth string
 
-// How a mapping or endpoint was authenticated (DESIGN §2 "Authentication").
+// How a mapping or endpoint was authenticated (docs/protocol.md §8.1).
 const (
 	AuthNone   Auth = "none"   // plain DNS, nothing proven
 	AuthDNSSEC Auth = "dnssec" // DNSSEC-validated RRset (in-process or trusted AD bit)
@@ -19,7 +19,7 @@ const (
 // Source names where a mapping or endpoint came from.
 type Source string
 
-// Discovery sources, in precedence order (DESIGN §2 "Algorithm").
+// Discovery sources, in precedence order (docs/protocol.md §7; SourceOrder).
 const (
 	SourceTXT       Source = "dns-txt"
 	SourceSRV       Source = "dns-srv"
@@ -94,7 +94,7 @@ type Endpoint struct {
 	Authenticated Auth `json:"authenticated"`
 	// TLSServerName, when set, is the name the registry's certificate must
 	// be valid for instead of the URL's host: an unauthenticated SRV record
-	// may move the connection, never the identity (DESIGN §2 item 2).
+	// may move the connection, never the identity (docs/protocol.md §4).
 	TLSServerName string `json:"tlsServerName,omitempty"`
 }
 
@@ -126,4 +126,7 @@ type Result struct {
 	DNSSEC string `json:"dnssec,omitempty"`
 	// Stale is set when any part of the result was served stale from cache.
 	Stale bool `json:"stale,omitempty"`
+	// Hops says, for each hop of Chain, what each source answered and
+	// what became of each mapping it published.
+	Hops []HopReport `json:"-"`
 }

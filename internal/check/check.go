@@ -26,7 +26,6 @@ import (
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/dnssec"
-	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // DefaultTimeout bounds each network step of a check (one DNS lookup with
@@ -88,7 +87,7 @@ func Run(ctx context.Context, host string, cfg Config) ([]Finding, error) {
 	c.checkTXT(ctx)
 	c.checkSRV(ctx)
 	c.checkWellKnown()
-	c.checkAuthentication()
+	c.checkAuthentication(ctx)
 	c.checkAgreement()
 	c.checkNothingPublished()
 	c.checkDelegations(ctx)
@@ -239,69 +238,53 @@ func (c *checker) authenticate(ctx context.Context, a *dnsclient.Answer) (auth d
 	if c.cfg.DNSSECOff {
 		return discovery.AuthNone, "not assessed (--dnssec off)", nil
 	}
-	tr := trace.New(nil)
-	vctx, cancel := context.WithTimeout(trace.NewContext(ctx, tr), c.cfg.Timeout)
+	vctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	auth, state, err := c.on.Authenticate(vctx, a)
-	if err != nil {
+	au, err := c.on.Authenticate(vctx, a)
+	switch {
+	case err != nil:
 		return discovery.AuthNone, "bogus", err
+	case au.Validated && au.Security == dnssec.Secure:
+		return au.Auth, "secure (validated in-process up to a trust anchor)", nil
+	case au.AD:
+		return au.Auth, "secure (AD bit of a trusted resolver)", nil
+	case !au.Validated:
+		return au.Auth, "not validated: no validator, and the resolver's AD bit is not trusted (--trust-ad)", nil
+	case au.Security == dnssec.Indeterminate:
+		return au.Auth, "indeterminate, so not authenticated: chain of trust could not be fetched, answer not authenticated in-process: " + au.Cause.Error(), nil
 	}
-	switch state {
-	case "secure":
-		return auth, "secure (validated in-process up to a trust anchor)", nil
-	case "ad":
-		return auth, "secure (AD bit of a trusted resolver)", nil
-	case "":
-		return auth, "not validated: no validator, and the resolver's AD bit is not trusted (--trust-ad)", nil
-	}
-	for _, e := range tr.Events() {
-		if e.DNSSEC == "indeterminate" {
-			return auth, "indeterminate, so not authenticated: " + e.Decision, nil
-		}
-	}
-	return auth, "insecure: unsigned, or no chain of DS records up to a trust anchor", nil
-}
-
-// crossHost reports whether m sends names to another host than the checked
-// one (ports ignored, as discovery does).
-func (c *checker) crossHost(m discovery.Mapping) bool {
-	target := targetHost(m)
-	return target != "" && !strings.EqualFold(target, strings.Trim(c.name, "[]"))
-}
-
-// targetHost is the host a mapping sends names to, without port or brackets.
-func targetHost(m discovery.Mapping) string {
-	if m.Delegate != "" {
-		return strings.ToLower(strings.TrimSuffix(m.Delegate, "."))
-	}
-	rest := m.Registry
-	if i := strings.Index(rest, "://"); i >= 0 {
-		rest = rest[i+3:]
-	}
-	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		rest = rest[:i]
-	}
-	if strings.HasPrefix(rest, "[") {
-		if end := strings.IndexByte(rest, ']'); end > 0 {
-			return strings.ToLower(rest[1:end])
-		}
-	}
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
-		rest = rest[:i]
-	}
-	return strings.ToLower(rest)
+	return au.Auth, "insecure: unsigned, or no chain of DS records up to a trust anchor", nil
 }
 
 // usable reports whether a client under the configured policy follows m
 // when it comes from a source authenticated as auth.
 func (c *checker) usable(m discovery.Mapping, auth discovery.Auth) bool {
-	return c.cfg.DNSSECOff || auth != discovery.AuthNone || !c.crossHost(m)
+	return discovery.Follows(m, c.host, auth, c.cfg.DNSSECOff)
 }
 
-// covered reports whether every path at the host is decided before the
-// well-known document is consulted: a usable TXT mapping for the whole
-// host, or SRV records with targets.
-func (c *checker) covered() bool { return c.txtCoversAll() || len(c.srvEPs) > 0 }
+// decidedBefore reports whether a source that clients consult before src
+// (discovery.SourceOrder) decides every path at the host, so that src
+// matters for no name.
+func (c *checker) decidedBefore(src discovery.Source) bool {
+	for _, s := range discovery.SourceOrder() {
+		if !discovery.Precedes(s, src) {
+			return false
+		}
+		switch {
+		case s == discovery.SourceTXT && c.txtCoversAll(), s == discovery.SourceSRV && len(c.srvEPs) > 0:
+			return true
+		}
+	}
+	return false
+}
+
+// probePath is the name under prefix that the check discovers.
+func probePath(prefix string) string {
+	if prefix == "" {
+		return probeComponent
+	}
+	return prefix + "/" + probeComponent
+}
 
 // describe is a mapping in the words of a finding.
 func describe(m discovery.Mapping) string {

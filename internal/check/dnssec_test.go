@@ -81,3 +81,31 @@ func TestDNSSECOffDoesNotAssess(t *testing.T) {
 	want(t, fs, "info DNSSEC_NOT_CHECKED", "info DELEGATION")
 	wantNo(t, fs, CodeUnauthenticated)
 }
+
+// TestUnauthenticatedSaysWhereClientsGoInstead: where a --dnssec on client
+// sends the names of a TXT mapping it skips is what the discovery
+// algorithm decides for them, read from its hop report: the same place
+// through the well-known document (a warning), another place (an error),
+// or nowhere when the next source's answer is unknown — where a copy of
+// the precedence rules said "direct".
+func TestUnauthenticatedSaysWhereClientsGoInstead(t *testing.T) {
+	l := newLab(t, wellKnownSites())
+	l.validate = false // nothing is authenticated
+	for _, tc := range []struct {
+		host    string
+		sev     Severity
+		instead string
+	}{
+		{"good.example.com", Warning, "go to the same place through the well-known document (authenticated by HTTPS)"},
+		{"disagree.example.com", Error, "go to where the well-known document sends them, every path → registry https://reg.example.com:"},
+		{"reset.good.example.com", Error, "go to no registry: discovery fails ("},
+	} {
+		t.Run(tc.host, func(t *testing.T) {
+			fs := l.check(t, tc.host, func(c *Config) { c.NoRegistryProbe = true })
+			f, ok := find(fs, CodeUnauthenticated)
+			if !ok || f.Severity != tc.sev || !strings.Contains(f.Message, tc.instead) {
+				t.Errorf("want an UNAUTHENTICATED %s saying %q; got:\n%s", tc.sev, tc.instead, dump(fs))
+			}
+		})
+	}
+}

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,67 +13,123 @@ import (
 // checkAuthentication finds the cross-host mappings that clients with
 // --dnssec on (the default) skip because their source is not authenticated,
 // and says where those clients go instead.
-func (c *checker) checkAuthentication() {
+func (c *checker) checkAuthentication(ctx context.Context) {
 	if c.cfg.DNSSECOff {
 		c.add(Info, CodeDNSSECNotChecked, "", "--dnssec off: cross-host mappings were taken as published; clients with --dnssec on (the default) may skip some of them", "run the check without --dnssec off")
 		return
 	}
-	c.unauthenticated("TXT "+c.txtName(), c.txt, c.txtAuth)
-	c.unauthenticated("well-known document "+c.wellKnownURL(), c.wkMaps, c.wkAuth)
+	c.unauthenticated(ctx, discovery.SourceTXT, "TXT "+c.txtName(), c.txt, c.txtAuth)
+	c.unauthenticated(ctx, discovery.SourceWellKnown, "well-known document "+c.wellKnownURL(), c.wkMaps, c.wkAuth)
 }
 
-func (c *checker) unauthenticated(source string, ms []discovery.Mapping, auth discovery.Auth) {
-	if auth != discovery.AuthNone {
-		return
-	}
+func (c *checker) unauthenticated(ctx context.Context, src discovery.Source, where string, ms []discovery.Mapping, auth discovery.Auth) {
 	for _, m := range ms {
-		if !c.crossHost(m) {
+		if c.usable(m, auth) {
 			continue
 		}
-		instead, same := c.fallback(m, source)
+		instead, same := c.fallback(ctx, src, m)
 		sev := Error
 		if same {
 			sev = Warning
 		}
 		fix := fixUnauthenticated(c.name)
-		if strings.HasPrefix(source, "well-known") {
+		if src == discovery.SourceWellKnown {
 			fix = "serve the well-known document over HTTPS"
 		}
 		c.add(sev, CodeUnauthenticated, m.Record,
-			fmt.Sprintf("%s: %s sends names to another host, %s, but the record is not authenticated: clients with --dnssec on (the default) skip it, and %s go to %s", source, describe(m), targetHost(m), pathWords(c.host, m.Prefix), instead),
+			fmt.Sprintf("%s: %s sends names to another host, %s, but the record is not authenticated: clients with --dnssec on (the default) skip it, and %s go to %s", where, describe(m), discovery.MappingHost(m), pathWords(c.host, m.Prefix), instead),
 			fix)
 	}
 }
 
-// fallback says where a --dnssec on client sends the names of m once it
-// skipped m, following the precedence TXT → SRV → well-known → direct; same
-// reports that this is where m sends them too.
-func (c *checker) fallback(m discovery.Mapping, source string) (where string, same bool) {
-	fromTXT := strings.HasPrefix(source, "TXT")
-	if fromTXT && len(c.srvEPs) > 0 {
+// fallback says where a --dnssec on client sends the names of m, a mapping
+// of src it skips: the discovery algorithm itself, run as the configured
+// client for a name under m's prefix, reports which source decided the
+// host's hop instead. same reports that this is where m sends them too.
+func (c *checker) fallback(ctx context.Context, src discovery.Source, m discovery.Mapping) (where string, same bool) {
+	res, err := c.on.Discover(ctx, c.host, probePath(m.Prefix))
+	hops := c.hopsOf(res, err)
+	var decided *discovery.SourceReport
+	if len(hops) > 0 && hops[0].Host == c.host {
+		decided = hops[0].Decided()
+	}
+	switch {
+	case decided == nil && err != nil:
+		return fmt.Sprintf("no registry: discovery fails (%v)", err), false
+	case decided == nil:
+		return "no registry", false
+	}
+	switch decided.Source {
+	case discovery.SourceSRV:
 		return "the registry of the SRV record, " + c.srvEPs[0].URL, false
+	case discovery.SourceDirect:
+		return "https://" + c.host + " itself (direct)", false
+	case src:
+		return fmt.Sprintf("where another mapping of the same source sends them, %s", describe(decided.Used[0])), false
 	}
-	if fromTXT && c.wkAuth == discovery.AuthHTTPS {
-		var group []discovery.Mapping
-		for _, w := range c.wkMaps {
-			if w.Prefix == m.Prefix {
-				group = append(group, w)
-			}
-		}
-		if len(group) > 0 {
-			var txtGroup []discovery.Mapping
-			for _, t := range c.txt {
-				if t.Prefix == m.Prefix {
-					txtGroup = append(txtGroup, t)
-				}
-			}
-			if targetKey(group) == targetKey(txtGroup) {
-				return "the same place through the well-known document (authenticated by HTTPS)", true
-			}
-			return "where the well-known document sends them, " + describe(group[0]), false
+	// A later source (the well-known document after TXT) decides.
+	if decided.Used[0].Prefix == m.Prefix && targetKey(decided.Used) == targetKey(prefixGroup(c.mappingsOf(src), m.Prefix)) {
+		return fmt.Sprintf("the same place through the %s (authenticated by %s)", sourceWords(decided.Source), authWords(decided.Auth)), true
+	}
+	return fmt.Sprintf("where the %s sends them, %s", sourceWords(decided.Source), describe(decided.Used[0])), false
+}
+
+// hopsOf are the hop reports of a discovery, successful or not.
+func (c *checker) hopsOf(res *discovery.Result, err error) []discovery.HopReport {
+	if err == nil {
+		return res.Hops
+	}
+	var de *discovery.Error
+	if errors.As(err, &de) {
+		return de.Hops
+	}
+	return nil
+}
+
+// mappingsOf are the checked host's valid mappings of src.
+func (c *checker) mappingsOf(src discovery.Source) []discovery.Mapping {
+	switch src {
+	case discovery.SourceTXT:
+		return c.txt
+	case discovery.SourceWellKnown:
+		return c.wkMaps
+	}
+	return nil
+}
+
+// prefixGroup are the mappings of ms with the prefix.
+func prefixGroup(ms []discovery.Mapping, prefix string) []discovery.Mapping {
+	var g []discovery.Mapping
+	for _, m := range ms {
+		if m.Prefix == prefix {
+			g = append(g, m)
 		}
 	}
-	return "https://" + c.host + " itself (direct)", false
+	return g
+}
+
+// sourceWords names a source in a finding.
+func sourceWords(src discovery.Source) string {
+	switch src {
+	case discovery.SourceTXT:
+		return "TXT records"
+	case discovery.SourceSRV:
+		return "SRV record"
+	case discovery.SourceWellKnown:
+		return "well-known document"
+	}
+	return string(src)
+}
+
+// authWords names how a source is authenticated in a finding.
+func authWords(a discovery.Auth) string {
+	switch a {
+	case discovery.AuthHTTPS:
+		return "HTTPS"
+	case discovery.AuthDNSSEC:
+		return "DNSSEC"
+	}
+	return string(a)
 }
 
 func pathWords(host, prefix string) string {

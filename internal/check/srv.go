@@ -20,7 +20,7 @@ func (c *checker) checkSRV(ctx context.Context) {
 	q := "SRV " + c.srvName()
 	// SRV is consulted only for paths no usable TXT mapping decides.
 	sev := Error
-	if c.txtCoversAll() {
+	if c.decidedBefore(discovery.SourceSRV) {
 		sev = Warning
 	}
 	if c.srvErr != nil {
@@ -62,7 +62,7 @@ func (c *checker) checkSRV(ctx context.Context) {
 		return
 	}
 	c.srvEPs = eps
-	if c.txtCoversAll() {
+	if c.decidedBefore(discovery.SourceSRV) {
 		c.add(Info, CodeSRVShadowed, "", q+": unused: a TXT mapping for every path decides first", "")
 	}
 	for _, s := range srvs {
@@ -96,7 +96,7 @@ func (c *checker) checkSRV(ctx context.Context) {
 		p := probe{url: scheme + hp, host: c.host, record: record, source: discovery.SourceSRV}
 		// An unauthenticated SRV record may move the connection, never the
 		// identity: clients then require a certificate valid for <host>.
-		if auth == discovery.AuthNone && !c.cfg.DNSSECOff && !strings.EqualFold(target, c.name) {
+		if auth == discovery.AuthNone && !c.cfg.DNSSECOff && !discovery.SameHost(target, c.host) {
 			p.serverName = c.name
 		}
 		c.addProbe(p)

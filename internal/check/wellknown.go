@@ -22,7 +22,7 @@ func (c *checker) checkWellKnown() {
 	if c.wkErr != nil {
 		sev := Error
 		consequence := fmt.Sprintf("clients fail names under %s that no TXT mapping or SRV record decides, rather than fall through to https://%s", c.host, c.host)
-		if c.covered() {
+		if c.decidedBefore(discovery.SourceWellKnown) {
 			sev = Info
 			consequence = "no name depends on it: TXT or SRV records decide every path first"
 		}

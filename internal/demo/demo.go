@@ -55,7 +55,7 @@ func (lab *Lab) ServeCommandLine() string {
 type scenario struct {
 	title string
 	ref   string
-	check func(lab *Lab, res resolver.Result, events []trace.Event) error
+	check check
 }
 
 func (lab *Lab) scenarios() []scenario {
@@ -73,7 +73,7 @@ func (lab *Lab) scenarios() []scenario {
 		{"a host whose registry is located by SRV", "srv.example.test/db/postgres:16",
 			all(wantDigest(lab.Digests["db/postgres:16"]), wantRepo("db/postgres"))},
 		{"a forged, unsigned TXT delegation is refused; the owner's own registry answers", "insecure.test/app:1.0",
-			all(wantDigest(lab.Digests["app:1.0"]), wantEvent("skipped unauthenticated mapping"))},
+			all(wantDigest(lab.Digests["app:1.0"]), wantSkipped("insecure.test", "app", discovery.SkipUnauthenticatedCrossHost))},
 		{"a digest reference needs no tag lookup", "example.test/org/app@" + app.String(),
 			all(wantDigest(app))},
 		{"a short name qualified by --search example.test", "org/app:v1.0.0",
@@ -102,7 +102,7 @@ func (lab *Lab) Run(ctx context.Context, w io.Writer, r *resolver.Resolver) erro
 			fmt.Fprintln(w, "   cache hit: answered from memory, no DNS query, no registry request")
 		}
 		if err == nil {
-			err = sc.check(lab, res, events)
+			err = sc.check(outcome{ctx: ctx, lab: lab, r: r, res: res})
 		}
 		if err != nil {
 			fmt.Fprintf(w, "FAILED: %v\n", err)
@@ -121,13 +121,22 @@ func (lab *Lab) Run(ctx context.Context, w io.Writer, r *resolver.Resolver) erro
 	return nil
 }
 
-type check func(lab *Lab, res resolver.Result, events []trace.Event) error
+// outcome is what a scenario's check looks at: the answer, and the
+// resolver that gave it.
+type outcome struct {
+	ctx context.Context
+	lab *Lab
+	r   *resolver.Resolver
+	res resolver.Result
+}
+
+type check func(o outcome) error
 
 func all(cs ...check) check {
-	return func(lab *Lab, res resolver.Result, events []trace.Event) error {
+	return func(o outcome) error {
 		var errs []error
 		for _, c := range cs {
-			if err := c(lab, res, events); err != nil {
+			if err := c(o); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -136,7 +145,8 @@ func all(cs ...check) check {
 }
 
 func wantDigest(d digest.Digest) check {
-	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
+	return func(o outcome) error {
+		res := o.res
 		if d == "" || res.Digest != d {
 			return fmt.Errorf("digest %s, want %s", res.Digest, d)
 		}
@@ -145,7 +155,8 @@ func wantDigest(d digest.Digest) check {
 }
 
 func wantPlatformDigest(d digest.Digest) check {
-	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
+	return func(o outcome) error {
+		res := o.res
 		if d == "" || res.PlatformDigest != d {
 			return fmt.Errorf("platform digest %s, want %s", res.PlatformDigest, d)
 		}
@@ -154,7 +165,8 @@ func wantPlatformDigest(d digest.Digest) check {
 }
 
 func wantAuth(a discovery.Auth) check {
-	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
+	return func(o outcome) error {
+		res := o.res
 		if res.Authenticated != a {
 			return fmt.Errorf("authenticated %q, want %q", res.Authenticated, a)
 		}
@@ -163,7 +175,8 @@ func wantAuth(a discovery.Auth) check {
 }
 
 func wantRepo(repo string) check {
-	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
+	return func(o outcome) error {
+		res := o.res
 		if res.Repository != repo {
 			return fmt.Errorf("repository %q, want %q", res.Repository, repo)
 		}
@@ -172,7 +185,8 @@ func wantRepo(repo string) check {
 }
 
 func wantResolved(ref string) check {
-	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
+	return func(o outcome) error {
+		res := o.res
 		if res.Resolved != ref {
 			return fmt.Errorf("resolved as %q, want %q", res.Resolved, ref)
 		}
@@ -181,7 +195,8 @@ func wantResolved(ref string) check {
 }
 
 func wantHops(n int) check {
-	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
+	return func(o outcome) error {
+		res := o.res
 		if len(res.Chain) != n {
 			return fmt.Errorf("%d hops, want %d", len(res.Chain), n)
 		}
@@ -190,7 +205,8 @@ func wantHops(n int) check {
 }
 
 func wantCached() check {
-	return func(_ *Lab, res resolver.Result, _ []trace.Event) error {
+	return func(o outcome) error {
+		res := o.res
 		if !res.Cached {
 			return errors.New("not served from cache")
 		}
@@ -198,14 +214,22 @@ func wantCached() check {
 	}
 }
 
-func wantEvent(substr string) check {
-	return func(_ *Lab, _ resolver.Result, events []trace.Event) error {
-		for _, e := range events {
-			if strings.Contains(e.Decision, substr) {
-				return nil
+// wantSkipped wants the discovery of host/path to have skipped a mapping
+// at its first hop for reason, as the discovery report says.
+func wantSkipped(host, path string, reason discovery.SkipReason) check {
+	return func(o outcome) error {
+		res, err := o.r.Discover(o.ctx, host, path)
+		if err != nil {
+			return err
+		}
+		for _, src := range res.Hops[0].Sources {
+			for _, sk := range src.Skipped {
+				if sk.Reason == reason {
+					return nil
+				}
 			}
 		}
-		return fmt.Errorf("no trace event says %q", substr)
+		return fmt.Errorf("discovery of %s/%s skipped no mapping as %s", host, path, reason)
 	}
 }
 
