@@ -4,8 +4,9 @@
 // delegation algorithm with its authentication policy (Discoverer).
 //
 // It keeps the protocol only. DNS questions go through package dnsclient,
-// DNSSEC validation through package dnssec, trace events to package trace;
-// none of those imports discovery:
+// DNSSEC validation through package dnssec, trace events to package trace,
+// and repository paths are checked with package reference's grammar; none
+// of those imports discovery:
 //
 //	trace ← dnsclient ← dnssec ← discovery ← resolver ← cmd/ocidns
 //

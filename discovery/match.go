@@ -27,6 +27,26 @@ func (e *ConflictError) Error() string {
 // Is reports ErrConflict, so that errors.Is(err, ErrConflict) holds.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
+// Conflicts returns a *ConflictError for each prefix of ms whose mappings
+// conflict as Select judges them (docs/protocol.md §6: the mappings of one
+// prefix must all be registry= mirrors; identical delegations count once),
+// in the order the prefixes first appear. Clients fail every name under
+// such a prefix. It is the check `ocidns records` and `ocidns check` apply
+// to a set of mappings, and FormatWellKnown to a document.
+func Conflicts(ms []Mapping) []*ConflictError {
+	var out []*ConflictError
+	for i, m := range ms {
+		if slices.ContainsFunc(ms[:i], func(p Mapping) bool { return p.Prefix == m.Prefix }) {
+			continue // that prefix was judged
+		}
+		var ce *ConflictError
+		if _, _, err := Select(ms, m.Prefix); errors.As(err, &ce) {
+			out = append(out, ce)
+		}
+	}
+	return out
+}
+
 func describeMapping(m Mapping) string {
 	if m.Record != "" {
 		return m.Record

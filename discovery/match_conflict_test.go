@@ -49,3 +49,35 @@ func TestSelectConflict(t *testing.T) {
 		t.Errorf("longer prefix beside a conflicting shorter one: %v, %v", mappingRecords(got), err)
 	}
 }
+
+// Conflicts judges a whole set of mappings as Select judges each prefix:
+// one *ConflictError a conflicting prefix, in the order prefixes appear;
+// mirrors and a delegation repeated are no conflict.
+func TestConflicts(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		records  []string
+		prefixes []string
+	}{
+		{"mirrors and a repeated delegation", []string{
+			"v=oci1; registry=https://m1.example", "v=oci1; registry=https://m2.example",
+			"v=oci1; prefix=a; delegate=d.example", "v=oci1; prefix=a; delegate=D.example."}, nil},
+		{"two prefixes in conflict, one not", []string{
+			"v=oci1; prefix=b; delegate=x.example", "v=oci1; prefix=ok; registry=https://r.example",
+			"v=oci1; prefix=b; registry=https://r.example", "v=oci1; delegate=a.example", "v=oci1; delegate=b.example"}, []string{"b", ""}},
+		{"none", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, ce := range Conflicts(txtMappings(t, tc.records...)) {
+				if ce.A.Prefix != ce.B.Prefix || !errors.Is(ce, ErrConflict) {
+					t.Errorf("conflict %v across prefixes", ce)
+				}
+				got = append(got, ce.A.Prefix)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.prefixes, ",") || len(got) != len(tc.prefixes) {
+				t.Errorf("conflicting prefixes %q, want %q", got, tc.prefixes)
+			}
+		})
+	}
+}

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/ocidns/ocidns/reference"
 )
 
-// The values a mapping points at — repository paths, DNS names, registry
-// URLs — are validated here, once, for the TXT parser, the well-known parser,
+// The values a mapping points at — DNS names, hosts, registry URLs — are
+// validated here, once, for the TXT parser, the well-known parser,
 // ValidateMapping (used by `ocidns records`) and RegistryEndpoint.
+// Repository paths follow the grammar of package reference
+// (reference.ValidatePath), the one every part of ocidns checks.
 //
 // The functions return plain errors describing the value; the parsers wrap
 // them with where the value was found (*RecordError, *DocumentError).
@@ -17,74 +21,6 @@ import (
 // ErrPlainHTTP: an http:// registry URL for a host the operator did not
 // mark insecure (docs/protocol.md §8.4). Wrapped by the parsers' errors.
 var ErrPlainHTTP = errors.New("scheme must be https")
-
-// maxRepoPathLen bounds a repository path prefix; distribution/reference
-// bounds a whole name to 255 bytes, so a longer prefix can never match.
-const maxRepoPathLen = 255
-
-// checkRepoPath validates a non-empty slash-separated repository path: every
-// component matches [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*, as in the OCI
-// distribution spec, with no leading, trailing or doubled slash.
-func checkRepoPath(p string) error {
-	if p == "" {
-		return errors.New("empty path")
-	}
-	if len(p) > maxRepoPathLen {
-		return fmt.Errorf("path is %d bytes long, more than %d", len(p), maxRepoPathLen)
-	}
-	if p[0] == '/' {
-		return errors.New("path must not start with '/'")
-	}
-	if p[len(p)-1] == '/' {
-		return errors.New("path must not end with '/'")
-	}
-	for start := 0; start <= len(p); {
-		end := strings.IndexByte(p[start:], '/')
-		if end < 0 {
-			end = len(p)
-		} else {
-			end += start
-		}
-		if end == start {
-			return fmt.Errorf("empty path component at byte %d (\"//\")", start)
-		}
-		if err := checkRepoComponent(p[start:end]); err != nil {
-			return err
-		}
-		start = end + 1
-	}
-	return nil
-}
-
-// checkRepoComponent validates one path component (non-empty).
-func checkRepoComponent(c string) error {
-	for i := 0; i < len(c); {
-		ch := c[i]
-		switch {
-		case isLowerAlnum(ch):
-			i++
-		case ch >= 'A' && ch <= 'Z':
-			return fmt.Errorf("uppercase letter %q in path component %q: repository paths are lowercase", ch, c)
-		case ch == '.' || ch == '_' || ch == '-':
-			j := i
-			for j < len(c) && (c[j] == '.' || c[j] == '_' || c[j] == '-') {
-				j++
-			}
-			if i == 0 || j == len(c) {
-				return fmt.Errorf("path component %q must begin and end with a letter or digit", c)
-			}
-			if sep := c[i:j]; sep != "." && sep != "_" && sep != "__" && strings.Trim(sep, "-") != "" {
-				return fmt.Errorf("separator %q in path component %q: only '.', '_', '__' or dashes may join letters and digits", sep, c)
-			}
-			i = j
-		default:
-			return fmt.Errorf("invalid character %s in path component %q", quoteByte(ch), c)
-		}
-	}
-	return nil
-}
-
-func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 func quoteByte(c byte) string {
 	if c < 0x20 || c >= 0x7f {
@@ -371,7 +307,7 @@ func parseRegistryURL(raw string, opt ParseOptions) (registryURL, error) {
 		path, canonical = path[:n-1], false
 	}
 	if path != "" {
-		if err := checkRepoPath(path); err != nil {
+		if err := reference.ValidatePath(path); err != nil {
 			return u, fmt.Errorf("URL path is the repository prefix: %w", err)
 		}
 	} else if strings.Contains(rest, "/") && canonical {
@@ -426,7 +362,7 @@ func RegistryEndpoint(m Mapping, rest string) (url, repository string, err error
 	default:
 		repository = u.path + "/" + rest
 	}
-	if err := checkRepoPath(repository); err != nil {
+	if err := reference.ValidatePath(repository); err != nil {
 		return "", "", fmt.Errorf("registry %s: repository %q: %w", u, repository, err)
 	}
 	return u.origin(), repository, nil

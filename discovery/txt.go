@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/ocidns/ocidns/reference"
 )
 
 // Errors of the record parsers (TXT and well-known).
@@ -165,7 +167,7 @@ func ParseTXT(record string, opt ParseOptions) (Mapping, error) {
 			// Unreachable: the first pair is v, so seen[keyV] is set.
 		case keyPrefix:
 			if value != "" {
-				err = checkRepoPath(value)
+				err = reference.ValidatePath(value)
 			}
 			m.Prefix = value
 		case keyRegistry, keyDelegate:
@@ -425,7 +427,7 @@ func ValidateMapping(m Mapping, opt ParseOptions) (Mapping, error) {
 		return m, fmt.Errorf("%w: %s %q: %w", ErrMalformed, field, value, err)
 	}
 	if m.Prefix != "" {
-		if err := checkRepoPath(m.Prefix); err != nil {
+		if err := reference.ValidatePath(m.Prefix); err != nil {
 			return bad("prefix", m.Prefix, err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery/trace"
+	"github.com/ocidns/ocidns/reference"
 )
 
 // The HTTPS well-known document (DESIGN §2, records item 3) and its limits.
@@ -638,7 +639,7 @@ func (p *wkParser) namespace(i int, path string) error {
 		return err
 	}
 	if prefix != "" {
-		if err := checkRepoPath(prefix); err != nil {
+		if err := reference.ValidatePath(prefix); err != nil {
 			p.fault(path+".prefix", prefixOff, err)
 			return nil
 		}
@@ -818,37 +819,35 @@ func FormatWellKnown(ms []Mapping) ([]byte, error) {
 		Namespaces []namespace `json:"namespaces"`
 	}{Version: 1, Namespaces: []namespace{}}
 
-	allowHTTP := ParseOptions{Insecure: func(string) bool { return true }}
-	index := map[string]int{} // prefix → namespace
-	first := map[string]Mapping{}
-	for _, m := range ms {
-		m, err := ValidateMapping(m, allowHTTP)
+	valid := make([]Mapping, len(ms))
+	for i, m := range ms {
+		v, err := ValidateMapping(m, allowAllHTTP)
 		if err != nil {
 			return nil, err
 		}
+		valid[i] = v
+	}
+	if cs := Conflicts(valid); len(cs) > 0 {
+		return nil, cs[0]
+	}
+	index := map[string]int{} // prefix → namespace
+	for _, m := range valid {
 		i, ok := index[m.Prefix]
 		if !ok {
-			index[m.Prefix] = len(doc.Namespaces)
-			first[m.Prefix] = m
+			i = len(doc.Namespaces)
+			index[m.Prefix] = i
 			ns := namespace{Prefix: m.Prefix, Delegate: m.Delegate}
 			if m.Registry != "" {
 				ns.Registries = []registry{}
 			}
 			doc.Namespaces = append(doc.Namespaces, ns)
-			i = len(doc.Namespaces) - 1
 		}
-		ns := &doc.Namespaces[i]
-		switch {
-		case m.Delegate != "" && ok && ns.Delegate == m.Delegate:
-			continue // the same delegation twice
-		case m.Delegate != "" && ok, m.Registry != "" && ns.Delegate != "":
-			return nil, &ConflictError{A: first[m.Prefix], B: m}
-		case m.Registry != "":
+		if m.Registry != "" { // a delegation repeated adds nothing
 			r := registry{URL: m.Registry, Priority: m.Priority, Weight: m.Weight}
 			if m.Caps != CapAll {
 				r.Caps = m.Caps.Strings()
 			}
-			ns.Registries = append(ns.Registries, r)
+			doc.Namespaces[i].Registries = append(doc.Namespaces[i].Registries, r)
 		}
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")

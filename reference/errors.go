@@ -83,10 +83,18 @@ type ParseError struct {
 
 	detail string // what exactly is wrong, for people
 	cause  error  // a go-digest error behind ErrDigestInvalidFormat
+	// part: the input is a part of a name checked on its own
+	// (ValidatePath, ValidateTag), whose message is the detail alone.
+	part bool
 }
 
-// Error implements error.
+// Error implements error. For a part of a name checked on its own
+// (ValidatePath, ValidateTag) it is what is wrong, in the words of that
+// part; callers say where the part came from.
 func (e *ParseError) Error() string {
+	if e.part && e.detail != "" {
+		return e.detail
+	}
 	msg := "invalid reference"
 	if e.Err != nil {
 		msg = e.Err.Error()

@@ -231,50 +231,14 @@ func (c *registryClient) target(ep discovery.Endpoint, refName string) (*target,
 	if u.Scheme == "http" && !c.insecure(u.Host) {
 		return fail(ErrUpstream, fmt.Errorf("refusing plain HTTP to %s: not marked insecure", u.Host))
 	}
-	if err := checkRepository(ep.Repository); err != nil {
-		return fail(ErrInvalidReference, err)
+	if err := reference.ValidatePath(ep.Repository); err != nil {
+		return fail(ErrInvalidReference, fmt.Errorf("repository %q: %w", ep.Repository, err))
 	}
 	return &target{
 		ep: ep, refName: refName, base: u.Scheme + "://" + u.Host,
 		origin: strings.ToLower(u.Scheme) + "://" + canonicalHostPort(u), host: u.Host,
 		repo: ep.Repository, scope: "repository:" + ep.Repository + ":pull",
 	}, nil
-}
-
-// checkRepository accepts the distribution spec's repository names
-// (lower-case components of [a-z0-9] with . _ - separators), so the name
-// can be put in a URL path as is.
-func checkRepository(repo string) error {
-	if repo == "" || len(repo) > 255 {
-		return fmt.Errorf("repository %q: must be 1 to 255 characters", repo)
-	}
-	for _, comp := range strings.Split(repo, "/") {
-		if comp == "" || !isAlnum(comp[0]) || !isAlnum(comp[len(comp)-1]) {
-			return fmt.Errorf("repository %q: component %q must start and end with [a-z0-9]", repo, comp)
-		}
-		for i := 0; i < len(comp); i++ {
-			if ch := comp[i]; !isAlnum(ch) && ch != '.' && ch != '_' && ch != '-' {
-				return fmt.Errorf("repository %q: invalid character %q", repo, ch)
-			}
-		}
-	}
-	return nil
-}
-
-func isAlnum(c byte) bool { return ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') }
-
-// checkTag accepts [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
-func checkTag(tag string) error {
-	if len(tag) == 0 || len(tag) > 128 || tag[0] == '.' || tag[0] == '-' {
-		return fmt.Errorf("tag %q: must be 1 to 128 characters, not starting with . or -", tag)
-	}
-	for i := 0; i < len(tag); i++ {
-		c := tag[i]
-		if !isAlnum(c) && !('A' <= c && c <= 'Z') && c != '_' && c != '.' && c != '-' {
-			return fmt.Errorf("tag %q: invalid character %q", tag, c)
-		}
-	}
-	return nil
 }
 
 // resolve finds the manifest digest for tag or dgst at ep (dgst wins when
@@ -301,8 +265,8 @@ func (c *registryClient) resolve(ctx context.Context, ep discovery.Endpoint, ref
 		}
 		ref = dgst.String()
 	default:
-		if err := checkTag(tag); err != nil {
-			return manifestResult{}, t.err("registry", ErrInvalidReference, err)
+		if err := reference.ValidateTag(tag); err != nil {
+			return manifestResult{}, t.err("registry", ErrInvalidReference, fmt.Errorf("tag %q: %w", tag, err))
 		}
 	}
 

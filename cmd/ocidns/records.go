@@ -381,25 +381,15 @@ func checkMappingSet(ms []sourcedMapping, host string) error {
 			return err
 		}
 	}
-	var prefixes []string
 	for i, sm := range ms {
 		for _, prev := range ms[:i] {
 			if prev.m.Prefix == sm.m.Prefix && discovery.FormatTXT(prev.m) == discovery.FormatTXT(sm.m) {
 				return fmt.Errorf("%s repeats %s", sm.from, prev.from)
 			}
 		}
-		if !slices.Contains(prefixes, sm.m.Prefix) {
-			prefixes = append(prefixes, sm.m.Prefix)
-		}
 	}
-	for _, p := range prefixes {
-		if _, _, err := discovery.Select(all, p); err != nil {
-			var ce *discovery.ConflictError
-			if errors.As(err, &ce) {
-				return fmt.Errorf("%s and %s conflict: %w", fromOf(ms, ce.A), fromOf(ms, ce.B), err)
-			}
-			return err
-		}
+	if cs := discovery.Conflicts(all); len(cs) > 0 {
+		return fmt.Errorf("%s and %s conflict: %w", fromOf(ms, cs[0].A), fromOf(ms, cs[0].B), cs[0])
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (c *checker) notOCI(rec string) {
 }
 
 // checkMappingSet finds, among the valid mappings of one source, what
-// clients will refuse (conflicts, as Select reports them) or what cannot
+// clients will refuse (discovery.Conflicts) or what cannot
 // work as meant (duplicates, prefixes without a resolve-capable registry).
 func (c *checker) checkMappingSet(where string, ms []discovery.Mapping, conflictCode string) {
 	var prefixes []string
@@ -96,18 +96,13 @@ func (c *checker) checkMappingSet(where string, ms []discovery.Mapping, conflict
 			prefixes = append(prefixes, m.Prefix)
 		}
 	}
+	conflicts := discovery.Conflicts(ms)
 	for _, p := range prefixes {
-		var group []discovery.Mapping
-		for _, m := range ms {
-			if m.Prefix == p {
-				group = append(group, m)
-			}
-		}
-		_, _, err := discovery.Select(ms, p)
-		var ce *discovery.ConflictError
-		if errors.As(err, &ce) {
+		group := prefixGroup(ms, p)
+		if i := slices.IndexFunc(conflicts, func(ce *discovery.ConflictError) bool { return ce.A.Prefix == p }); i >= 0 {
+			ce := conflicts[i]
 			c.add(Error, conflictCode, ce.A.Record+" | "+ce.B.Record,
-				fmt.Sprintf("%s: %v: clients fail every name under this prefix", where, err),
+				fmt.Sprintf("%s: %v: clients fail every name under this prefix", where, ce),
 				"keep one delegate= per prefix, or only registry= mirrors (ordered by priority and weight)")
 			continue
 		}

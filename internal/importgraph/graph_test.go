@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"discovery/trace":     {},
 	"discovery/dnsclient": {"discovery/trace"},
 	"discovery/dnssec":    {"discovery/trace", "discovery/dnsclient"},
-	"discovery":           {"discovery/trace", "discovery/dnsclient", "discovery/dnssec"},
+	"discovery":           {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "reference"},
 	"reference":           {},
 	"cache":               {},
 	"resolver/signature":  {},
