@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+	"github.com/ocidns/ocidns/reference"
 )
 
 // This file is the signing-key half of what a host publishes: which keys
@@ -181,7 +182,7 @@ func ParseSignerTXT(record string) (PublishedKey, error) {
 		switch sk {
 		case sigKeyPrefix:
 			if value != "" {
-				err = checkRepoPath(value)
+				err = reference.ValidatePath(value)
 			}
 			k.Prefix = value
 		case sigKeyK:
@@ -320,7 +321,7 @@ func SignerTXTRecord(host string, ttl uint32, k PublishedKey) (*dns.TXT, error) 
 		return nil, fmt.Errorf("host %q: %w", host, err)
 	}
 	if k.Prefix != "" {
-		if err := checkRepoPath(k.Prefix); err != nil {
+		if err := reference.ValidatePath(k.Prefix); err != nil {
 			return nil, fmt.Errorf("%w: prefix %q: %w", ErrMalformed, k.Prefix, err)
 		}
 	}
@@ -496,7 +497,7 @@ func (p *wkParser) signers() ([]PublishedKey, error) {
 			}
 		}
 		if prefix != "" {
-			if err := checkRepoPath(prefix); err != nil {
+			if err := reference.ValidatePath(prefix); err != nil {
 				p.fault(path+".prefix", prefixOff, err)
 				return nil
 			}

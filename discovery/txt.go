@@ -84,122 +84,145 @@ type ParseOptions struct {
 // ErrMalformed) naming the key and its byte offset. On error the Mapping is
 // zero. ParseTXT does not allocate for a valid record in canonical form.
 func ParseTXT(record string, opt ParseOptions) (Mapping, error) {
-	var (
-		m         Mapping
-		seen      [numKeys]int // offset+1 of each known key seen
-		unknown   keySet       // unknown keys seen, for duplicates
-		targetKey = -1
-	)
-	pos := 0
-	for first := true; pos <= len(record); first = false {
-		end := strings.IndexByte(record[pos:], ';')
-		if end < 0 {
-			end = len(record)
-		} else {
-			end += pos
-		}
-		seg := record[pos:end]
-		segStart := pos
-		pos = end + 1
-
-		// Trim OWS, remembering where the key starts.
-		lead := 0
-		for lead < len(seg) && isOWS(seg[lead]) {
-			lead++
-		}
-		seg = trimOWS(seg[lead:])
-		keyAt := segStart + lead
-		if seg == "" {
-			if first {
-				return Mapping{}, notOCI(record)
-			}
+	p := txtParser{record: record, opt: opt, targetKey: -1}
+	for pos, first := 0, true; pos <= len(record); first = false {
+		seg, key, value, keyAt, hasEq, next := splitPair(record, pos)
+		pos = next
+		var err error
+		switch {
+		case first:
+			err = p.version(key, value, keyAt, hasEq)
+		case seg == "":
 			continue // "a;;b" and a trailing ";" are tolerated, as in DMARC
+		case !hasEq:
+			err = recordErr(record, keyAt, "", fmt.Errorf("%q is not key=value", seg))
+		default:
+			err = p.pair(key, value, keyAt)
 		}
-		eq := strings.IndexByte(seg, '=')
-		if eq < 0 {
-			if first {
-				return Mapping{}, notOCI(record)
-			}
-			return Mapping{}, recordErr(record, keyAt, "", fmt.Errorf("%q is not key=value", seg))
+		if err != nil {
+			return Mapping{}, err
 		}
-		key := trimOWS(seg[:eq])
-		value := seg[eq+1:]
+	}
+	return p.mapping()
+}
+
+// txtParser is the state of one ParseTXT.
+type txtParser struct {
+	record    string
+	opt       ParseOptions
+	m         Mapping
+	seen      [numKeys]int // offset+1 of each known key seen
+	unknown   keySet       // unknown keys seen, for duplicates
+	targetKey int          // keyRegistry or keyDelegate once seen, else -1
+}
+
+// splitPair reads the ";"-separated segment of record that starts at pos
+// (OWS trimmed; "" when empty): its key (OWS trimmed) at offset keyAt and
+// its value (leading OWS trimmed) when it has an "=", and where the next
+// segment starts (past len(record) after the last).
+func splitPair(record string, pos int) (seg, key, value string, keyAt int, hasEq bool, next int) {
+	end := strings.IndexByte(record[pos:], ';')
+	if end < 0 {
+		end = len(record)
+	} else {
+		end += pos
+	}
+	seg = record[pos:end]
+	lead := 0
+	for lead < len(seg) && isOWS(seg[lead]) {
+		lead++
+	}
+	seg, keyAt = trimOWS(seg[lead:]), pos+lead
+	if eq := strings.IndexByte(seg, '='); eq >= 0 {
+		key, value, hasEq = trimOWS(seg[:eq]), seg[eq+1:], true
 		for len(value) > 0 && isOWS(value[0]) {
 			value = value[1:]
 		}
-
-		if first {
-			if !strings.EqualFold(key, "v") {
-				return Mapping{}, notOCI(record)
-			}
-			if !strings.EqualFold(value, "oci1") {
-				// "v=oci1 prefix=x" is a v=oci1 record missing its ";".
-				if w := strings.IndexAny(value, " \t"); w >= 0 && strings.EqualFold(value[:w], "oci1") {
-					return Mapping{}, recordErr(record, keyAt, key, errors.New(`"v=oci1" must be followed by ";"`))
-				}
-				return Mapping{}, notOCI(record)
-			}
-			seen[keyV] = keyAt + 1
-			continue
-		}
-
-		if err := checkKey(key); err != nil {
-			return Mapping{}, recordErr(record, keyAt, key, err)
-		}
-		k := knownKey(key)
-		if k < 0 {
-			if prev, dup := unknown.add(key, keyAt); dup {
-				return Mapping{}, recordErr(record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", prev))
-			}
-			continue
-		}
-		if seen[k] != 0 {
-			return Mapping{}, recordErr(record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", seen[k]-1))
-		}
-		seen[k] = keyAt + 1
-		if k != keyCaps && hasOWS(value) {
-			return Mapping{}, recordErr(record, keyAt, key, fmt.Errorf("value %q contains whitespace (a missing ';' between pairs?)", value))
-		}
-
-		var err error
-		switch k {
-		case keyV:
-			// Unreachable: the first pair is v, so seen[keyV] is set.
-		case keyPrefix:
-			if value != "" {
-				err = reference.ValidatePath(value)
-			}
-			m.Prefix = value
-		case keyRegistry, keyDelegate:
-			if targetKey >= 0 {
-				err = fmt.Errorf("a second target: the record already has %s= at offset %d; want exactly one of registry= or delegate=", keyNames[targetKey], seen[targetKey]-1)
-				break
-			}
-			targetKey = k
-			if k == keyRegistry {
-				m.Registry, err = canonicalRegistryURL(value, opt)
-			} else {
-				m.Delegate, err = canonicalDNSName(value)
-			}
-		case keyPriority:
-			m.Priority, err = parseUint16(value)
-		case keyWeight:
-			m.Weight, err = parseUint16(value)
-		case keyCaps:
-			m.Caps, err = parseCaps(value)
-		}
-		if err != nil {
-			return Mapping{}, recordErr(record, keyAt, key, err)
-		}
 	}
-	if targetKey < 0 {
-		return Mapping{}, recordErr(record, len(record), "", errors.New("no target: want registry=<https URL> or delegate=<DNS name>"))
+	return seg, key, value, keyAt, hasEq, end + 1
+}
+
+// version reads the first pair, which makes the record a v=oci1 record or
+// another protocol's.
+func (p *txtParser) version(key, value string, keyAt int, hasEq bool) error {
+	if !hasEq || !strings.EqualFold(key, "v") {
+		return notOCI(p.record)
 	}
-	if m.Caps == 0 {
-		m.Caps = CapAll
+	if !strings.EqualFold(value, "oci1") {
+		// "v=oci1 prefix=x" is a v=oci1 record missing its ";".
+		if w := strings.IndexAny(value, " \t"); w >= 0 && strings.EqualFold(value[:w], "oci1") {
+			return recordErr(p.record, keyAt, key, errors.New(`"v=oci1" must be followed by ";"`))
+		}
+		return notOCI(p.record)
 	}
-	m.Record = record
-	return m, nil
+	p.seen[keyV] = keyAt + 1
+	return nil
+}
+
+// pair reads a key=value pair after the version: a known key at most
+// once, an unknown one at most once and ignored.
+func (p *txtParser) pair(key, value string, keyAt int) error {
+	if err := checkKey(key); err != nil {
+		return recordErr(p.record, keyAt, key, err)
+	}
+	k := knownKey(key)
+	if k < 0 {
+		if prev, dup := p.unknown.add(key, keyAt); dup {
+			return recordErr(p.record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", prev))
+		}
+		return nil
+	}
+	if p.seen[k] != 0 {
+		return recordErr(p.record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", p.seen[k]-1))
+	}
+	p.seen[k] = keyAt + 1
+	if k != keyCaps && hasOWS(value) {
+		return recordErr(p.record, keyAt, key, fmt.Errorf("value %q contains whitespace (a missing ';' between pairs?)", value))
+	}
+	if err := p.assign(k, value); err != nil {
+		return recordErr(p.record, keyAt, key, err)
+	}
+	return nil
+}
+
+// assign checks the value of known key k and sets it in the mapping.
+func (p *txtParser) assign(k int, value string) (err error) {
+	switch k {
+	case keyPrefix:
+		if value != "" {
+			err = reference.ValidatePath(value)
+		}
+		p.m.Prefix = value
+	case keyRegistry, keyDelegate:
+		if p.targetKey >= 0 {
+			return fmt.Errorf("a second target: the record already has %s= at offset %d; want exactly one of registry= or delegate=", keyNames[p.targetKey], p.seen[p.targetKey]-1)
+		}
+		p.targetKey = k
+		if k == keyRegistry {
+			p.m.Registry, err = canonicalRegistryURL(value, p.opt)
+		} else {
+			p.m.Delegate, err = canonicalDNSName(value)
+		}
+	case keyPriority:
+		p.m.Priority, err = parseUint16(value)
+	case keyWeight:
+		p.m.Weight, err = parseUint16(value)
+	case keyCaps:
+		p.m.Caps, err = parseCaps(value)
+	}
+	return err
+}
+
+// mapping checks what the record as a whole must have, and completes it.
+func (p *txtParser) mapping() (Mapping, error) {
+	if p.targetKey < 0 {
+		return Mapping{}, recordErr(p.record, len(p.record), "", errors.New("no target: want registry=<https URL> or delegate=<DNS name>"))
+	}
+	if p.m.Caps == 0 {
+		p.m.Caps = CapAll
+	}
+	p.m.Record = p.record
+	return p.m, nil
 }
 
 // The keys ParseTXT knows, and their canonical spelling.

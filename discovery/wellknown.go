@@ -100,9 +100,8 @@ func (e *WellKnownError) Unwrap() error { return e.Err }
 //   - anything else — other statuses, 5xx, timeouts, TLS failures, a body
 //     over WellKnownMaxBytes, invalid JSON or mappings, more than
 //     WellKnownMaxRedirects redirects, a redirect from HTTPS to plain HTTP —
-//     a *WellKnownError wrapping ErrWellKnownUnknown. Once ctx has ended,
-//     every failure wraps ctx.Err() instead of its own cause (an empty body
-//     cut short by the deadline is a timeout, not an invalid document).
+//     a *WellKnownError wrapping ErrWellKnownUnknown. When ctx ends during
+//     the fetch, the error wraps ctx's error, whatever part of a body came.
 //
 // The Content-Type is not trusted (nor required). client nil means
 // http.DefaultClient; it is not modified (its redirect policy applies after
@@ -111,8 +110,59 @@ func (e *WellKnownError) Unwrap() error { return e.Err }
 // Each request, redirect and the decision are trace events in
 // trace.FromContext(ctx).
 func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt ParseOptions) (*WellKnown, error) {
-	tr := trace.FromContext(ctx)
-	start := time.Now()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	f, err := newWellKnownFetch(ctx, host, opt)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok && client.Timeout == 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wellKnownTimeout)
+		defer cancel()
+	}
+	resp, err := f.get(ctx, client)
+	if err != nil {
+		return f.unreachable(err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound, http.StatusGone:
+		return f.absent(resp)
+	default:
+		return f.fail(resp.StatusCode, f.statusError(resp))
+	}
+	body, err := f.readBody(resp)
+	if err == nil {
+		var ms []Mapping
+		if ms, err = ParseWellKnown(body, opt); err == nil {
+			return f.document(resp, ms), nil
+		}
+	}
+	if ctx.Err() != nil {
+		// The deadline came while the body was read: the document is
+		// unknown because it was cut short, not because it is invalid.
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return f.fail(resp.StatusCode, err)
+}
+
+// wellKnownFetch is one fetch of a host's document: where it goes, and
+// the trace its requests and decision are told to.
+type wellKnownFetch struct {
+	tr    *trace.Trace
+	host  string // as given
+	auth  authority
+	url   string
+	opt   ParseOptions
+	start time.Time
+}
+
+// newWellKnownFetch validates host and chooses the URL: https, or http
+// for a host the operator marked insecure.
+func newWellKnownFetch(ctx context.Context, host string, opt ParseOptions) (*wellKnownFetch, error) {
 	a, err := parseAuthority(host)
 	if err != nil {
 		return nil, &WellKnownError{Host: host, URL: "https://" + host + WellKnownPath, Err: fmt.Errorf("invalid host: %w", err)}
@@ -121,121 +171,134 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 	if insecureAllowed(opt, a) {
 		scheme = "http"
 	}
-	u := scheme + "://" + a.String() + WellKnownPath
-	fail := func(status int, err error) (*WellKnown, error) {
-		if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-			// The deadline fired while the answer came in: what arrived (an
-			// empty body, half a document) says nothing about the host, so
-			// the cause is the caller's timeout, as on any other timeout.
-			err = fmt.Errorf("%w (what arrived: %v)", cerr, err)
-		}
-		outcome, code := "error", trace.NoResponse
-		if status != 0 {
-			outcome, code = strconv.Itoa(status), status
-		}
-		decision := "well-known document unknown (if discovery reaches this source it fails here, no fall-through): " + err.Error()
-		if errors.Is(err, context.Canceled) {
-			decision = "fetch abandoned: " + err.Error()
-		}
-		tr.Add(trace.Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: outcome, Duration: time.Since(start),
-			Decision: decision, Request: trace.HTTP, Status: code})
-		return nil, &WellKnownError{Host: host, URL: u, Status: status, Err: err}
-	}
+	return &wellKnownFetch{tr: trace.FromContext(ctx), host: host, auth: a, url: scheme + "://" + a.String() + WellKnownPath,
+		opt: opt, start: time.Now()}, nil
+}
 
-	if client == nil {
-		client = http.DefaultClient
-	}
+// get sends the request with client's transport and FetchWellKnown's
+// redirect policy (then client's own).
+func (f *wellKnownFetch) get(ctx context.Context, client *http.Client) (*http.Response, error) {
 	c := *client // shallow copy: the caller's client keeps its redirect policy
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		from := via[len(via)-1].URL
-		if len(via) > WellKnownMaxRedirects {
-			return fmt.Errorf("%w: more than %d redirects (the next to %s)", ErrWellKnownRedirect, WellKnownMaxRedirects, req.URL.Redacted())
+		if err := f.checkRedirect(req, via); err != nil {
+			return err
 		}
-		if req.URL.Scheme != "https" {
-			for _, v := range via {
-				if v.URL.Scheme == "https" {
-					return fmt.Errorf("%w: from %s to %s: never from HTTPS to plain HTTP", ErrWellKnownRedirect, from.Redacted(), req.URL.Redacted())
-				}
-			}
-			if ra, err := parseAuthority(req.URL.Host); err != nil || !insecureAllowed(opt, ra) {
-				return fmt.Errorf("%w: to %s: plain HTTP only for hosts marked insecure", ErrWellKnownRedirect, req.URL.Redacted())
-			}
-		}
-		outcome, code := "", trace.NoResponse
-		if req.Response != nil {
-			outcome, code = strconv.Itoa(req.Response.StatusCode), req.Response.StatusCode
-		}
-		tr.Add(trace.Event{Source: "https", Query: "GET " + from.Redacted(), Server: from.Host, Outcome: outcome,
-			Decision: fmt.Sprintf("redirect %d of at most %d to %s", len(via), WellKnownMaxRedirects, req.URL.Redacted()),
-			Request:  trace.HTTP, Status: code})
 		if client.CheckRedirect != nil {
 			return client.CheckRedirect(req, via)
 		}
 		return nil
 	}
-	if _, ok := ctx.Deadline(); !ok && c.Timeout == 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wellKnownTimeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.url, nil)
 	if err != nil { // not sent: the URL is built from a validated host
-		return nil, &WellKnownError{Host: host, URL: u, Err: err}
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	return c.Do(req)
+}
 
-	resp, err := c.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			if ue.URL == u && noServer(ue.Err) {
-				// The host has no address or nothing listens for HTTPS:
-				// no document can exist there, and falling through only
-				// leads to the same host's own registry, never elsewhere.
-				tr.Add(trace.Event{Source: "https", Query: "GET " + u, Server: a.String(), Outcome: "no server",
-					Duration: time.Since(start), Decision: "no well-known document (" + ue.Err.Error() + "): absent, fall through",
-					Request: trace.HTTP, Status: trace.NoResponse})
-				return nil, nil
+// checkRedirect refuses more than WellKnownMaxRedirects redirects and any
+// to plain HTTP but between insecure hosts, and traces each one followed.
+func (f *wellKnownFetch) checkRedirect(req *http.Request, via []*http.Request) error {
+	from := via[len(via)-1].URL
+	if len(via) > WellKnownMaxRedirects {
+		return fmt.Errorf("%w: more than %d redirects (the next to %s)", ErrWellKnownRedirect, WellKnownMaxRedirects, req.URL.Redacted())
+	}
+	if req.URL.Scheme != "https" {
+		for _, v := range via {
+			if v.URL.Scheme == "https" {
+				return fmt.Errorf("%w: from %s to %s: never from HTTPS to plain HTTP", ErrWellKnownRedirect, from.Redacted(), req.URL.Redacted())
 			}
-			err = ue.Err // the URL is in the message already
 		}
-		return fail(0, err)
+		if ra, err := parseAuthority(req.URL.Host); err != nil || !insecureAllowed(f.opt, ra) {
+			return fmt.Errorf("%w: to %s: plain HTTP only for hosts marked insecure", ErrWellKnownRedirect, req.URL.Redacted())
+		}
 	}
-	defer resp.Body.Close()
-	final := resp.Request.URL
+	outcome, code := "", trace.NoResponse
+	if req.Response != nil {
+		outcome, code = strconv.Itoa(req.Response.StatusCode), req.Response.StatusCode
+	}
+	f.tr.Add(trace.Event{Source: "https", Query: "GET " + from.Redacted(), Server: from.Host, Outcome: outcome,
+		Decision: fmt.Sprintf("redirect %d of at most %d to %s", len(via), WellKnownMaxRedirects, req.URL.Redacted()),
+		Request:  trace.HTTP, Status: code})
+	return nil
+}
 
-	switch resp.StatusCode {
-	case http.StatusOK:
-	case http.StatusNotFound, http.StatusGone:
-		tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
-			Duration: time.Since(start), Decision: "no well-known document: absent, fall through", Request: trace.HTTP, Status: resp.StatusCode})
-		return nil, nil
-	default:
-		from := ""
-		if final.String() != u {
-			from = " from " + final.Redacted() // after redirects
+// unreachable is the outcome of a request that got no response: absent
+// when the host has no address or refuses the connection, else unknown.
+func (f *wellKnownFetch) unreachable(err error) (*WellKnown, error) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.URL == f.url && noServer(ue.Err) {
+			// The host has no address or nothing listens for HTTPS: no
+			// document can exist there, and falling through only leads to
+			// the same host's own registry, never elsewhere.
+			f.tr.Add(trace.Event{Source: "https", Query: "GET " + f.url, Server: f.auth.String(), Outcome: "no server",
+				Duration: time.Since(f.start), Decision: "no well-known document (" + ue.Err.Error() + "): absent, fall through",
+				Request: trace.HTTP, Status: trace.NoResponse})
+			return nil, nil
 		}
-		return fail(resp.StatusCode, fmt.Errorf("HTTP status %q%s: only 200 is a document, 404 and 410 mean absent", resp.Status, from))
+		err = ue.Err // the URL is in the message already
 	}
+	return f.fail(0, err)
+}
+
+// absent is the outcome of a 404 or 410.
+func (f *wellKnownFetch) absent(resp *http.Response) (*WellKnown, error) {
+	final := resp.Request.URL
+	f.tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
+		Duration: time.Since(f.start), Decision: "no well-known document: absent, fall through", Request: trace.HTTP, Status: resp.StatusCode})
+	return nil, nil
+}
+
+// statusError says why a status other than 200, 404 and 410 makes the
+// document unknown.
+func (f *wellKnownFetch) statusError(resp *http.Response) error {
+	from := ""
+	if final := resp.Request.URL; final.String() != f.url {
+		from = " from " + final.Redacted() // after redirects
+	}
+	return fmt.Errorf("HTTP status %q%s: only 200 is a document, 404 and 410 mean absent", resp.Status, from)
+}
+
+// readBody reads at most WellKnownMaxBytes; more is an error.
+func (f *wellKnownFetch) readBody(resp *http.Response) ([]byte, error) {
 	if resp.ContentLength > WellKnownMaxBytes {
-		return fail(resp.StatusCode, fmt.Errorf("%w: body of %d bytes is over the %d KiB limit", ErrWellKnownTooLarge, resp.ContentLength, WellKnownMaxBytes>>10))
+		return nil, fmt.Errorf("%w: body of %d bytes is over the %d KiB limit", ErrWellKnownTooLarge, resp.ContentLength, WellKnownMaxBytes>>10)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, WellKnownMaxBytes+1))
 	if err != nil {
-		return fail(resp.StatusCode, fmt.Errorf("reading the body: %w", err))
+		return nil, fmt.Errorf("reading the body: %w", err)
 	}
 	if len(body) > WellKnownMaxBytes {
-		return fail(resp.StatusCode, fmt.Errorf("%w: body is over the %d KiB limit", ErrWellKnownTooLarge, WellKnownMaxBytes>>10))
+		return nil, fmt.Errorf("%w: body is over the %d KiB limit", ErrWellKnownTooLarge, WellKnownMaxBytes>>10)
 	}
-	ms, err := ParseWellKnown(body, opt)
-	if err != nil {
-		return fail(resp.StatusCode, err)
-	}
+	return body, nil
+}
+
+// document is the outcome of a valid document.
+func (f *wellKnownFetch) document(resp *http.Response, ms []Mapping) *WellKnown {
+	final := resp.Request.URL
 	maxAge := wellKnownMaxAge(resp.Header)
-	tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
-		TTL: maxAge, Duration: time.Since(start), Decision: fmt.Sprintf("well-known document with %d mapping(s)", len(ms)),
+	f.tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
+		TTL: maxAge, Duration: time.Since(f.start), Decision: fmt.Sprintf("well-known document with %d mapping(s)", len(ms)),
 		Request: trace.HTTP, Status: resp.StatusCode})
-	return &WellKnown{Mappings: ms, MaxAge: maxAge, Status: resp.StatusCode, URL: u}, nil
+	return &WellKnown{Mappings: ms, MaxAge: maxAge, Status: resp.StatusCode, URL: f.url}
+}
+
+// fail is the outcome of an unknown document: status is the response's,
+// 0 when there was none.
+func (f *wellKnownFetch) fail(status int, err error) (*WellKnown, error) {
+	outcome, code := "error", trace.NoResponse
+	if status != 0 {
+		outcome, code = strconv.Itoa(status), status
+	}
+	decision := "well-known document unknown (if discovery reaches this source it fails here, no fall-through): " + err.Error()
+	if errors.Is(err, context.Canceled) {
+		decision = "fetch abandoned: " + err.Error()
+	}
+	f.tr.Add(trace.Event{Source: "https", Query: "GET " + f.url, Server: f.auth.String(), Outcome: outcome, Duration: time.Since(f.start),
+		Decision: decision, Request: trace.HTTP, Status: code})
+	return nil, &WellKnownError{Host: f.host, URL: f.url, Status: status, Err: err}
 }
 
 // wellKnownMaxAge reads Cache-Control (every header line, directives
@@ -605,81 +668,100 @@ type wkRegistry struct {
 	path             string
 }
 
+// wkNamespace is one namespaces[] entry as read, before its rules are
+// checked.
+type wkNamespace struct {
+	index                       int
+	path                        string
+	prefix, delegate            string
+	hasDelegate, hasRegistries  bool
+	off, prefixOff, delegateOff int64
+	regOff                      int64
+	regs                        []wkRegistry
+}
+
+// namespace reads namespaces[i] and adds its mappings.
 func (p *wkParser) namespace(i int, path string) error {
-	var (
-		prefix, delegate               string
-		hasDelegate, hasRegistries     bool
-		prefixOff, delegateOff, regOff int64
-		regs                           []wkRegistry
-	)
-	present, nsOff, err := p.objectValue(path, func(key string, _ int64) error {
-		var err error
-		switch key {
-		case "prefix":
-			prefix, _, prefixOff, err = p.str(path + ".prefix")
-		case "delegate":
-			delegate, hasDelegate, delegateOff, err = p.str(path + ".delegate")
-		case "registries":
-			hasRegistries, regOff, err = p.array(path+".registries", func(j int, rpath string) error {
-				r, ok, err := p.registry(rpath)
-				if ok {
-					regs = append(regs, r)
-				}
-				return err
-			})
-		default:
-			err = p.skip(joinPath(path, key))
-		}
-		return err
-	})
+	ns := wkNamespace{index: i, path: path}
+	present, off, err := p.objectValue(path, func(key string, _ int64) error { return p.namespaceField(&ns, key) })
+	ns.off = off
 	if err != nil || !present {
 		if err == nil {
-			p.fault(path, nsOff, errors.New("namespace is null, want an object"))
+			p.fault(path, off, errors.New("namespace is null, want an object"))
 		}
 		return err
 	}
-	if prefix != "" {
-		if err := reference.ValidatePath(prefix); err != nil {
-			p.fault(path+".prefix", prefixOff, err)
-			return nil
+	p.addNamespace(&ns)
+	return nil
+}
+
+// namespaceField reads one member of a namespace object.
+func (p *wkParser) namespaceField(ns *wkNamespace, key string) (err error) {
+	switch key {
+	case "prefix":
+		ns.prefix, _, ns.prefixOff, err = p.str(ns.path + ".prefix")
+	case "delegate":
+		ns.delegate, ns.hasDelegate, ns.delegateOff, err = p.str(ns.path + ".delegate")
+	case "registries":
+		ns.hasRegistries, ns.regOff, err = p.array(ns.path+".registries", func(j int, rpath string) error {
+			r, ok, err := p.registry(rpath)
+			if ok {
+				ns.regs = append(ns.regs, r)
+			}
+			return err
+		})
+	default:
+		err = p.skip(joinPath(ns.path, key))
+	}
+	return err
+}
+
+// addNamespace checks a namespace's rules (a valid prefix, exactly one
+// target) and adds its mappings: a delegation, or one a registry.
+func (p *wkParser) addNamespace(ns *wkNamespace) {
+	if ns.prefix != "" {
+		if err := reference.ValidatePath(ns.prefix); err != nil {
+			p.fault(ns.path+".prefix", ns.prefixOff, err)
+			return
 		}
 	}
 	switch {
-	case hasDelegate && hasRegistries:
-		p.fault(path, nsOff, errors.New("both delegate and registries: want exactly one target"))
-		return nil
-	case !hasDelegate && !hasRegistries:
-		p.fault(path, nsOff, errors.New("no target: want \"delegate\" or \"registries\""))
-		return nil
-	case hasDelegate:
-		d, err := canonicalDNSName(delegate)
+	case ns.hasDelegate && ns.hasRegistries:
+		p.fault(ns.path, ns.off, errors.New("both delegate and registries: want exactly one target"))
+	case !ns.hasDelegate && !ns.hasRegistries:
+		p.fault(ns.path, ns.off, errors.New("no target: want \"delegate\" or \"registries\""))
+	case ns.hasDelegate:
+		d, err := canonicalDNSName(ns.delegate)
 		if err != nil {
-			p.fault(path+".delegate", delegateOff, err)
-			return nil
+			p.fault(ns.path+".delegate", ns.delegateOff, err)
+			return
 		}
-		p.add(Mapping{Prefix: prefix, Delegate: d, Caps: CapAll,
-			Record: fmt.Sprintf("well-known namespaces[%d] prefix=%q delegate=%s", i, prefix, d)})
-	case len(regs) == 0 && p.err == nil:
-		p.fault(path+".registries", regOff, errors.New("registries is empty: want at least one registry"))
+		p.add(Mapping{Prefix: ns.prefix, Delegate: d, Caps: CapAll,
+			Record: fmt.Sprintf("well-known namespaces[%d] prefix=%q delegate=%s", ns.index, ns.prefix, d)})
+	case len(ns.regs) == 0 && p.err == nil:
+		p.fault(ns.path+".registries", ns.regOff, errors.New("registries is empty: want at least one registry"))
 	default:
-		for _, r := range regs {
-			m := Mapping{Prefix: prefix, Registry: r.url, Priority: r.priority, Weight: r.weight, Caps: r.caps}
-			var b strings.Builder
-			fmt.Fprintf(&b, "well-known %s prefix=%q registry=%s", r.path, prefix, r.url)
-			if r.priority != 0 {
-				fmt.Fprintf(&b, " priority=%d", r.priority)
-			}
-			if r.weight != 0 {
-				fmt.Fprintf(&b, " weight=%d", r.weight)
-			}
-			if r.caps != CapAll {
-				fmt.Fprintf(&b, " caps=%s", r.caps)
-			}
-			m.Record = b.String()
-			p.add(m)
+		for _, r := range ns.regs {
+			p.add(Mapping{Prefix: ns.prefix, Registry: r.url, Priority: r.priority, Weight: r.weight, Caps: r.caps,
+				Record: r.record(ns.prefix)})
 		}
 	}
-	return nil
+}
+
+// record describes a registries[] entry in a Mapping.Record.
+func (r wkRegistry) record(prefix string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "well-known %s prefix=%q registry=%s", r.path, prefix, r.url)
+	if r.priority != 0 {
+		fmt.Fprintf(&b, " priority=%d", r.priority)
+	}
+	if r.weight != 0 {
+		fmt.Fprintf(&b, " weight=%d", r.weight)
+	}
+	if r.caps != CapAll {
+		fmt.Fprintf(&b, " caps=%s", r.caps)
+	}
+	return b.String()
 }
 
 // add keeps a mapping while the document is still valid.

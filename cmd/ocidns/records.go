@@ -99,10 +99,42 @@ type sourcedMapping struct {
 }
 
 func runRecords(ctx context.Context, args []string, stdio IO) int {
+	f, code, done := parseRecordsFlags(args, stdio)
+	if done {
+		return code
+	}
+	ms, code := f.mappings(ctx, stdio)
+	if code != exitOK {
+		return code
+	}
+	out, err := f.render(ms)
+	if err != nil {
+		fmt.Fprintln(stdio.Err, "ocidns records:", err)
+		return exitFailed
+	}
+	if _, err := io.WriteString(stdio.Out, out); err != nil {
+		fmt.Fprintln(stdio.Err, "ocidns records: writing output:", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// recordsFlags are the flags of `ocidns records`, read and checked.
+type recordsFlags struct {
+	events []flagEvent // the mapping groups' flags, in command-line order
+	host   string
+	file   string
+	ttl    int64
+	format string // zone, json or both
+	opt    discovery.ParseOptions
+}
+
+// parseRecordsFlags reads and checks the flags; done means exit with code
+// (help, or a usage error already reported).
+func parseRecordsFlags(args []string, stdio IO) (f recordsFlags, code int, done bool) {
 	fs := newFlagSet("records")
-	var events []flagEvent
 	host := fs.String("host", "", "the host whose namespace is published (required for zone output)")
-	for _, f := range []struct{ name, typ, usage string }{
+	for _, fl := range []struct{ name, typ, usage string }{
 		{"prefix", "path", `path prefix of the following mappings (default "": the whole host)`},
 		{"registry", "url", "start a mapping to this registry base URL; its path is a repository prefix"},
 		{"delegate", "host", "start a mapping that delegates to this DNS name"},
@@ -110,98 +142,104 @@ func runRecords(ctx context.Context, args []string, stdio IO) int {
 		{"weight", "uint", "weight of the next --registry among equal priorities (default 0)"},
 		{"caps", "list", "capabilities of the next --registry: resolve,pull (default both)"},
 	} {
-		of := &orderedFlag{name: f.name, typ: f.typ, events: &events}
-		if f.typ == "uint" {
+		of := &orderedFlag{name: fl.name, typ: fl.typ, events: &f.events}
+		if fl.typ == "uint" {
 			of.check = checkUint
 		}
-		fs.Var(of, f.name, f.usage)
+		fs.Var(of, fl.name, fl.usage)
 	}
 	file := fs.String("file", "", "read mappings from FILE, one a line in TXT syntax (- for standard input)")
 	ttl := fs.Int64("ttl", 3600, "TTL of the TXT records, in seconds")
 	format := fs.String("format", "zone", "output: zone (TXT records), json (well-known document) or both")
 	insecure := fs.StringArray("insecure-registry", nil, "allow http:// registry URLs for HOST[:PORT], as clients given --insecure-registry do (repeatable)")
 	if code, done := parseFlags(fs, recordsUsage, recordsAbout, args, stdio); done {
-		return code
+		return f, code, true
 	}
-	if fs.NArg() > 0 {
-		return usageError(stdio, "records", "unexpected arguments %q: mappings are given with flags", fs.Args())
+	f.host, f.file, f.ttl, f.format = *host, *file, *ttl, *format
+	f.opt = discovery.ParseOptions{Insecure: insecureMatch(*insecure)}
+	switch {
+	case fs.NArg() > 0:
+		return f, usageError(stdio, "records", "unexpected arguments %q: mappings are given with flags", fs.Args()), true
+	case f.format != "zone" && f.format != "json" && f.format != "both":
+		return f, usageError(stdio, "records", "--format must be zone, json or both, not %q", f.format), true
+	case f.ttl < 0 || f.ttl > 1<<31-1:
+		return f, usageError(stdio, "records", "--ttl must be from 0 to 2147483647 seconds (RFC 2181), not %d", f.ttl), true
+	case f.host == "" && f.format != "json":
+		return f, usageError(stdio, "records", "--host is required: the TXT records are published at _oci-discovery.HOST"), true
 	}
-	switch *format {
-	case "zone", "json", "both":
-	default:
-		return usageError(stdio, "records", "--format must be zone, json or both, not %q", *format)
-	}
-	if *ttl < 0 || *ttl > 1<<31-1 {
-		return usageError(stdio, "records", "--ttl must be from 0 to 2147483647 seconds (RFC 2181), not %d", *ttl)
-	}
-	if *host == "" && *format != "json" {
-		return usageError(stdio, "records", "--host is required: the TXT records are published at _oci-discovery.HOST")
-	}
-	opt := discovery.ParseOptions{Insecure: insecureMatch(*insecure)}
+	return f, exitOK, false
+}
 
+// mappings are the mappings given, with --file or with flags, each
+// checked by the TXT parser clients use.
+func (f recordsFlags) mappings(ctx context.Context, stdio IO) ([]sourcedMapping, int) {
 	var (
 		ms   []sourcedMapping
 		code int
 	)
 	switch {
-	case *file != "" && len(events) > 0:
-		return usageError(stdio, "records", "give mappings with --file or with flags, not both")
-	case *file != "":
-		ms, code = mappingsFromFile(ctx, *file, opt, stdio)
-	case len(events) == 0:
-		return usageError(stdio, "records", "no mapping: give --registry URL or --delegate HOST (or --file)")
+	case f.file != "" && len(f.events) > 0:
+		return nil, usageError(stdio, "records", "give mappings with --file or with flags, not both")
+	case f.file != "":
+		ms, code = mappingsFromFile(ctx, f.file, f.opt, stdio)
+	case len(f.events) == 0:
+		return nil, usageError(stdio, "records", "no mapping: give --registry URL or --delegate HOST (or --file)")
 	default:
-		ms, code = mappingsFromFlags(events, opt, stdio)
+		ms, code = mappingsFromFlags(f.events, f.opt, stdio)
 	}
 	if code != exitOK {
-		return code
+		return nil, code
 	}
 	if len(ms) == 0 {
-		fmt.Fprintf(stdio.Err, "ocidns records: %s holds no mapping\n", *file)
-		return exitFailed
+		fmt.Fprintf(stdio.Err, "ocidns records: %s holds no mapping\n", f.file)
+		return nil, exitFailed
 	}
-	if err := checkMappingSet(ms, *host); err != nil {
+	if err := checkMappingSet(ms, f.host); err != nil {
 		fmt.Fprintln(stdio.Err, "ocidns records:", err)
-		return exitFailed
+		return nil, exitFailed
 	}
+	return ms, code
+}
 
-	var zone strings.Builder
-	if *format != "json" {
-		for _, sm := range ms {
-			rr, err := discovery.TXTRecord(*host, uint32(*ttl), sm.m, opt)
-			if err != nil {
-				fmt.Fprintf(stdio.Err, "ocidns records: %s: %v\n", sm.from, err)
-				return exitFailed
-			}
-			zone.WriteString(zoneTXT(rr))
-			zone.WriteByte('\n')
+// render writes the TXT records, the well-known document, or both.
+func (f recordsFlags) render(ms []sourcedMapping) (string, error) {
+	var zone string
+	if f.format != "json" {
+		var err error
+		if zone, err = zoneText(f.host, uint32(f.ttl), ms, f.opt); err != nil {
+			return "", err
 		}
 	}
 	var doc []byte
-	if *format != "zone" {
+	if f.format != "zone" {
 		var err error
-		if doc, err = wellKnownDocument(ms, opt); err != nil {
-			fmt.Fprintln(stdio.Err, "ocidns records:", err)
-			return exitFailed
+		if doc, err = wellKnownDocument(ms, f.opt); err != nil {
+			return "", err
 		}
 	}
-	var out strings.Builder
-	switch *format {
+	switch f.format {
 	case "zone":
-		out.WriteString(zone.String())
+		return zone, nil
 	case "json":
-		out.Write(doc)
-	case "both":
-		h := strings.ToLower(strings.TrimSuffix(*host, "."))
-		fmt.Fprintf(&out, "; DNS: TXT records for the zone of %s\n%s\n", h, zone.String())
-		fmt.Fprintf(&out, "; HTTPS: the document to serve at https://%s%s\n", h, discovery.WellKnownPath)
-		out.Write(doc)
+		return string(doc), nil
 	}
-	if _, err := io.WriteString(stdio.Out, out.String()); err != nil {
-		fmt.Fprintln(stdio.Err, "ocidns records: writing output:", err)
-		return exitFailed
+	h := strings.ToLower(strings.TrimSuffix(f.host, "."))
+	return fmt.Sprintf("; DNS: TXT records for the zone of %s\n%s\n; HTTPS: the document to serve at https://%s%s\n%s",
+		h, zone, h, discovery.WellKnownPath, doc), nil
+}
+
+// zoneText is the TXT records that publish ms for host, one a line.
+func zoneText(host string, ttl uint32, ms []sourcedMapping, opt discovery.ParseOptions) (string, error) {
+	var zone strings.Builder
+	for _, sm := range ms {
+		rr, err := discovery.TXTRecord(host, ttl, sm.m, opt)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", sm.from, err)
+		}
+		zone.WriteString(zoneTXT(rr))
+		zone.WriteByte('\n')
 	}
-	return exitOK
+	return zone.String(), nil
 }
 
 // mappingsFromFlags turns the ordered group flags into mappings, each

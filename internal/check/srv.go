@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/miekg/dns"
+
 	"github.com/ocidns/ocidns/discovery"
 )
 
@@ -43,7 +45,13 @@ func (c *checker) checkSRV(ctx context.Context) {
 	c.srvAuth = auth
 	c.add(Info, CodeDNSSECStatus, "", q+": DNSSEC "+how, "")
 
-	srvs, err := discovery.SRVRecords(a.Records)
+	c.checkSRVRecords(ctx, q, sev, auth, a.Records)
+}
+
+// checkSRVRecords judges the records of a known SRV answer: their number,
+// their targets, "no registry here".
+func (c *checker) checkSRVRecords(ctx context.Context, q string, sev Severity, auth discovery.Auth, rrs []dns.RR) {
+	srvs, err := discovery.SRVRecords(rrs)
 	if err != nil {
 		c.srvBroken = true
 		c.add(sev, CodeSRVTooLarge, "", fmt.Sprintf("%s: %v: clients refuse the whole RRset as an unknown answer", q, err),
@@ -66,41 +74,46 @@ func (c *checker) checkSRV(ctx context.Context) {
 		c.add(Info, CodeSRVShadowed, "", q+": unused: a TXT mapping for every path decides first", "")
 	}
 	for _, s := range srvs {
-		if s.Target == "." {
-			continue
+		if s.Target != "." {
+			c.checkSRVTarget(ctx, q, s, auth)
 		}
-		target := strings.ToLower(strings.TrimSuffix(s.Target, "."))
-		record := fmt.Sprintf("%d %d %d %s", s.Priority, s.Weight, s.Port, s.Target)
-		lctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-		addrs, err := c.cfg.DNS.LookupIP(lctx, target)
-		cancel()
-		if err != nil {
-			c.add(Error, CodeSRVUnresolved, record, fmt.Sprintf("%s: target %s has no address: %v", q, target, err),
-				"publish A and/or AAAA records for "+target+", or point the SRV record at a name that has them")
-			continue
-		}
-		strs := make([]string, len(addrs))
-		for i, ad := range addrs {
-			strs[i] = ad.String()
-		}
-		c.add(Info, CodeSRVTarget, record, fmt.Sprintf("%s: target %s port %d at %s", q, target, s.Port, strings.Join(strs, ", ")), "")
-
-		hp := target
-		if s.Port != 443 {
-			hp = net.JoinHostPort(target, strconv.Itoa(int(s.Port)))
-		}
-		scheme := "https://"
-		if c.cfg.Insecure(hp) || c.cfg.Insecure(target) {
-			scheme = "http://"
-		}
-		p := probe{url: scheme + hp, host: c.host, record: record, source: discovery.SourceSRV}
-		// An unauthenticated SRV record may move the connection, never the
-		// identity: clients then require a certificate valid for <host>.
-		if auth == discovery.AuthNone && !c.cfg.DNSSECOff && !discovery.SameHost(target, c.host) {
-			p.serverName = c.name
-		}
-		c.addProbe(p)
 	}
+}
+
+// checkSRVTarget looks up one target's addresses and queues its registry
+// for a probe, with the TLS name clients require of it.
+func (c *checker) checkSRVTarget(ctx context.Context, q string, s *dns.SRV, auth discovery.Auth) {
+	target := strings.ToLower(strings.TrimSuffix(s.Target, "."))
+	record := fmt.Sprintf("%d %d %d %s", s.Priority, s.Weight, s.Port, s.Target)
+	lctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	addrs, err := c.cfg.DNS.LookupIP(lctx, target)
+	cancel()
+	if err != nil {
+		c.add(Error, CodeSRVUnresolved, record, fmt.Sprintf("%s: target %s has no address: %v", q, target, err),
+			"publish A and/or AAAA records for "+target+", or point the SRV record at a name that has them")
+		return
+	}
+	strs := make([]string, len(addrs))
+	for i, ad := range addrs {
+		strs[i] = ad.String()
+	}
+	c.add(Info, CodeSRVTarget, record, fmt.Sprintf("%s: target %s port %d at %s", q, target, s.Port, strings.Join(strs, ", ")), "")
+
+	hp := target
+	if s.Port != 443 {
+		hp = net.JoinHostPort(target, strconv.Itoa(int(s.Port)))
+	}
+	scheme := "https://"
+	if c.cfg.Insecure(hp) || c.cfg.Insecure(target) {
+		scheme = "http://"
+	}
+	p := probe{url: scheme + hp, host: c.host, record: record, source: discovery.SourceSRV}
+	// An unauthenticated SRV record may move the connection, never the
+	// identity: clients then require a certificate valid for <host>.
+	if auth == discovery.AuthNone && !c.cfg.DNSSECOff && !discovery.SameHost(target, c.host) {
+		p.serverName = c.name
+	}
+	c.addProbe(p)
 }
 
 // txtCoversAll reports whether a usable TXT mapping decides every path.
