@@ -1,6 +1,7 @@
 package discovery_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
@@ -121,23 +123,25 @@ func TestDelegationLoopIsAnErrorNamingTheChain(t *testing.T) {
 		{"loop-a.chain.test/x", []string{"loop-a.chain.test/x", "loop-b.chain.test/x"}},
 		{"self.chain.test/x", []string{"self.chain.test/x"}},
 	} {
-		de, evs := dlFail(t, d, tc.name)
-		if !errors.Is(de, discovery.ErrLoop) {
-			t.Errorf("%s: %v, want ErrLoop", tc.name, de)
-		}
-		if de.Step != "delegation" || de.Name != tc.name {
-			t.Errorf("%s: Step %q, Name %q", tc.name, de.Step, de.Name)
-		}
-		for _, n := range tc.names {
-			if !strings.Contains(de.Error(), n) {
-				t.Errorf("%s: error %q does not name %s", tc.name, de, n)
+		t.Run(tc.name, func(t *testing.T) {
+			de, evs := dlFail(t, d, tc.name)
+			if !errors.Is(de, discovery.ErrLoop) {
+				t.Errorf("%s: %v, want ErrLoop", tc.name, de)
 			}
-		}
-		// The record that closed the loop is named too.
-		if !strings.Contains(de.Error(), "delegate=") {
-			t.Errorf("%s: error %q does not name the delegating record", tc.name, de)
-		}
-		dlWantDecision(t, evs, "delegated to")
+			if de.Step != "delegation" || de.Name != tc.name {
+				t.Errorf("%s: Step %q, Name %q", tc.name, de.Step, de.Name)
+			}
+			for _, n := range tc.names {
+				if !strings.Contains(de.Error(), n) {
+					t.Errorf("%s: error %q does not name %s", tc.name, de, n)
+				}
+			}
+			// The record that closed the loop is named too.
+			if !strings.Contains(de.Error(), "delegate=") {
+				t.Errorf("%s: error %q does not name the delegating record", tc.name, de)
+			}
+			dlWantDecision(t, evs, "delegated to")
+		})
 	}
 }
 
@@ -175,5 +179,87 @@ func TestDelegationDepthIsLimited(t *testing.T) {
 	de, _ = dlFail(t, discovery.New(o), "hop6.chain.test/app")
 	if !errors.Is(de, discovery.ErrTooManyHops) || !strings.Contains(de.Error(), "more than 2") {
 		t.Errorf("three delegations with MaxHops 2: %v", de)
+	}
+}
+
+// Issue 3: "Follow CNAMEs for TXT/SRV". _oci-discovery.cname.mapping.test
+// is a CNAME to single's TXT record: the mapping is the target's, and the
+// answer lives as long as the CNAME (120 s), the shortest link of the chain.
+func TestCNAMEToTheTXTRecord(t *testing.T) {
+	for _, mode := range dlModes {
+		t.Run(mode.name, func(t *testing.T) {
+			_, o := mode.start(t)
+			res, _ := dlMust(t, discovery.New(o), "cname.mapping.test/app")
+			dlWantEndpoints(t, res.Endpoints, []discovery.Endpoint{
+				{URL: "https://registry.example", Repository: "single/app", Caps: discovery.CapAll, Source: discovery.SourceTXT, Authenticated: mode.auth},
+			})
+			dlWantChain(t, res.Chain, []discovery.Step{
+				{Host: "cname.mapping.test", Path: "app", Source: discovery.SourceTXT, Record: "v=oci1; registry=https://registry.example/single", Authenticated: mode.auth},
+			})
+			if res.TTL != 120*time.Second {
+				t.Errorf("TTL %v, want the CNAME's 2m", res.TTL)
+			}
+		})
+	}
+}
+
+// A CNAME into another zone: the server answers with the CNAME alone and
+// the client asks again for the target. Signed, each link is validated
+// with its own zone's keys.
+func TestCNAMEToATXTRecordInAnotherZone(t *testing.T) {
+	for _, mode := range dlModes {
+		t.Run(mode.name, func(t *testing.T) {
+			_, o := mode.start(t)
+			res, _ := dlMust(t, discovery.New(o), "cname-out.mapping.test/team/app")
+			dlWantEndpoints(t, res.Endpoints, []discovery.Endpoint{
+				{URL: "https://shared.example", Repository: "team/app", Caps: discovery.CapAll, Source: discovery.SourceTXT, Authenticated: mode.auth},
+			})
+		})
+	}
+}
+
+// BenchmarkDiscoverColdOneDelegation discovers org.chain.test/acme/app
+// (one delegation: org → acme → registry) against the in-process server
+// with a fresh Discoverer and no cache each time: two hosts, each with its
+// TXT and SRV questions sent concurrently. The signed variant also
+// validates every answer in-process with a fresh Validator (cold: the
+// DNSKEY of the zone is fetched and verified each time).
+//
+//	go test -run '^$' -bench BenchmarkDiscoverColdOneDelegation -benchmem ./discovery/
+func BenchmarkDiscoverColdOneDelegation(b *testing.B) {
+	for _, mode := range dlModes {
+		b.Run(mode.name, func(b *testing.B) {
+			l, base := mode.start(b)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				o := base
+				if mode.sign {
+					o.Validator = dnssec.NewValidator(l.dns, l.anchors(), nil)
+				}
+				res, err := discovery.New(o).Discover(ctx, "org.chain.test", "acme/app")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(res.Chain) != 2 || res.Endpoints[0].URL != "https://registry.acme.example" {
+					b.Fatalf("chain %s", dlSteps(res.Chain))
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDiscoverDirectNoDNS is the floor: a host with a port, which
+// asks no DNS question and fetches nothing (well-known documents off).
+func BenchmarkDiscoverDirectNoDNS(b *testing.B) {
+	l := dlStart(b, dnstest.Config{})
+	o := l.options()
+	d := discovery.New(o)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.Discover(ctx, "localhost:5000", "team/app"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -45,10 +45,12 @@ func TestSRVEndpointsNoRegistryHere(t *testing.T) {
 		{`a "." among real targets carries no meaning and is skipped`, []*dns.SRV{srvRRPort(0, 0, 0, "."), srvRRPort(1, 0, 443, "r.example.")}, false, 1},
 		{`no records: absent, not "no registry"`, nil, false, 0},
 	} {
-		eps, none, err := SRVEndpoints(tc.srvs, "example.com", "app")
-		if err != nil || none != tc.none || len(eps) != tc.n {
-			t.Errorf("%s: got %d endpoints, none=%v, %v", tc.rule, len(eps), none, err)
-		}
+		t.Run(tc.rule, func(t *testing.T) {
+			eps, none, err := SRVEndpoints(tc.srvs, "example.com", "app")
+			if err != nil || none != tc.none || len(eps) != tc.n {
+				t.Errorf("%s: got %d endpoints, none=%v, %v", tc.rule, len(eps), none, err)
+			}
+		})
 	}
 }
 
@@ -60,9 +62,11 @@ func TestSRVEndpointsMalformed(t *testing.T) {
 		{srvRRPort(0, 0, 0, "r.example."), `record "0 0 0 r.example.": port 0`},
 		{srvRRPort(0, 0, 443, "bad_name.example."), `invalid character '_'`},
 	} {
-		_, _, err := SRVEndpoints([]*dns.SRV{srvRRPort(0, 0, 443, "ok.example."), tc.srv}, "example.com", "app")
-		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "_oci-registry._tcp.example.com.") {
-			t.Errorf("SRV %v: %v, want ErrMalformed naming the RRset and saying %q", tc.srv, err, tc.msg)
-		}
+		t.Run(srvText(tc.srv), func(t *testing.T) {
+			_, _, err := SRVEndpoints([]*dns.SRV{srvRRPort(0, 0, 443, "ok.example."), tc.srv}, "example.com", "app")
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "_oci-registry._tcp.example.com.") {
+				t.Errorf("SRV %v: %v, want ErrMalformed naming the RRset and saying %q", tc.srv, err, tc.msg)
+			}
+		})
 	}
 }

@@ -14,15 +14,19 @@ import (
 // error rather than a finding.
 func TestRunRefusesInvalidHosts(t *testing.T) {
 	for _, h := range []string{"", "example.com/acme", "https://example.com", "exa mple.com", "example.com:0", "example.com:99999", "::1", "[::1", "-bad-.example.com..", "a..b"} {
-		_, err := Run(context.Background(), h, Config{})
-		if !errors.Is(err, ErrInvalidHost) {
-			t.Errorf("Run(%q) = %v, want ErrInvalidHost", h, err)
-		}
+		t.Run(h, func(t *testing.T) {
+			_, err := Run(context.Background(), h, Config{})
+			if !errors.Is(err, ErrInvalidHost) {
+				t.Errorf("Run(%q) = %v, want ErrInvalidHost", h, err)
+			}
+		})
 	}
 	for _, h := range []string{"example.com", "Example.COM.", "example.com:8443", "127.0.0.1:5000", "[::1]:5000", "[::1]"} {
-		if _, err := newChecker(h, Config{}); err != nil {
-			t.Errorf("newChecker(%q): %v", h, err)
-		}
+		t.Run(h, func(t *testing.T) {
+			if _, err := newChecker(h, Config{}); err != nil {
+				t.Errorf("newChecker(%q): %v", h, err)
+			}
+		})
 	}
 }
 

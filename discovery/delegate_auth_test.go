@@ -74,28 +74,30 @@ func TestSecureDelegationIsFollowed(t *testing.T) {
 func TestUnsignedCrossHostMappingIsSkippedUnderDNSSECOn(t *testing.T) {
 	l, o := dlSecLab(t, dnstest.Config{})
 	for _, name := range []string{"org.sec.test/island/app", "island.sec.test/app"} {
-		res, evs := dlMust(t, discovery.New(o), name)
-		if len(res.Endpoints) != 1 {
-			t.Fatalf("%s: endpoints\n%s", name, dlEndpoints(res.Endpoints))
-		}
-		// Every step was authenticated (dnssec, then the host's own TLS);
-		// which of the two equal strengths the endpoint names is not pinned.
-		auth := res.Endpoints[0].Authenticated
-		if auth != discovery.AuthDNSSEC && auth != discovery.AuthHTTPS {
-			t.Errorf("%s: endpoint authenticated %q", name, auth)
-		}
-		dlWantEndpoints(t, res.Endpoints, []discovery.Endpoint{
-			{URL: "https://island.sec.test", Repository: "app", Caps: discovery.CapAll, Source: discovery.SourceDirect, Authenticated: auth},
+		t.Run(name, func(t *testing.T) {
+			res, evs := dlMust(t, discovery.New(o), name)
+			if len(res.Endpoints) != 1 {
+				t.Fatalf("%s: endpoints\n%s", name, dlEndpoints(res.Endpoints))
+			}
+			// Every step was authenticated (dnssec, then the host's own TLS);
+			// which of the two equal strengths the endpoint names is not pinned.
+			auth := res.Endpoints[0].Authenticated
+			if auth != discovery.AuthDNSSEC && auth != discovery.AuthHTTPS {
+				t.Errorf("%s: endpoint authenticated %q", name, auth)
+			}
+			dlWantEndpoints(t, res.Endpoints, []discovery.Endpoint{
+				{URL: "https://island.sec.test", Repository: "app", Caps: discovery.CapAll, Source: discovery.SourceDirect, Authenticated: auth},
+			})
+			last := res.Chain[len(res.Chain)-1]
+			if last != (discovery.Step{Host: "island.sec.test", Path: "app", Source: discovery.SourceDirect, Authenticated: discovery.AuthHTTPS}) {
+				t.Errorf("%s: last step %s", name, dlSteps([]discovery.Step{last}))
+			}
+			dlWantDecision(t, evs, "skipped unauthenticated mapping to another host (registry.child.example)", dlChildReg,
+				"to fix: sign the zone with DNSSEC", "https://island.sec.test/.well-known/oci-discovery")
+			if res.DNSSECOff {
+				t.Errorf("%s: DNSSECOff set under --dnssec on", name)
+			}
 		})
-		last := res.Chain[len(res.Chain)-1]
-		if last != (discovery.Step{Host: "island.sec.test", Path: "app", Source: discovery.SourceDirect, Authenticated: discovery.AuthHTTPS}) {
-			t.Errorf("%s: last step %s", name, dlSteps([]discovery.Step{last}))
-		}
-		dlWantDecision(t, evs, "skipped unauthenticated mapping to another host (registry.child.example)", dlChildReg,
-			"to fix: sign the zone with DNSSEC", "https://island.sec.test/.well-known/oci-discovery")
-		if res.DNSSECOff {
-			t.Errorf("%s: DNSSECOff set under --dnssec on", name)
-		}
 	}
 
 	o = l.options()
@@ -166,10 +168,12 @@ func TestBogusAnswerIsAnErrorWithoutFallThrough(t *testing.T) {
 func TestValidatedDenialFallsThrough(t *testing.T) {
 	_, o := dlSecLab(t, dnstest.Config{})
 	for _, host := range []string{"nothing.signed.sec.test", "nothing.island.sec.test"} {
-		res, _ := dlMust(t, discovery.New(o), host+"/app")
-		if len(res.Endpoints) != 1 || res.Endpoints[0].URL != "https://"+host {
-			t.Errorf("%s: endpoints\n%s", host, dlEndpoints(res.Endpoints))
-		}
+		t.Run(host, func(t *testing.T) {
+			res, _ := dlMust(t, discovery.New(o), host+"/app")
+			if len(res.Endpoints) != 1 || res.Endpoints[0].URL != "https://"+host {
+				t.Errorf("%s: endpoints\n%s", host, dlEndpoints(res.Endpoints))
+			}
+		})
 	}
 }
 
@@ -279,4 +283,29 @@ func TestLocalConfigurationWinsAndIsAuthenticated(t *testing.T) {
 	if res.Endpoints[0].URL != "https://example.test" {
 		t.Errorf("endpoints\n%s", dlEndpoints(res.Endpoints))
 	}
+}
+
+// docs/protocol.md §8.2: "When the chain of trust cannot be fetched at all
+// (a resolver that refuses the DS or DNSKEY queries) and no signature was
+// found bad, the answer is treated as not authenticated rather than
+// bogus." signed.sec.test's records are signed, but its server refuses the
+// DNSKEY question: the validator's verdict is indeterminate, so its
+// mapping to another host is skipped under --dnssec on, as an unsigned one
+// would be, and discovery goes on instead of failing.
+func TestChainOfTrustThatCannotBeFetchedIsNotAuthenticated(t *testing.T) {
+	l, o := dlSecLab(t, dnstest.Config{})
+	l.srv.SetFault("signed.sec.test.", dns.TypeDNSKEY, dnstest.FaultRefused)
+	res, evs := dlMust(t, discovery.New(o), "signed.sec.test/app")
+	dlWantChain(t, res.Chain, []discovery.Step{
+		{Host: "signed.sec.test", Path: "app", Source: discovery.SourceDirect, Authenticated: discovery.AuthHTTPS},
+	})
+	indeterminate := false
+	for _, e := range evs {
+		indeterminate = indeterminate || (e.DNSSEC == "indeterminate" && e.Query == "_oci-discovery.signed.sec.test.")
+	}
+	if !indeterminate {
+		t.Errorf("no indeterminate event for the TXT answer\ntrace:\n%s", dlTrace(evs))
+	}
+	dlWantDecision(t, evs, "chain of trust could not be fetched")
+	dlWantDecision(t, evs, "skipped unauthenticated mapping to another host (registry.child.example)")
 }

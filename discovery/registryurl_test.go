@@ -20,8 +20,10 @@ func TestInsecureHostsMatchLikeDocker(t *testing.T) {
 		"other.test":      false,
 		"not a host":      false,
 	} {
-		if got := insecure(hostport); got != want {
-			t.Errorf("insecure(%q) = %t, want %t", hostport, got, want)
-		}
+		t.Run(hostport, func(t *testing.T) {
+			if got := insecure(hostport); got != want {
+				t.Errorf("insecure(%q) = %t, want %t", hostport, got, want)
+			}
+		})
 	}
 }
