@@ -16,10 +16,10 @@ import (
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
-// DESIGN §2: "Never a silent downgrade. NXDOMAIN / NODATA / HTTP 404 mean
-// absent and fall through to the next source. SERVFAIL, timeouts, TLS
-// errors and 5xx mean unknown: ... fail — never fall through to a source
-// that the owner may have overridden."
+// docs/protocol.md §9: never a silent downgrade. NXDOMAIN, NODATA and HTTP
+// 404 are absent and fall through to the next source; SERVFAIL, timeouts,
+// TLS errors and 5xx are unknown and fail, never falling through to a
+// source the owner may have overridden.
 //
 // Each row breaks one question of a host that has a lower-precedence
 // source ready (an SRV record, or the direct fallback): discovery must
@@ -108,7 +108,7 @@ func TestUnknownAnswerAtASecondHopNamesThatHop(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "a deadline for the whole discovery". A server that never
+// docs/protocol.md §11: a deadline bounds the whole discovery. A server that never
 // answers cannot hold discovery past Options.Timeout, even when one query
 // may take longer; the error is the deadline's and still an unknown answer.
 func TestDiscoveryDeadlineBoundsAStalledServer(t *testing.T) {
@@ -126,8 +126,9 @@ func TestDiscoveryDeadlineBoundsAStalledServer(t *testing.T) {
 	}
 }
 
-// Issue 4: "404/410 → absent (fall through); 5xx, timeouts, TLS failures,
-// invalid JSON → unknown (fail, no fall-through)". The well-known document
+// docs/protocol.md §5.1, §9: 404/410 are absent (fall through); 5xx,
+// timeouts, TLS failures and invalid JSON are unknown (fail, no
+// fall-through). The well-known document
 // is fetched concurrently but only consulted when TXT and SRV map nothing:
 // its failure fails discovery only when it is reached.
 func TestWellKnownFailureFailsOnlyWhenReached(t *testing.T) {
@@ -174,9 +175,9 @@ func TestWellKnownFailureFailsOnlyWhenReached(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "a duplicated key or a malformed value makes that record
-// invalid (reported in the trace, never a crash)"; issue 3: "malformed
-// v=oci1 records are reported in the trace and skipped". Each record of
+// docs/protocol.md §3.2: a duplicated key or a malformed value makes that
+// record invalid; an invalid v=oci1 record is reported in the trace and
+// skipped, never a crash. Each record of
 // malformed.mapping.test breaks one rule; the name under its prefix falls
 // to the host-wide mapping, and the trace names the record and the fault.
 func TestMalformedRecordsAreReportedAndSkipped(t *testing.T) {
@@ -190,7 +191,8 @@ func TestMalformedRecordsAreReportedAndSkipped(t *testing.T) {
 		{"two", "v=oci1; prefix=two; registry=https://two.example; delegate=two.example", `key "delegate"`},
 		{"badurl", "v=oci1; prefix=badurl; registry=ftp://badurl.example", "scheme must be https"},
 		{"badpath", "v=oci1; prefix=badpath; registry=https://badpath.example/Not_Lower", "repository paths are lowercase"},
-		// DESIGN §2: "http:// only for hosts the operator marked insecure".
+		// docs/protocol.md §3.2, §8.4: http:// only for hosts the operator
+		// marked insecure.
 		{"plain", "v=oci1; prefix=plain; registry=http://plain.example:5000/lab", "marked insecure"},
 	}
 	for _, mode := range dlModes {
@@ -236,10 +238,10 @@ func TestPlainHTTPRegistryNeedsTheHostMarkedInsecure(t *testing.T) {
 	}
 }
 
-// Issue 3: "on a truncated UDP answer, retry over TCP". The TXT RRset of
-// big.mapping.test does not fit in 1232 bytes: the server truncates the UDP
-// answer, the client asks again over TCP, and the mapping among the
-// records is found.
+// docs/protocol.md §7: a truncated UDP answer is asked again over TCP. The
+// TXT RRset of big.mapping.test does not fit in 1232 bytes: the server
+// truncates the UDP answer, the client asks again over TCP, and the mapping
+// among the records is found.
 func TestTruncatedTXTAnswerIsReadOverTCP(t *testing.T) {
 	for _, mode := range dlModes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -289,8 +291,8 @@ func dlWantTCPRetry(t *testing.T, evs []trace.Event, q string) {
 	}
 }
 
-// DESIGN §2: the output includes "the TTL of the whole answer"; §4: "DNS
-// answers by their TTL, negative answers by the SOA minimum (RFC 2308)".
+// docs/protocol.md §7, §10: a result has the TTL of the whole answer; DNS
+// answers live by their TTL, negative answers by the SOA minimum (RFC 2308).
 // The result's TTL is the minimum over every answer the decision consulted
 // — positive TTLs, and the negative TTL (min(SOA TTL, MINIMUM) = 900 s in
 // these zones) of sources that were absent — and over nothing else: an

@@ -29,9 +29,9 @@ func dlSecLab(t *testing.T, cfg dnstest.Config) (*dlLab, discovery.Options) {
 	return l, l.options()
 }
 
-// DESIGN §2 "Authentication": a mapping to another host "is trusted only
-// when it is authenticated: dnssec — the TXT/SRV RRset is DNSSEC-validated
-// ... in-process against trust anchors". Both hops are signed and chained
+// docs/protocol.md §8: a mapping to another host is followed only when it
+// is authenticated — dnssec: the TXT or SRV RRset validated in-process up
+// to a trust anchor (§8.2). Both hops are signed and chained
 // to the anchor, given as a DS or as a DNSKEY: the delegation and the
 // registry mapping are followed, and every step says dnssec.
 func TestSecureDelegationIsFollowed(t *testing.T) {
@@ -65,10 +65,10 @@ func TestSecureDelegationIsFollowed(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "--dnssec=on (default): unauthenticated cross-host TXT/SRV
-// mappings are skipped (reported in the trace) and discovery continues with
-// the next source"; "--dnssec=off trusts DNS as it comes ... and says so in
-// every result". island.sec.test is an unsigned child without DS
+// docs/protocol.md §8.3: with --dnssec on (the default) unauthenticated
+// cross-host mappings are skipped, reported in the trace, and discovery
+// continues with the next source; --dnssec off follows them and says so in
+// every result. island.sec.test is an unsigned child without DS
 // (insecure, not bogus); its mapping to another host is skipped under on,
 // with a trace event that says how to fix it, and followed under off.
 func TestUnsignedCrossHostMappingIsSkippedUnderDNSSECOn(t *testing.T) {
@@ -118,7 +118,8 @@ func TestUnsignedCrossHostMappingIsSkippedUnderDNSSECOn(t *testing.T) {
 	}
 }
 
-// Issue 4: "Bogus is an error, never a fall-through." A tampered TXT RRset
+// docs/protocol.md §8.2: a bogus answer fails discovery, never a
+// fall-through. A tampered TXT RRset
 // (its RRSIG no longer verifies), a child whose signatures expired and a
 // child served unsigned although its parent publishes a DS (stripped) all
 // fail discovery naming the TXT question — although the host's SRV record
@@ -177,11 +178,11 @@ func TestValidatedDenialFallsThrough(t *testing.T) {
 	}
 }
 
-// Issue 4, the attack case: "a forged, unsigned TXT mapping example.com to
-// another host is not followed by default, and the name resolves as its
-// owner published (well-known or direct)". example.test's zone serves the
-// forgery (an attacker who can answer plain DNS for it could); its owner
-// publishes a well-known document over verified TLS — or nothing.
+// docs/protocol.md §8.3, the attack case: a forged, unsigned TXT mapping of
+// example.com to another host is not followed by default, and the name
+// resolves as its owner published (well-known or direct). example.test's zone
+// serves the forgery (an attacker who can answer plain DNS for it could); its
+// owner publishes a well-known document over verified TLS — or nothing.
 func TestForgedUnsignedMappingIsNotFollowed(t *testing.T) {
 	const doc = `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "https://registry.example.test/owner"}]}]}`
 	l, _ := dlSecLab(t, dnstest.Config{})
@@ -226,8 +227,8 @@ func TestForgedUnsignedMappingIsNotFollowed(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "or the AD bit from a resolver the operator trusts
-// (--trust-ad)". The server sets AD on data it knows to be secure, as a
+// docs/protocol.md §8.2: or the AD bit of a resolver the operator trusts
+// (--trust-ad). The server sets AD on data it knows to be secure, as a
 // validating resolver would. Trusted, it authenticates the delegation
 // (the trace says "ad"); not trusted, the same answer is plain DNS and the
 // cross-host mapping is skipped for org's own SRV registry; and AD is not
@@ -263,8 +264,9 @@ func TestTrustedADBitAuthenticatesTheMapping(t *testing.T) {
 	dlWantDecision(t, evs, "skipped unauthenticated mapping to another host (signed.sec.test)", dlSecAcme)
 }
 
-// DESIGN §2: "config — the operator's own local configuration" is
-// authenticated and wins over everything published, the forgery included.
+// docs/protocol.md §7 step 1, §8.1: the operator's own local configuration
+// is authenticated ("config") and wins over everything published, the
+// forgery included.
 func TestLocalConfigurationWinsAndIsAuthenticated(t *testing.T) {
 	l, o := dlSecLab(t, dnstest.Config{})
 	o.Local = map[string][]discovery.Mapping{

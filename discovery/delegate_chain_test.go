@@ -24,8 +24,8 @@ const (
 	dlWebReg   = "v=oci1; registry=https://registry.web.example"
 )
 
-// DESIGN §2: "delegate=<dns name> (mount semantics: discovery continues at
-// the delegate host with the remainder of the path after the prefix)". One,
+// docs/protocol.md §7 step 4: a delegate= mapping mounts the delegate: discovery
+// continues at the delegate host with the rest of the path after the prefix. One,
 // two and three delegations; each step of the chain names the host, the
 // path it was asked about and the record that sent the name on.
 func TestDelegationMountsThePathRemainderOnTheDelegate(t *testing.T) {
@@ -110,9 +110,9 @@ func TestDelegationToTheSameHostWithAShorterPath(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "a visited set of (host, path) to catch loops". The error is
-// ErrLoop and names the chain that came back, so an operator sees which
-// records to fix.
+// docs/protocol.md §7 step 5: a (host, path) pair visited twice is a loop.
+// The error is ErrLoop and names the chain that came back, so an operator
+// sees which records to fix.
 func TestDelegationLoopIsAnErrorNamingTheChain(t *testing.T) {
 	_, o := dlModes[0].start(t)
 	d := discovery.New(o)
@@ -145,7 +145,7 @@ func TestDelegationLoopIsAnErrorNamingTheChain(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "at most 8 delegation hops". hop1 → … → hop9 is eight
+// docs/protocol.md §7 step 6: at most 8 delegations. hop1 → … → hop9 is eight
 // delegations and resolves; hop0 adds a ninth and fails with
 // ErrTooManyHops before asking the ninth delegate anything. Options.MaxHops
 // lowers the limit.
@@ -182,9 +182,10 @@ func TestDelegationDepthIsLimited(t *testing.T) {
 	}
 }
 
-// Issue 3: "Follow CNAMEs for TXT/SRV". _oci-discovery.cname.mapping.test
-// is a CNAME to single's TXT record: the mapping is the target's, and the
-// answer lives as long as the CNAME (120 s), the shortest link of the chain.
+// docs/protocol.md §7: CNAMEs are followed for TXT and SRV.
+// _oci-discovery.cname.mapping.test is a CNAME to single's TXT record: the
+// mapping is the target's, and the answer lives as long as the CNAME (120 s),
+// the shortest link of the chain.
 func TestCNAMEToTheTXTRecord(t *testing.T) {
 	for _, mode := range dlModes {
 		t.Run(mode.name, func(t *testing.T) {

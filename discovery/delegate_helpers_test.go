@@ -109,8 +109,8 @@ func dlRand(seed uint64) *rand.Rand {
 }
 
 // dlMode is one way of running the mapping tests: plain DNS with --dnssec
-// off (issue 3), or signed zones validated in-process under --dnssec on
-// (issue 4). Both must map every name the same way; only the
+// off, or signed zones validated in-process under --dnssec on
+// (docs/protocol.md §8). Both must map every name the same way; only the
 // authentication differs.
 type dlMode struct {
 	name string

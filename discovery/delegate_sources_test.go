@@ -15,8 +15,8 @@ import (
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
-// DESIGN §2: "registry=<https URL> ... the URL path is a repository prefix:
-// example.com/tools/x → ghcr.io, repository example-tools/x". One TXT
+// docs/protocol.md §6: a registry URL's path is a repository prefix:
+// example.com/tools/x → ghcr.io, repository example-tools/x. One TXT
 // record maps the whole host; the chain has one step with that record.
 func TestSingleMappingSendsTheNameToTheRegistry(t *testing.T) {
 	for _, mode := range dlModes {
@@ -49,8 +49,8 @@ func TestSingleMappingSendsTheNameToTheRegistry(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "caps=resolve,pull (default both; only resolve endpoints may
-// turn a tag into a digest)"; "Keys are case-insensitive".
+// docs/protocol.md §3: caps=resolve,pull (both by default; only resolve
+// endpoints may turn a tag into a digest); keys are case-insensitive.
 func TestMappingCapsPriorityAndCanonicalURL(t *testing.T) {
 	for _, mode := range dlModes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -64,8 +64,9 @@ func TestMappingCapsPriorityAndCanonicalURL(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "records with another v are ignored (other protocols share
-// TXT space)". They are noted in the trace, and the v=oci1 record decides.
+// docs/protocol.md §3.2: records with another v are ignored (other
+// protocols share the TXT space). They are noted in the trace, and the
+// v=oci1 record decides.
 func TestOtherTXTRecordsAreIgnored(t *testing.T) {
 	for _, mode := range dlModes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -91,8 +92,8 @@ func TestOtherTXTRecordsAreIgnored(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "two records with the same prefix and different targets are
-// an error unless both are registry= (then they are mirrors)"; the error
+// docs/protocol.md §6: two records of one prefix with different targets
+// are a conflict unless both are registry= (then they are mirrors); the error
 // names both records and the step. Other prefixes of the host still work.
 func TestConflictingRecordsAreAnErrorNamingBoth(t *testing.T) {
 	for _, mode := range dlModes {
@@ -131,8 +132,8 @@ func TestConflictingRecordsAreAnErrorNamingBoth(t *testing.T) {
 	}
 }
 
-// DESIGN §2 "Algorithm": "valid TXT mapping → SRV → well-known mapping →
-// direct". A TXT mapping wins for its prefix; the SRV serves the rest.
+// docs/protocol.md §7 step 3: TXT mapping, then SRV, then well-known
+// mapping, then direct. A TXT mapping wins for its prefix; the SRV serves the rest.
 func TestTXTMappingTakesPrecedenceOverSRV(t *testing.T) {
 	for _, mode := range dlModes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -157,9 +158,9 @@ func TestTXTMappingTakesPrecedenceOverSRV(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "prefix — path prefix matched on whole components (acme
-// matches acme/x, not acmex). Absent means the whole host. Longest prefix
-// wins." The rows follow the comments of prefix.mapping.test.
+// docs/protocol.md §6: a prefix matches on whole components (acme matches
+// acme/x, not acmex); absent means the whole host; the longest prefix
+// wins. The rows follow the comments of prefix.mapping.test.
 func TestPrefixMatchesWholeComponentsAndTheLongestWins(t *testing.T) {
 	rows := []struct {
 		name      string
@@ -217,8 +218,8 @@ var dlMirrorRecords = []string{
 	"v=oci1; registry=https://last.example; priority=30; caps=pull",
 }
 
-// DESIGN §2: records of one prefix that are all registry= "are mirrors,
-// ordered by priority, then RFC 2782 weight". Every mirror is an endpoint
+// docs/protocol.md §6: records of one prefix that are all registry= are
+// mirrors, ordered by priority, then RFC 2782 weight. Every mirror is an endpoint
 // with its priority, weight and caps; the lowest priority comes first, the
 // highest last, and the chain's record lists them all.
 func TestMirrorsAreOrderedByPriorityThenWeight(t *testing.T) {
@@ -315,9 +316,10 @@ func TestMirrorWeightsShareTheFirstPlace(t *testing.T) {
 	}
 }
 
-// DESIGN §2 item 4: "Direct — none of the above: https://<host> itself is
-// the registry (today's Docker behaviour, docker.io → registry-1.docker.io).
-// A name works with zero configuration wherever it works today."
+// docs/protocol.md §7 step 3.4: direct — none of the above: https://<host>
+// itself is the registry (today's Docker behaviour, docker.io →
+// registry-1.docker.io), so a name works with zero configuration wherever
+// it works today.
 func TestDirectFallbackWhenNothingIsPublished(t *testing.T) {
 	for _, mode := range dlModes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -423,9 +425,9 @@ func dlSrvonlyRecords() []*dns.SRV {
 	}
 }
 
-// DESIGN §2 item 2: SRV at _oci-registry._tcp.<host> is "where the host's
-// own registry runs (ordered by RFC 2782 priority/weight)"; "The
-// repository path is unchanged". Port 443 is left out of the URL. The
+// docs/protocol.md §4: SRV at _oci-registry._tcp.<host> says where the
+// host's own registry runs (ordered by RFC 2782 priority and weight); the
+// repository path is unchanged. Port 443 is left out of the URL. The
 // weighted order is the one OrderSRV draws from Options.Rand.
 func TestSRVOnlyHostIsServedByItsSRVTargets(t *testing.T) {
 	for _, mode := range dlModes {
@@ -446,7 +448,8 @@ func TestSRVOnlyHostIsServedByItsSRVTargets(t *testing.T) {
 				dlWantEndpoints(t, res.Endpoints, want)
 				dlWantChain(t, res.Chain, []discovery.Step{{Host: "srvonly.mapping.test", Path: "team/app", Source: discovery.SourceSRV,
 					Record: "10 60 443 registry.srvonly.mapping.test. | 10 40 5000 mirror.srvonly.mapping.test. | 20 0 443 backup.example.", Authenticated: mode.auth}})
-				// The absent TXT answer (900 s) lives shorter than the SRV (1000 s).
+				// The absent TXT answer (900 s) lives shorter than the SRV
+				// (1000 s).
 				if res.TTL != 900*time.Second {
 					t.Errorf("TTL %v, want 15m (the TXT denial's)", res.TTL)
 				}
@@ -457,8 +460,8 @@ func TestSRVOnlyHostIsServedByItsSRVTargets(t *testing.T) {
 }
 
 // An SRV answer that is not authenticated may move the connection, never
-// the identity (DESIGN §2 item 2: "TLS must be valid for <host> unless the
-// SRV answer was DNSSEC-authenticated"): under --dnssec on with plain DNS,
+// the identity (docs/protocol.md §4: TLS must be valid for <host> unless
+// the SRV answer was authenticated): under --dnssec on with plain DNS,
 // every target on another host must present a certificate for the name's
 // host.
 func TestUnauthenticatedSRVKeepsTheHostsTLSIdentity(t *testing.T) {
@@ -503,9 +506,9 @@ func TestSRVTargetDotMeansNoRegistry(t *testing.T) {
 // A document that maps every name of its host to wk.example.
 const dlWKDoc = `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "https://wk.example/direct", "priority": 5}]}]}`
 
-// DESIGN §2 item 3 and "Authentication": the well-known document serves
-// hosts "that cannot or will not use DNS records"; its mappings carry
-// authenticated "https" — the host's own verified TLS — so its mapping to
+// docs/protocol.md §5, §8.1: the well-known document serves hosts that
+// cannot or will not use DNS records; its mappings carry authenticated
+// "https" — the host's own verified TLS — so its mapping to
 // another host is followed under --dnssec on with plain DNS. Its max-age
 // (600 s, under both DNS denials) is the answer's TTL.
 func TestWellKnownMappingServesAHostWithoutDNSRecords(t *testing.T) {
@@ -527,8 +530,8 @@ func TestWellKnownMappingServesAHostWithoutDNSRecords(t *testing.T) {
 	dlWantDecision(t, evs, "well-known document with 1 mapping(s)")
 }
 
-// DESIGN §2 "Algorithm": "valid TXT mapping → SRV → well-known mapping →
-// direct". Every host below publishes the same document; only the one
+// docs/protocol.md §7 step 3: TXT mapping, then SRV, then well-known
+// mapping, then direct. Every host below publishes the same document; only the one
 // whose DNS maps nothing uses it. An SRV target "." says the host runs no
 // registry itself, which the document may still map elsewhere; a 404 is
 // absent and falls through to direct, with the 5-minute negative TTL.

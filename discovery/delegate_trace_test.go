@@ -15,10 +15,11 @@ import (
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
-// DESIGN §5: "Every step emits an event: source ..., query, server,
-// outcome (rcode / HTTP status), TTL, DNSSEC status, duration, and what it
-// decided." Each source looked at has its query and its decision in the
-// trace — absent ones included — and the last event sums up the result.
+// docs/protocol.md §7: every step and decision is a trace event: source,
+// query, server, outcome (rcode or HTTP status), TTL, DNSSEC status,
+// duration, and what it decided. Each source looked at has its query and its
+// decision in the trace — absent ones included — and the last event sums up
+// the result.
 func TestTraceHasEveryQueryAndEveryDecision(t *testing.T) {
 	l := dlStart(t, dnstest.Config{})
 	o := l.options()

@@ -27,7 +27,7 @@ func TestParseTXTValid(t *testing.T) {
 		opt    ParseOptions
 		want   Mapping
 	}{
-		// DESIGN §2, the three example records.
+		// The example records of docs/protocol.md §13.
 		{"a delegation of a prefix", "v=oci1; prefix=acme; delegate=acme.example",
 			ParseOptions{}, Mapping{Prefix: "acme", Delegate: "acme.example", Caps: CapAll}},
 		{"a registry with a repository prefix in its URL path and a priority", "v=oci1; prefix=tools; registry=https://ghcr.io/example-tools; priority=10",
@@ -87,7 +87,8 @@ func TestParseTXTValid(t *testing.T) {
 			if got != tc.want {
 				t.Fatalf("ParseTXT(%q)\n got %+v\nwant %+v", tc.record, got, tc.want)
 			}
-			// FormatTXT gives the canonical record, which parses to the same mapping.
+			// FormatTXT gives the canonical record, which parses to the same
+			// mapping.
 			text := FormatTXT(got)
 			again, err := ParseTXT(text, tc.opt)
 			if err != nil {
@@ -262,7 +263,8 @@ func TestParseTXTMalformed(t *testing.T) {
 		{"two targets", "v=oci1; registry=https://r.example; delegate=d.example", ParseOptions{}, 36, "delegate", "a second target: the record already has registry= at offset 8"},
 		{"two targets, delegate first", "v=oci1; delegate=d.example; registry=https://r.example", ParseOptions{}, 28, "registry", "already has delegate="},
 
-		// Registry URLs: "registry=<https URL> (http:// only for hosts the operator marked insecure)".
+		// Registry URLs: "registry=<https URL> (http:// only for hosts the
+		// operator marked insecure)".
 		{"scheme ftp", "v=oci1; registry=ftp://x", ParseOptions{}, 8, "registry", "scheme must be https"},
 		{"no scheme", "v=oci1; registry=r.example/x", ParseOptions{}, 8, "registry", "is not a URL"},
 		{"http:// for a host not marked insecure", "v=oci1; registry=http://r.example", insecureHosts("other.example"), 8, "registry", "http:// is allowed only for hosts marked insecure (--insecure-registry), and r.example is not"},

@@ -20,7 +20,7 @@ import (
 	"github.com/ocidns/ocidns/reference"
 )
 
-// The HTTPS well-known document (DESIGN §2, records item 3) and its limits.
+// The HTTPS well-known document (docs/protocol.md §5) and its limits (§11).
 const (
 	// WellKnownPath is where a host publishes its document.
 	WellKnownPath = "/.well-known/oci-discovery"

@@ -21,7 +21,7 @@ func readWellKnownFile(t testing.TB, name string) []byte {
 	return b
 }
 
-// The document of DESIGN §2, with priority, weight and caps.
+// The document of docs/protocol.md §5.2, with priority, weight and caps.
 var exampleMappings = []Mapping{
 	{Prefix: "acme", Delegate: "acme.example", Caps: CapAll,
 		Record: `well-known namespaces[0] prefix="acme" delegate=acme.example`},

@@ -26,7 +26,7 @@ const (
 	// ednsSize is the EDNS0 buffer size of DNS Flag Day 2020: large
 	// enough for most signed answers, small enough to avoid IP fragmentation.
 	ednsSize = 1232
-	// maxCNAMEs bounds a CNAME chain (issue 3: at most 8).
+	// maxCNAMEs bounds a CNAME chain (docs/protocol.md §7, §11: at most 8).
 	maxCNAMEs = 8
 	// maxDiscardEvents bounds the trace events for ignored responses so
 	// a flood of forgeries cannot flood the trace as well.

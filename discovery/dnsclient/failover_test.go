@@ -14,7 +14,8 @@ import (
 	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
-// Issue 3: "on timeout, SERVFAIL or REFUSED try the next server".
+// docs/protocol.md §9: on a timeout, SERVFAIL or REFUSED the client tries
+// the next server before it calls the answer unknown.
 func TestFailingServerIsSkippedForTheNextOne(t *testing.T) {
 	for _, f := range []dnstest.Fault{dnstest.FaultServFail, dnstest.FaultRefused, dnstest.FaultDrop} {
 		t.Run(f.String(), func(t *testing.T) {

@@ -32,7 +32,8 @@ func TestQueryTXTConcatenatesNothingAndKeepsEveryString(t *testing.T) {
 	if a.Server != s.Addr() || a.Msg == nil || a.Duration <= 0 || a.AD {
 		t.Errorf("Server %q Msg %v Duration %v AD %v", a.Server, a.Msg != nil, a.Duration, a.AD)
 	}
-	// DESIGN §5: one event per exchange, with query, server, outcome, TTL.
+	// docs/protocol.md §7: one trace event per exchange, with query, server,
+	// outcome, TTL.
 	if len(evs) != 1 {
 		t.Fatalf("events %+v, want one", evs)
 	}
