@@ -46,6 +46,9 @@ func (p SignPolicy) String() string {
 	return "optional"
 }
 
+// MarshalText encodes the policy as published: "optional" or "required".
+func (p SignPolicy) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
 // Key algorithms k= may name; a record naming another is kept (its prefix
 // and sign= apply) but its key is not usable.
 const (
@@ -61,20 +64,24 @@ func knownKeyAlg(alg string) bool { return alg == KeyAlgECDSAP256 || alg == KeyA
 type PublishedKey struct {
 	// Prefix is the path prefix, matched on whole components; "" is the
 	// whole host.
-	Prefix string
+	Prefix string `json:"prefix"`
 	// Sign is the record's policy.
-	Sign SignPolicy
+	Sign SignPolicy `json:"sign"`
 	// Alg is the algorithm as published, lowercased; it may be unknown.
-	Alg string
+	Alg string `json:"alg"`
 	// DER is the key's DER SubjectPublicKeyInfo, decoded from base64 for a
 	// known algorithm; nil when revoked or when Alg is unknown.
-	DER []byte
+	DER []byte `json:"spki,omitempty"`
 	// Revoked is set by an empty p= (or "spki": ""): the prefix's keys are
 	// revoked.
-	Revoked bool
+	Revoked bool `json:"revoked,omitempty"`
 	// Record is the record as published, or the entry described, for
 	// traces.
-	Record string
+	Record string `json:"record"`
+	// Source is where discovery read the key: SourceTXT (a DNSSEC-secure
+	// TXT RRset) or SourceWellKnown (a document fetched over verified
+	// TLS). The parsers leave it empty.
+	Source Source `json:"source,omitempty"`
 }
 
 // Usable reports whether the key can verify signatures: a known
@@ -347,15 +354,15 @@ func SignerTXTRecord(host string, ttl uint32, k PublishedKey) (*dns.TXT, error) 
 // whether a signature is required.
 type Signers struct {
 	// Found reports whether any published key's prefix matches the name.
-	Found bool
+	Found bool `json:"found"`
 	// Prefix is the longest matching prefix, whose records decide.
-	Prefix string
+	Prefix string `json:"prefix"`
 	// Sign is the strictest sign= among that prefix's records.
-	Sign SignPolicy
+	Sign SignPolicy `json:"sign"`
 	// Revoked is set when one of that prefix's records revokes (empty p=).
-	Revoked bool
+	Revoked bool `json:"revoked,omitempty"`
 	// Keys are that prefix's usable keys, each once; none when Revoked.
-	Keys []PublishedKey
+	Keys []PublishedKey `json:"keys,omitempty"`
 }
 
 // SelectSigners picks what applies to path (a repository path such as
@@ -409,6 +416,21 @@ func SelectSigners(keys []PublishedKey, path string) Signers {
 func (s Signers) Delegated(parent Signers) Signers {
 	s.Sign = max(s.Sign, parent.Sign)
 	return s
+}
+
+// SignerPolicy is what the owners along a delegation chain published about
+// the signatures of the name discovered (protocol.md §15.2): the selection
+// at the last host of the chain, whose keys apply, with the strictest sign=
+// of every host of the chain (Signers.Delegated), and which host made it
+// required. Keys are taken only from a DNSSEC-secure TXT RRset or a
+// well-known document fetched over verified TLS; each says which.
+type SignerPolicy struct {
+	Signers
+	// Host is the last host of the chain, whose keys apply.
+	Host string `json:"host"`
+	// RequiredBy is the host whose sign=required applies (Host or one
+	// before it in the chain); "" when signatures are optional.
+	RequiredBy string `json:"requiredBy,omitempty"`
 }
 
 // ParseWellKnownSigners parses the value of a well-known document's

@@ -129,4 +129,8 @@ type Result struct {
 	// Hops says, for each hop of Chain, what each source answered and
 	// what became of each mapping it published.
 	Hops []HopReport `json:"-"`
+	// Signers is what the owners published about signatures of the name
+	// (protocol.md §15.2); nil when no host of the chain published a key
+	// from an authenticated source.
+	Signers *SignerPolicy `json:"signers,omitempty"`
 }
