@@ -96,6 +96,12 @@ type Faults struct {
 	// path on the "other" host, which serves them without authentication
 	// and records what arrived.
 	Redirect bool
+	// Delay holds every request to the registry (the push helpers' aside)
+	// back this long before it is served, as a network round trip would:
+	// requests in flight together wait one Delay, so a benchmark counts
+	// serial round trips as (wall with Delay - wall without) / Delay.
+	// Connection set-up (TCP, TLS) is not delayed.
+	Delay time.Duration
 }
 
 // wrongDigest is what WrongDigest puts in Docker-Content-Digest.
@@ -157,6 +163,17 @@ func (r *Registry) serveMain(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	a := r.auth
 	f := r.faults
+	r.mu.Unlock()
+	if f.Delay > 0 && !push {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-req.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	r.mu.Lock()
 	if !push {
 		switch {
 		case kind == routeManifest && req.Method == http.MethodHead:
