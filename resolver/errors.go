@@ -15,6 +15,15 @@ var (
 	ErrTooLarge         = errors.New("response too large")
 	ErrTimeout          = errors.New("timeout")
 	ErrUpstream         = errors.New("upstream error")
+
+	// The signature sentinels (protocol.md §15.4): the resolution was
+	// checked against the owner's policy and nothing verified. Under
+	// sign=required they fail it; under optional they are reported in
+	// Result.Signature instead.
+	ErrSignatureMissing     = errors.New("signature missing")
+	ErrSignatureInvalid     = errors.New("signature invalid")
+	ErrNoUsableKey          = errors.New("no usable signing key")
+	ErrSignatureUnfetchable = errors.New("signature unfetchable")
 )
 
 // Code is the stable machine-readable name of an error class, as printed in
@@ -31,6 +40,11 @@ const (
 	CodeTooLarge         Code = "TOO_LARGE"
 	CodeTimeout          Code = "TIMEOUT"
 	CodeUpstream         Code = "UPSTREAM_ERROR"
+
+	CodeSignatureMissing     Code = "SIGNATURE_MISSING"
+	CodeSignatureInvalid     Code = "SIGNATURE_INVALID"
+	CodeNoUsableKey          Code = "NO_USABLE_KEY"
+	CodeSignatureUnfetchable Code = "SIGNATURE_UNFETCHABLE"
 )
 
 var codes = []struct {
@@ -45,6 +59,10 @@ var codes = []struct {
 	{ErrTimeout, CodeTimeout},
 	{ErrDiscovery, CodeDiscovery},
 	{ErrUpstream, CodeUpstream},
+	{ErrSignatureMissing, CodeSignatureMissing},
+	{ErrSignatureInvalid, CodeSignatureInvalid},
+	{ErrNoUsableKey, CodeNoUsableKey},
+	{ErrSignatureUnfetchable, CodeSignatureUnfetchable},
 }
 
 // CodeOf returns the code of the first sentinel err wraps, or CodeUpstream.

@@ -21,7 +21,20 @@ type Location struct {
 	Chain []discovery.Step `json:"chain"`
 	// DNSSECOff is set when the resolver ran with --dnssec off.
 	DNSSECOff bool `json:"dnssecOff,omitempty"`
-	// Endpoints and Chain are shared by cached copies: do not modify.
+	// Signers is what the owners published about signatures of the
+	// repository's images (protocol.md §15.2); nil when nothing.
+	Signers *discovery.SignerPolicy `json:"signers,omitempty"`
+	// Endpoints, Chain and Signers are shared by cached copies: do not
+	// modify.
+}
+
+// SignatureRequired reports whether images of loc must carry a verified
+// signature under the Resolver's current options: the owner published
+// sign=required (here or in a parent of the chain), or the Resolver was
+// told WithRequireSignature. The front door refuses a manifest by digest
+// that Resolve does not verify when it is.
+func (r *Resolver) SignatureRequired(loc Location) bool {
+	return (loc.Signers != nil && loc.Signers.Sign == discovery.SignRequired) || r.cur.Load().opts.requireSignature
 }
 
 // Published reports whether the host asked about published a mapping (TXT,
@@ -69,5 +82,5 @@ func (r *Resolver) locate(ctx context.Context, name string) (Location, time.Dura
 	if err != nil {
 		return Location{}, 0, newError(name, ref.Domain(), "discovery", kindOf(err), err)
 	}
-	return Location{Name: ref.Domain() + "/" + ref.Path(), Endpoints: endpoints(disc.Endpoints), Chain: disc.Chain, DNSSECOff: disc.DNSSECOff}, disc.TTL, nil
+	return Location{Name: ref.Domain() + "/" + ref.Path(), Endpoints: endpoints(disc.Endpoints), Chain: disc.Chain, DNSSECOff: disc.DNSSECOff, Signers: disc.Signers}, disc.TTL, nil
 }

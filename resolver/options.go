@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/reference"
+	"github.com/ocidns/ocidns/resolver/signature"
 )
 
 // Defaults for a Resolver.
@@ -61,6 +62,14 @@ type options struct {
 	discoveryLimit time.Duration
 	maxUpstream    int
 	addrPolicy     *addressPolicy
+	// Signature checking (protocol.md §15): the user's keys, the files
+	// they come from (read by New), whether the user requires a signature
+	// for every name, and whether checking is off where the owner does not
+	// require it.
+	trustKeys        []*signature.Key
+	trustKeyFiles    []string
+	requireSignature bool
+	noVerifySigs     bool
 	// connect replaces the connection to an address the policy checked,
 	// for tests that stand a loopback server in for a public address.
 	connect dialFunc
@@ -276,4 +285,42 @@ func WithMaxUpstream(n int) Option {
 // WithMaxHops bounds the delegation chain (default 8).
 func WithMaxHops(n int) Option {
 	return func(o *options) error { o.maxHops = n; return nil }
+}
+
+// WithTrustKeys adds keys that may sign every name, beside those the
+// names' owners publish (protocol.md §15.2); their source should be
+// signature.SourceConfig. A signature one of them verifies is reported
+// with signer "config".
+func WithTrustKeys(keys ...*signature.Key) Option {
+	return func(o *options) error {
+		for _, k := range keys {
+			if k == nil {
+				return fmt.Errorf("trust key: nil key")
+			}
+		}
+		o.trustKeys = append(o.trustKeys, keys...)
+		return nil
+	}
+}
+
+// WithTrustKeyFile adds the public key of a PEM file (cosign.pub) as
+// WithTrustKeys does; New reads it, and fails naming the file when it is
+// not one ECDSA P-256 or Ed25519 public key (`--trust-key`).
+func WithTrustKeyFile(path string) Option {
+	return func(o *options) error { o.trustKeyFiles = append(o.trustKeyFiles, path); return nil }
+}
+
+// WithRequireSignature requires a verified signature for every name, as
+// if each owner published sign=required (`--require-signature`): without
+// one, a resolution fails with ErrSignatureMissing, ErrSignatureInvalid,
+// ErrNoUsableKey or ErrSignatureUnfetchable.
+func WithRequireSignature(on bool) Option {
+	return func(o *options) error { o.requireSignature = on; return nil }
+}
+
+// WithSignatureVerification turns signature checking off (false) for names
+// whose owner does not require signatures (`--verify-signatures=false`);
+// an owner's sign=required is checked whatever this says. Default on.
+func WithSignatureVerification(on bool) Option {
+	return func(o *options) error { o.noVerifySigs = !on; return nil }
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/reference"
+	"github.com/ocidns/ocidns/resolver/signature"
 )
 
 // digestTTL is how long a digest reference's resolution is cached: a digest
@@ -106,6 +107,12 @@ type Result struct {
 	TTLSeconds int64 `json:"ttl"`
 	// Chain is the delegation chain discovery followed.
 	Chain []discovery.Step `json:"chain,omitempty"`
+	// Signature is what checking the digest's signature found, under the
+	// owner's policy and the user's (protocol.md §15); nil when nothing was
+	// checked (no key applies and no one requires a signature, or checking
+	// is off). A cached Result carries it: a verified digest is not
+	// verified again until the result expires.
+	Signature *Signature `json:"signature,omitempty"`
 	// Events are the trace of this resolution; empty on a cache hit.
 	Events []trace.Event `json:"-"`
 }
@@ -143,6 +150,10 @@ type engine struct {
 
 	validator *dnssec.Validator
 	trustAD   bool
+
+	// trustKeys are the user's keys (WithTrustKeys and the files of
+	// WithTrustKeyFile), which may sign every name.
+	trustKeys []*signature.Key
 
 	results *cache.Cache[resultKey, Result]
 	sources *cache.Cache[string, any]
@@ -267,6 +278,18 @@ func newEngine(o options, results *cache.Cache[resultKey, Result], sources *cach
 		Cache:         sourceCache{r.sources},
 	})
 
+	if o.requireSignature && o.noVerifySigs {
+		return nil, errors.New("--require-signature and --verify-signatures=false contradict each other: a required signature is always checked")
+	}
+	r.trustKeys = append(r.trustKeys, o.trustKeys...)
+	for _, f := range o.trustKeyFiles {
+		k, err := readTrustKey(f)
+		if err != nil {
+			return nil, err
+		}
+		r.trustKeys = append(r.trustKeys, k)
+	}
+
 	creds, err := loadCredentials(credPathsFor(&o), o.helperTimeout)
 	if err != nil {
 		return nil, err
@@ -352,6 +375,16 @@ func (r *engine) resolve(ctx context.Context, key resultKey, plat *reference.Pla
 			return Result{Ref: key.ref}, err
 		}
 		return Result{Ref: key.ref}, newError(key.ref, "", "resolve", kindOf(err), err)
+	}
+	if st.Stale && signatureVerdict(st.Err) {
+		// The owner's policy refused the fresh answer (no signature, an
+		// invalid one, a revoked key): that is an answer, not an outage,
+		// and the answer it replaces must not outlive it (protocol.md
+		// §15.4).
+		r.results.Remove(key)
+		tr.Add(trace.Event{Source: "cache", Query: key.ref, Outcome: "dropped",
+			Decision: "not serving the last good answer stale: its signature check now fails: " + st.Err.Error()})
+		return Result{Ref: key.ref}, st.Err
 	}
 	res.Ref = key.ref
 	res.Cached = st.Hit
@@ -445,7 +478,17 @@ func (r *engine) resolveQualified(ctx context.Context, input string, ref referen
 	}
 	res.Chain, res.DNSSEC = disc.Chain, disc.DNSSEC
 	res.Endpoints = endpoints(disc.Endpoints)
-	return r.askRegistries(ctx, input, ref, disc.Endpoints, plat, res)
+	res, err = r.askRegistries(ctx, input, ref, disc.Endpoints, plat, res)
+	if err != nil {
+		return res, err
+	}
+	if plan, ok := r.planSignature(disc.Signers); ok {
+		if err := r.checkSignature(ctx, input, ref, &res, disc.Endpoints, plan); err != nil {
+			return res, err
+		}
+		signatureTTL(&res, disc.TTL)
+	}
+	return res, nil
 }
 
 // askRegistries asks the endpoints, in order, what ref's tag or digest

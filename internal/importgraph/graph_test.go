@@ -55,8 +55,10 @@ var allowed = map[string][]string{
 	"internal/importgraph":     {},
 }
 
-// testSupport may be imported by the tests of any package.
-var testSupport = []string{"internal/dnstest", "internal/registrytest"}
+// testSupport may be imported by the tests of any package: the test
+// servers, and signing test images as cosign does (with the key types of
+// resolver/signature, a leaf).
+var testSupport = []string{"internal/dnstest", "internal/registrytest", "internal/signtest", "resolver/signature"}
 
 // testAllowed are the further imports of a package's tests: the tests of
 // a package may use what its code may, itself, test support, and these.
