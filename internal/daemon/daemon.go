@@ -9,8 +9,10 @@
 //
 // Errors are JSON objects {"ref","error","code"} with the HTTP status of
 // their code: 400 invalid request, reference or platform, 404 not found,
-// 401 unauthorized, 502 upstream or discovery failure, 504 timeout, 503 when
-// too many requests are in flight, 421 for a Host header the daemon does not
+// 401 unauthorized, 403 refused by the owner's signing policy
+// (SIGNATURE_MISSING, SIGNATURE_INVALID, NO_USABLE_KEY), 502 upstream or
+// discovery failure (and SIGNATURE_UNFETCHABLE), 504 timeout, 503 when too
+// many requests are in flight, 421 for a Host header the daemon does not
 // answer to (see Config.AllowedHosts). The error text of an upstream failure
 // is generic (the code and the reference); the detail is in the log line of
 // the request and in /v1/trace.
@@ -301,6 +303,13 @@ func publicError(ref string, err error) string {
 	if errors.Is(err, resolver.ErrInvalidReference) {
 		return err.Error()
 	}
+	var se *resolver.SignatureError
+	if errors.As(err, &se) && !errors.Is(err, resolver.ErrSignatureUnfetchable) {
+		// What the owner publishes and the registry stores is public;
+		// the attempts, which may name the daemon's network, stay in the
+		// log and /v1/trace.
+		return ref + ": " + string(resolver.CodeOf(err)) + " for " + se.Digest.String() + ": a verified signature is required by " + se.RequiredBy
+	}
 	kind := resolver.ErrUpstream
 	var e *resolver.Error
 	if errors.As(err, &e) && e.Kind != nil {
@@ -379,6 +388,10 @@ func statusOf(code resolver.Code) int {
 		return http.StatusUnauthorized
 	case resolver.CodeTimeout:
 		return http.StatusGatewayTimeout
+	case resolver.CodeSignatureMissing, resolver.CodeSignatureInvalid, resolver.CodeNoUsableKey:
+		// The owner's signing policy refuses the image: like a registry's
+		// DENIED, retrying will not help.
+		return http.StatusForbidden
 	default:
 		return http.StatusBadGateway
 	}

@@ -33,6 +33,8 @@ const (
 	codeTooLarge        = string(resolver.CodeTooLarge)
 	codeTimeout         = string(resolver.CodeTimeout)
 	codeUpstream        = string(resolver.CodeUpstream)
+
+	codeSignatureUnfetchable = string(resolver.CodeSignatureUnfetchable)
 )
 
 // apiError is one error answer. err, when set, is the detail kept for the
@@ -89,6 +91,14 @@ func upstreamError(name string, err error, notFound string) *apiError {
 		e.status, e.code, e.message = http.StatusGatewayTimeout, codeTimeout, name+": timeout (the daemon's log has the details)"
 	case errors.Is(err, resolver.ErrDigestMismatch):
 		e.status, e.code, e.message = http.StatusBadGateway, codeDigestMismatch, name+": the registry served content that does not hash to its digest"
+	case errors.Is(err, resolver.ErrSignatureMissing), errors.Is(err, resolver.ErrSignatureInvalid), errors.Is(err, resolver.ErrNoUsableKey):
+		// The owner's policy refuses the image: the engine must not pull
+		// it, and its user must see why (what is published and stored is
+		// public).
+		e.status, e.code, e.message = http.StatusForbidden, codeDenied, signatureReason(name, err)
+	case errors.Is(err, resolver.ErrSignatureUnfetchable):
+		e.status, e.code, e.message = http.StatusBadGateway, codeSignatureUnfetchable,
+			name+": a signature is required and the registry's signatures could not be read (the daemon's log has the details)"
 	case errors.Is(err, resolver.ErrTooLarge):
 		e.status, e.code, e.message = http.StatusBadGateway, codeTooLarge, name+": the registry's answer is over ocidns's size limit"
 	default:
@@ -111,4 +121,24 @@ func discoveryReason(name string, err error) string {
 		return de.Error()
 	}
 	return name + ": discovery failed (the daemon's log has the details)"
+}
+
+// signatureReason says why the signing policy refused name: the failure's
+// code, what was (not) found, and who requires a signature.
+func signatureReason(name string, err error) string {
+	code := resolver.CodeOf(err)
+	var why string
+	switch code {
+	case resolver.CodeSignatureMissing:
+		why = "no cosign signature of the image is stored beside it"
+	case resolver.CodeNoUsableKey:
+		why = "no usable key is published for this name (revoked, or of an unknown algorithm)"
+	default:
+		why = "no stored signature verifies with the keys that apply (another key, another image or name, or altered)"
+	}
+	var se *resolver.SignatureError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s: %s: %s of %s; a signature is required by %s", name, code, why, se.Digest, se.RequiredBy)
+	}
+	return fmt.Sprintf("%s: %s: %s", name, code, why)
 }

@@ -15,11 +15,21 @@ func (h *Handler) serveManifest(w http.ResponseWriter, r *http.Request, req requ
 		return o
 	}
 	dgst, eps := req.dgst, loc.Endpoints
-	if req.tag != "" {
-		// No platform: the engine chooses from an index itself.
-		res, err := h.cfg.Resolver.ResolvePlatform(r.Context(), req.name+":"+req.tag, nil)
+	// A tag is resolved, and a digest under a required signature too: the
+	// resolver checks the owner's signing policy (protocol.md §15) and
+	// caches what it verified. Without a platform: the engine chooses from
+	// an index itself, and cosign signs the index.
+	ref := ""
+	switch {
+	case req.tag != "":
+		ref = req.name + ":" + req.tag
+	case h.cfg.Resolver.SignatureRequired(loc):
+		ref = req.name + "@" + req.dgst.String()
+	}
+	if ref != "" {
+		res, err := h.cfg.Resolver.ResolvePlatform(r.Context(), ref, nil)
 		if err != nil {
-			o.fail(w, upstreamError(req.name+":"+req.tag, err, codeManifestUnknown))
+			o.fail(w, upstreamError(ref, err, codeManifestUnknown))
 			return o
 		}
 		dgst = res.Digest
