@@ -30,7 +30,11 @@ type resolverFlags struct {
 	authFiles    []string
 	verify       bool
 	tagTTL       time.Duration
-	output       string
+	// Signature checking (protocol.md §15).
+	trustKeys        []string
+	requireSignature bool
+	verifySignatures bool
+	output           string
 	// outputs are the -o values the command accepts beyond text and json
 	// (resolve: ref).
 	outputs []string
@@ -53,6 +57,9 @@ func addResolverFlags(fs *pflag.FlagSet, f *resolverFlags) {
 	fs.StringArrayVar(&f.authFiles, "auth-file", nil, "read registry credentials from this containers auth.json, before --docker-config's, instead of the default search (repeatable)")
 	fs.BoolVar(&f.verify, "verify", false, "fetch the manifest of digest references and check its digest")
 	fs.DurationVar(&f.tagTTL, "tag-ttl", resolver.DefaultTagTTL, "how long a tag's resolution is cached (0: always revalidate)")
+	fs.StringArrayVar(&f.trustKeys, "trust-key", nil, "PEM public key FILE (cosign.pub) that may sign every name, besides the keys owners publish (repeatable)")
+	fs.BoolVar(&f.requireSignature, "require-signature", false, "fail a name whose digest has no cosign signature verified by a key that applies, as if every owner published sign=required")
+	fs.BoolVar(&f.verifySignatures, "verify-signatures", true, "check signatures where keys apply; =false turns checking off, except where the owner publishes sign=required")
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: text or json (resolve: also ref)")
 }
 
@@ -109,6 +116,15 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 		resolver.WithVerify(f.verify),
 		resolver.WithTagTTL(f.tagTTL),
 	)
+	for _, k := range f.trustKeys {
+		opts = append(opts, resolver.WithTrustKeyFile(k))
+	}
+	if f.requireSignature {
+		opts = append(opts, resolver.WithRequireSignature(true))
+	}
+	if !f.verifySignatures {
+		opts = append(opts, resolver.WithSignatureVerification(false))
+	}
 	for _, a := range f.authFiles {
 		opts = append(opts, resolver.WithAuthFile(a))
 	}

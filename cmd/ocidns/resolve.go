@@ -51,6 +51,10 @@ func runResolve(ctx context.Context, args []string, stdio IO) int {
 			}
 			continue
 		}
+		if s := res.Signature; s != nil && !s.Verified {
+			// Optional: the digest stands, and the user is told.
+			fmt.Fprintf(stdio.Err, "ocidns resolve: %s: signature not verified (%s), reported only: signatures are optional for this name\n", ref, s.Code)
+		}
 		switch f.output {
 		case "json":
 			writeJSON(stdio.Out, res)
@@ -77,4 +81,4 @@ func writeJSON(w io.Writer, v any) {
 	w.Write(append(b, '\n'))
 }
 
-const resolveAbout = "Resolves each reference (docker or appc form) to its manifest digest and prints one digest a line, in input order, like crane digest; with a platform, the platform manifest's digest. -o ref prints instead one pullable reference pinned to that digest, registry-host[:port]/repository@sha256:..., like crane digest --full-ref, for any engine: podman run \"$(ocidns resolve -o ref NAME)\". -o json prints one object per reference with the pinned reference, the OCI descriptor, the registry, repository, every endpoint, authentication, cache state and TTL."
+const resolveAbout = "Resolves each reference (docker or appc form) to its manifest digest and prints one digest a line, in input order, like crane digest; with a platform, the platform manifest's digest. -o ref prints instead one pullable reference pinned to that digest, registry-host[:port]/repository@sha256:..., like crane digest --full-ref, for any engine: podman run \"$(ocidns resolve -o ref NAME)\". -o json prints one object per reference with the pinned reference, the OCI descriptor, the registry, repository, every endpoint, authentication, cache state, TTL and, when keys apply, the signature: {verified, keyId, format, signer: dns|https|config, policy, requiredBy, and code and error when not verified}. A digest is checked against the keys its owner publishes (DNSSEC-signed TXT or the HTTPS well-known document) and --trust-key; under sign=required or --require-signature a missing or invalid signature fails the reference (exit 1, SIGNATURE_MISSING, SIGNATURE_INVALID, NO_USABLE_KEY, SIGNATURE_UNFETCHABLE)."

@@ -54,6 +54,13 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 			fmt.Fprintf(stdio.Out, "\t%s %s", res.Platform, res.PlatformDigest)
 		}
 		fmt.Fprintf(stdio.Out, "\n;; from %s repository %s, authenticated: %s, ttl %s\n", res.Registry, res.Repository, res.Authenticated, res.TTL)
+		if s := res.Signature; s != nil {
+			if s.Verified {
+				fmt.Fprintf(stdio.Out, ";; SIGNATURE: verified, %s, key %s (%s), signatures %s\n", s.Format, s.KeyID, s.Signer, s.Policy)
+			} else {
+				fmt.Fprintf(stdio.Out, ";; SIGNATURE: not verified, %s, signatures %s (reported only)\n", s.Code, s.Policy)
+			}
+		}
 	}
 	return exitOK
 }
