@@ -350,6 +350,72 @@ func SignerTXTRecord(host string, ttl uint32, k PublishedKey) (*dns.TXT, error) 
 	}, nil
 }
 
+// FormatWellKnownWithSigners returns the well-known document that publishes
+// ms (as FormatWellKnown writes them) and keys, in a "signers" member that
+// ParseWellKnownSigners reads back: keys of one prefix and sign in one
+// entry, entries in the order their first key appears. Each key must have
+// a known algorithm and its DER, or be revoked; Record and Source are not
+// used. A document over WellKnownMaxBytes is an error.
+func FormatWellKnownWithSigners(ms []Mapping, keys []PublishedKey) ([]byte, error) {
+	type key struct {
+		Alg  string `json:"alg"`
+		SPKI string `json:"spki"`
+	}
+	type entry struct {
+		Prefix string `json:"prefix"`
+		Sign   string `json:"sign,omitempty"`
+		Keys   []key  `json:"keys"`
+	}
+	base, err := FormatWellKnown(ms)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Version    int             `json:"version"`
+		Signers    []entry         `json:"signers,omitempty"`
+		Namespaces json.RawMessage `json:"namespaces"`
+	}
+	if err := json.Unmarshal(base, &doc); err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		if k.Prefix != "" {
+			if err := reference.ValidatePath(k.Prefix); err != nil {
+				return nil, fmt.Errorf("%w: key %d: prefix %q: %w", ErrMalformed, i+1, k.Prefix, err)
+			}
+		}
+		if !knownKeyAlg(k.Alg) {
+			return nil, fmt.Errorf("%w: key %d: algorithm %q: want %s or %s", ErrMalformed, i+1, k.Alg, KeyAlgECDSAP256, KeyAlgEd25519)
+		}
+		if !k.Revoked && len(k.DER) == 0 {
+			return nil, fmt.Errorf("%w: key %d: no key (set Revoked to publish a revocation)", ErrMalformed, i+1)
+		}
+		sign := ""
+		if k.Sign == SignRequired {
+			sign = "required"
+		}
+		pub := key{Alg: k.Alg}
+		if !k.Revoked {
+			pub.SPKI = base64.StdEncoding.EncodeToString(k.DER)
+		}
+		j := slices.IndexFunc(doc.Signers, func(e entry) bool { return e.Prefix == k.Prefix && e.Sign == sign })
+		if j < 0 {
+			doc.Signers = append(doc.Signers, entry{Prefix: k.Prefix, Sign: sign})
+			j = len(doc.Signers) - 1
+		}
+		doc.Signers[j].Keys = append(doc.Signers[j].Keys, pub)
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, '\n')
+	if len(out) > WellKnownMaxBytes {
+		return nil, fmt.Errorf("well-known document of %d bytes is over the %d KiB limit clients accept", len(out), WellKnownMaxBytes>>10)
+	}
+	return out, nil
+}
+
 // Signers is what applies to one name: the keys that may sign it and
 // whether a signature is required.
 type Signers struct {

@@ -26,8 +26,8 @@ func init() {
 	})
 }
 
-const recordsUsage = "ocidns records --host HOST [--prefix PATH] (--registry URL [--priority N] [--weight N] [--caps LIST] | --delegate HOST)... [--ttl N] [--format zone|json|both]\n" +
-	"       ocidns records --host HOST --file FILE [--ttl N] [--format zone|json|both]"
+const recordsUsage = "ocidns records --host HOST [--prefix PATH] (--registry URL [--priority N] [--weight N] [--caps LIST] | --delegate HOST | [--sign POLICY] --signing-key FILE)... [--ttl N] [--format zone|json|both]\n" +
+	"       ocidns records --host HOST [--file FILE] [--prefix PATH] [--sign POLICY] [--signing-key FILE]... [--ttl N] [--format zone|json|both]"
 
 const recordsAbout = `Write the DNS TXT records (zone-file syntax) and/or the well-known document
 (JSON) that publish one or several mappings of HOST's image namespace.
@@ -54,7 +54,19 @@ mappings of one prefix must both be registry= mirrors). TXT text longer
 than 255 bytes is split into several quoted strings, as DNS requires;
 resolvers join them back.
 
-Exit status: 0 written, 1 a mapping or the host is invalid, 2 usage error.`
+Signing keys (docs/protocol.md §15): --signing-key FILE publishes the public
+key of a cosign key pair (cosign.pub, ECDSA P-256 or Ed25519) for the names
+under the --prefix in effect, with the --sign in effect (required or
+optional, default optional; like --prefix, it applies to every later key).
+Without mappings on the command line, --prefix and --sign may come anywhere
+and apply to every key:
+    ocidns records --host example.com --signing-key cosign.pub --sign required --prefix org
+Each key becomes a v=ocisig1 TXT record in the same RRset as the mappings
+(the zone must be signed with DNSSEC: clients use keys only from a secure
+RRset) and an entry of the well-known document's "signers" (served over
+HTTPS); both are read back by the clients' parsers before they are written.
+
+Exit status: 0 written, 1 a mapping, a key or the host is invalid, 2 usage error.`
 
 // maxRecordsFile bounds --file: far more than any well-known document
 // (64 KiB) can hold.
@@ -103,11 +115,11 @@ func runRecords(ctx context.Context, args []string, stdio IO) int {
 	if done {
 		return code
 	}
-	ms, code := f.mappings(ctx, stdio)
+	ms, keys, code := f.mappings(ctx, stdio)
 	if code != exitOK {
 		return code
 	}
-	out, err := f.render(ms)
+	out, err := f.render(ms, keys)
 	if err != nil {
 		fmt.Fprintln(stdio.Err, "ocidns records:", err)
 		return exitFailed
@@ -141,10 +153,15 @@ func parseRecordsFlags(args []string, stdio IO) (f recordsFlags, code int, done 
 		{"priority", "uint", "priority of the next --registry (lower first; default 0)"},
 		{"weight", "uint", "weight of the next --registry among equal priorities (default 0)"},
 		{"caps", "list", "capabilities of the next --registry: resolve,pull (default both)"},
+		{"signing-key", "file", "publish the public key in FILE (cosign.pub) for the names under --prefix"},
+		{"sign", "policy", "required or optional: whether the names under --prefix must be signed (applies to the later --signing-key's; default optional)"},
 	} {
 		of := &orderedFlag{name: fl.name, typ: fl.typ, events: &f.events}
-		if fl.typ == "uint" {
+		switch fl.typ {
+		case "uint":
 			of.check = checkUint
+		case "policy":
+			of.check = checkSignPolicy
 		}
 		fs.Var(of, fl.name, fl.usage)
 	}
@@ -171,49 +188,55 @@ func parseRecordsFlags(args []string, stdio IO) (f recordsFlags, code int, done 
 }
 
 // mappings are the mappings given, with --file or with flags, each
-// checked by the TXT parser clients use.
-func (f recordsFlags) mappings(ctx context.Context, stdio IO) ([]sourcedMapping, int) {
+// checked by the TXT parser clients use, and the signing keys.
+func (f recordsFlags) mappings(ctx context.Context, stdio IO) ([]sourcedMapping, []sourcedKey, int) {
 	var (
 		ms   []sourcedMapping
 		code int
 	)
+	flagMappings := slices.ContainsFunc(f.events, func(ev flagEvent) bool { return ev.flag == "registry" || ev.flag == "delegate" })
+	hasKeys := slices.ContainsFunc(f.events, func(ev flagEvent) bool { return ev.flag == "signing-key" })
 	switch {
-	case f.file != "" && len(f.events) > 0:
-		return nil, usageError(stdio, "records", "give mappings with --file or with flags, not both")
+	case f.file != "" && slices.ContainsFunc(f.events, func(ev flagEvent) bool { return isMappingFlag(ev.flag) }):
+		return nil, nil, usageError(stdio, "records", "give mappings with --file or with flags, not both")
 	case f.file != "":
 		ms, code = mappingsFromFile(ctx, f.file, f.opt, stdio)
-	case len(f.events) == 0:
-		return nil, usageError(stdio, "records", "no mapping: give --registry URL or --delegate HOST (or --file)")
-	default:
+	case !flagMappings && !hasKeys:
+		return nil, nil, usageError(stdio, "records", "no mapping: give --registry URL or --delegate HOST (or --file), or --signing-key FILE")
+	case flagMappings:
 		ms, code = mappingsFromFlags(f.events, f.opt, stdio)
 	}
 	if code != exitOK {
-		return nil, code
+		return nil, nil, code
 	}
-	if len(ms) == 0 {
+	keys, code := keysFromFlags(f.events, flagMappings, stdio)
+	if code != exitOK {
+		return nil, nil, code
+	}
+	if len(ms) == 0 && len(keys) == 0 {
 		fmt.Fprintf(stdio.Err, "ocidns records: %s holds no mapping\n", f.file)
-		return nil, exitFailed
+		return nil, nil, exitFailed
 	}
 	if err := checkMappingSet(ms, f.host); err != nil {
 		fmt.Fprintln(stdio.Err, "ocidns records:", err)
-		return nil, exitFailed
+		return nil, nil, exitFailed
 	}
-	return ms, code
+	return ms, keys, code
 }
 
 // render writes the TXT records, the well-known document, or both.
-func (f recordsFlags) render(ms []sourcedMapping) (string, error) {
+func (f recordsFlags) render(ms []sourcedMapping, keys []sourcedKey) (string, error) {
 	var zone string
 	if f.format != "json" {
 		var err error
-		if zone, err = zoneText(f.host, uint32(f.ttl), ms, f.opt); err != nil {
+		if zone, err = zoneText(f.host, uint32(f.ttl), ms, keys, f.opt); err != nil {
 			return "", err
 		}
 	}
 	var doc []byte
 	if f.format != "zone" {
 		var err error
-		if doc, err = wellKnownDocument(ms, f.opt); err != nil {
+		if doc, err = wellKnownDocument(ms, keys, f.opt); err != nil {
 			return "", err
 		}
 	}
@@ -228,13 +251,22 @@ func (f recordsFlags) render(ms []sourcedMapping) (string, error) {
 		h, zone, h, discovery.WellKnownPath, doc), nil
 }
 
-// zoneText is the TXT records that publish ms for host, one a line.
-func zoneText(host string, ttl uint32, ms []sourcedMapping, opt discovery.ParseOptions) (string, error) {
+// zoneText is the TXT records that publish ms and keys for host, one a
+// line, in one RRset.
+func zoneText(host string, ttl uint32, ms []sourcedMapping, keys []sourcedKey, opt discovery.ParseOptions) (string, error) {
 	var zone strings.Builder
 	for _, sm := range ms {
 		rr, err := discovery.TXTRecord(host, ttl, sm.m, opt)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", sm.from, err)
+		}
+		zone.WriteString(zoneTXT(rr))
+		zone.WriteByte('\n')
+	}
+	for _, sk := range keys {
+		rr, err := discovery.SignerTXTRecord(host, ttl, sk.k)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", sk.from, err)
 		}
 		zone.WriteString(zoneTXT(rr))
 		zone.WriteByte('\n')
@@ -262,6 +294,8 @@ func mappingsFromFlags(events []flagEvent, opt discovery.ParseOptions, stdio IO)
 				}
 			}
 			attrs = append(attrs, ev)
+		case "signing-key":
+			prefixPending = false // the key is published under it
 		case "registry", "delegate":
 			if ev.flag == "delegate" && len(attrs) > 0 {
 				return nil, usageError(stdio, "records", "--%s %s before --delegate %s: priorities, weights and capabilities belong to registries, not to delegations", attrs[0].flag, attrs[0].value, ev.value)
@@ -457,19 +491,25 @@ func fromOf(ms []sourcedMapping, m discovery.Mapping) string {
 }
 
 // wellKnownDocument writes the document and checks that the clients'
-// parser reads the same mappings back from it.
-func wellKnownDocument(ms []sourcedMapping, opt discovery.ParseOptions) ([]byte, error) {
+// parsers read the same mappings and keys back from it.
+func wellKnownDocument(ms []sourcedMapping, keys []sourcedKey, opt discovery.ParseOptions) ([]byte, error) {
 	all := make([]discovery.Mapping, len(ms))
 	want := make([]string, len(ms))
 	for i, sm := range ms {
 		all[i] = sm.m
 		want[i] = discovery.FormatTXT(sm.m)
 	}
-	doc, err := discovery.FormatWellKnown(all)
+	pks := make([]discovery.PublishedKey, len(keys))
+	wantKeys := make([]string, len(keys))
+	for i, sk := range keys {
+		pks[i] = sk.k
+		wantKeys[i] = discovery.FormatSignerTXT(sk.k)
+	}
+	doc, err := discovery.FormatWellKnownWithSigners(all, pks)
 	if err != nil {
 		return nil, err
 	}
-	back, err := discovery.ParseWellKnown(doc, opt)
+	back, backKeys, err := parseWellKnownDocument(doc, opt)
 	if err != nil {
 		return nil, fmt.Errorf("the well-known document does not parse back: %w", err)
 	}
@@ -477,10 +517,18 @@ func wellKnownDocument(ms []sourcedMapping, opt discovery.ParseOptions) ([]byte,
 	for i, m := range back {
 		got[i] = discovery.FormatTXT(m)
 	}
-	slices.Sort(want)
-	slices.Sort(got)
+	gotKeys := make([]string, len(backKeys))
+	for i, k := range backKeys {
+		gotKeys[i] = discovery.FormatSignerTXT(k)
+	}
+	for _, l := range [][]string{want, got, wantKeys, gotKeys} {
+		slices.Sort(l)
+	}
 	if !slices.Equal(got, want) {
 		return nil, fmt.Errorf("the well-known document reads back as %q, not %q", got, want)
+	}
+	if !slices.Equal(gotKeys, wantKeys) {
+		return nil, fmt.Errorf("the well-known document's signers read back as %q, not %q", gotKeys, wantKeys)
 	}
 	return doc, nil
 }

@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"internal/frontdoor": {"discovery", "resolver"},
 	"internal/demo":      {"discovery/trace", "discovery", "resolver", "internal/frontdoor", "internal/dnstest", "internal/registrytest"},
 	"cmd/ocidns": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference",
-		"resolver", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo"},
+		"resolver", "resolver/signature", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo"},
 
 	// Test support: in-process servers. dnstest builds the DNS client
 	// tests use; it must stay below discovery, whose tests use it.
