@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ocidns/ocidns/internal/check"
+	"github.com/ocidns/ocidns/resolver"
 )
 
 func init() {
@@ -19,13 +20,21 @@ func init() {
 	})
 }
 
-const checkUsage = "ocidns check [flags] HOST"
+const checkUsage = "ocidns check [flags] HOST [NAME...]"
 
 const checkAbout = `Look up what HOST publishes — the TXT records at _oci-discovery.HOST, the
 SRV records at _oci-registry._tcp.HOST, the document at
 https://HOST/.well-known/oci-discovery and their DNSSEC status — judge them
 with the parsers and the policy clients use, follow every delegation with
 the discovery algorithm, and ask each registry reached GET /v2/.
+
+Each NAME (an image reference under HOST, such as org/app:v1, or
+HOST/org/app:v1) is resolved as clients resolve it and checked against the
+signing keys HOST publishes (docs/protocol.md §15): a name whose owner
+requires a signature and whose digest has none that verifies is an error
+(IMAGE_UNSIGNED); the v=ocisig1 records and the well-known "signers" are
+judged whether or not names are given (key parses, algorithm known, source
+authenticated, answer size).
 
 Findings are printed one a line, "SEVERITY  CODE  message — fix: ...", with
 SEVERITY error (names fail or go where the owner did not mean), warning
@@ -62,8 +71,8 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 	if code, done := parseFlags(fs, checkUsage, checkAbout, args, stdio); done {
 		return code
 	}
-	if fs.NArg() != 1 {
-		return usageError(stdio, "check", "give exactly one HOST")
+	if fs.NArg() < 1 {
+		return usageError(stdio, "check", "give one HOST, and optionally NAMEs under it")
 	}
 	r, ok := f.newResolver("check", stdio)
 	if !ok {
@@ -79,6 +88,8 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 		NoWellKnown:     f.noWellKnown,
 		Insecure:        r.Insecure,
 		NoRegistryProbe: *noProbe,
+		Names:           qualifyNames(fs.Arg(0), fs.Args()[1:]),
+		CheckName:       checkName(r),
 	}
 	total := f.timeout
 	if fs.Changed("timeout") {
@@ -136,4 +147,40 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// qualifyNames puts host/ before each name that does not start with it.
+func qualifyNames(host string, names []string) []string {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	out := make([]string, len(names))
+	for i, n := range names {
+		if strings.HasPrefix(strings.ToLower(n), h+"/") {
+			out[i] = n
+		} else {
+			out[i] = h + "/" + strings.TrimPrefix(n, "/")
+		}
+	}
+	return out
+}
+
+// checkName resolves a name with r, as `ocidns resolve` would, and says
+// how its signature fared.
+func checkName(r *resolver.Resolver) func(ctx context.Context, name string) check.NameResult {
+	return func(ctx context.Context, name string) check.NameResult {
+		res, err := r.Resolve(ctx, name)
+		var se *resolver.SignatureError
+		switch {
+		case errors.As(err, &se):
+			return check.NameResult{Digest: se.Digest.String(), Err: err, Checked: true, Policy: se.Report.Policy,
+				RequiredBy: se.RequiredBy, Code: string(resolver.CodeOf(err))}
+		case err != nil:
+			return check.NameResult{Err: err}
+		}
+		nr := check.NameResult{Digest: res.Digest.String()}
+		if s := res.Signature; s != nil {
+			nr.Checked, nr.Verified, nr.Policy, nr.RequiredBy = true, s.Verified, s.Policy, s.RequiredBy
+			nr.Code, nr.KeyID, nr.Signer = string(s.Code), s.KeyID, string(s.Signer)
+		}
+		return nr
+	}
 }

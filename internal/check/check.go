@@ -66,6 +66,11 @@ type Config struct {
 	Timeout time.Duration
 	// NoRegistryProbe skips the GET /v2/ probes.
 	NoRegistryProbe bool
+	// Names are image references under the host to check against its
+	// signing policy with CheckName (the resolver's, with its flags):
+	// required but unsigned images are errors (docs/protocol.md §15).
+	Names     []string
+	CheckName func(ctx context.Context, name string) NameResult
 }
 
 // ErrInvalidHost is returned by Run for a host that is not a DNS name or
@@ -92,6 +97,7 @@ func Run(ctx context.Context, host string, cfg Config) ([]Finding, error) {
 	c.checkNothingPublished()
 	c.checkDelegations(ctx)
 	c.checkRegistries(ctx)
+	c.checkNames(ctx)
 	if err := ctx.Err(); err != nil {
 		return c.findings, err
 	}
@@ -120,6 +126,8 @@ type checker struct {
 	txt       []discovery.Mapping // valid v=oci1 mappings, published order
 	txtAuth   discovery.Auth
 	txtBroken bool // unknown or bogus: clients fail at this host
+	// txtSigners are the valid v=ocisig1 records of the TXT RRset.
+	txtSigners []discovery.PublishedKey
 	srvEPs    []discovery.Endpoint
 	srvAuth   discovery.Auth
 	srvBroken bool

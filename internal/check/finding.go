@@ -145,4 +145,18 @@ const (
 	CodeSRVTLSName          = "SRV_TLS_NAME"         // error: unauthenticated SRV target's certificate not valid for the host
 	CodeDirectNotRegistry   = "DIRECT_NOT_REGISTRY"  // warning: names falling through to https://<host> find no registry
 	CodeRegistryNotChecked  = "REGISTRY_NOT_CHECKED" // info: probes turned off
+
+	// Signing keys (v=ocisig1 records, the well-known document's signers)
+	// and the names checked against them.
+	CodeSignerKey             = "SIGNER_KEY"             // info: a usable signing key
+	CodeSignerMalformed       = "SIGNER_MALFORMED"       // error: a v=ocisig1 record breaks the grammar; clients skip it
+	CodeSignerKeyUnusable     = "SIGNER_KEY_UNUSABLE"    // error: the key does not parse as a key of its algorithm
+	CodeSignerAlgUnknown      = "SIGNER_ALG_UNKNOWN"     // warning: an algorithm clients do not verify with
+	CodeSignerRevoked         = "SIGNER_REVOKED"         // info: a prefix's keys are revoked
+	CodeSignerUnauthenticated = "SIGNER_UNAUTHENTICATED" // error/warning: keys from a source clients do not trust for keys
+	CodeTXTLarge              = "TXT_LARGE"              // warning: the TXT answer is over 1232 bytes: TCP
+	CodeImageSigned           = "IMAGE_SIGNED"           // info: a name's digest verified
+	CodeImageUnsigned         = "IMAGE_UNSIGNED"         // error/warning: no valid signature, under required/optional
+	CodeImageUnresolved       = "IMAGE_UNRESOLVED"       // error: a name given to check does not resolve
+	CodeImageNotChecked       = "IMAGE_NOT_CHECKED"      // info: no key applies and none is required
 )

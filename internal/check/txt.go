@@ -51,7 +51,9 @@ func (c *checker) checkTXT(ctx context.Context) {
 	for _, sk := range skipped {
 		switch sk.Reason {
 		case discovery.SkipNotOCI:
-			c.notOCI(sk.Record)
+			if !c.signerRecord(q, sk.Record) {
+				c.notOCI(sk.Record)
+			}
 		case discovery.SkipMalformed:
 			fix := fixTXTGrammar
 			if errors.Is(sk.Err, discovery.ErrPlainHTTP) {
@@ -65,6 +67,8 @@ func (c *checker) checkTXT(ctx context.Context) {
 		c.add(Info, CodeTXTMapping, m.Record, fmt.Sprintf("%s: %s", q, describe(m)), "")
 	}
 	c.checkMappingSet(q, c.txt, CodeTXTConflict)
+	c.checkSigners(q, c.txtSigners, c.txtAuth)
+	c.checkTXTSize(q, a.Records)
 }
 
 // notOCI classifies a record ParseTXT ignores.

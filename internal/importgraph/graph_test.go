@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 
 	// Beside the resolver: `ocidns check` judges a host's records with the
 	// discovery code itself.
-	"internal/check": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "reference"},
+	"internal/check": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "reference", "resolver/signature"},
 	// Above the resolver, below the command line.
 	"internal/daemon":    {"discovery/trace", "cache", "reference", "resolver"},
 	"internal/frontdoor": {"discovery", "resolver"},
