@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ocidns/ocidns/internal/check"
+	"github.com/ocidns/ocidns/reference"
 	"github.com/ocidns/ocidns/resolver"
 )
 
@@ -74,6 +75,12 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 	if fs.NArg() < 1 {
 		return usageError(stdio, "check", "give one HOST, and optionally NAMEs under it")
 	}
+	names := qualifyNames(fs.Arg(0), fs.Args()[1:])
+	for i, n := range names {
+		if _, err := reference.Parse(n); err != nil {
+			return usageError(stdio, "check", "NAME %q: %v", fs.Arg(i+1), err)
+		}
+	}
 	r, ok := f.newResolver("check", stdio)
 	if !ok {
 		return exitUsage
@@ -88,7 +95,7 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 		NoWellKnown:     f.noWellKnown,
 		Insecure:        r.Insecure,
 		NoRegistryProbe: *noProbe,
-		Names:           qualifyNames(fs.Arg(0), fs.Args()[1:]),
+		Names:           names,
 		CheckName:       checkName(r),
 	}
 	total := f.timeout

@@ -133,7 +133,7 @@ func TestCheckCLIJSON(t *testing.T) {
 func TestCheckCLIUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"check"},
-		{"check", "a.example", "b.example"},
+		{"check", "a.example", "Not A Name"},
 		{"check", "example.com/acme/app"},
 		{"check", "--dnssec", "maybe", "example.com"},
 		{"check", "-o", "yaml", "example.com"},

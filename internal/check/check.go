@@ -128,12 +128,12 @@ type checker struct {
 	txtBroken bool // unknown or bogus: clients fail at this host
 	// txtSigners are the valid v=ocisig1 records of the TXT RRset.
 	txtSigners []discovery.PublishedKey
-	srvEPs    []discovery.Endpoint
-	srvAuth   discovery.Auth
-	srvBroken bool
-	srvNone   bool
-	wkMaps    []discovery.Mapping
-	wkAuth    discovery.Auth
+	srvEPs     []discovery.Endpoint
+	srvAuth    discovery.Auth
+	srvBroken  bool
+	srvNone    bool
+	wkMaps     []discovery.Mapping
+	wkAuth     discovery.Auth
 
 	probes []probe // registries to ask GET /v2/, deduplicated
 
