@@ -130,6 +130,7 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 
 	res := &Result{Name: name, TTL: maxResultTTL, DNSSECOff: d.opts.DNSSECOff}
 	var chainAuth Auth
+	var signers signerChain
 	visited := make(map[string]bool)
 	for n := 1; ; n++ {
 		if err := d.enter(res, visited, host, path); err != nil {
@@ -144,7 +145,9 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 		res.Stale = res.Stale || h.stale
 		chainAuth = weaker(chainAuth, h.step.Authenticated)
 		res.Chain = append(res.Chain, h.step)
+		signers.hop(tr, host, path, h.keys)
 		if h.delegate == "" {
+			res.Signers = signers.policy(tr, name)
 			for i := range h.endpoints {
 				h.endpoints[i].Authenticated = weaker(chainAuth, h.endpoints[i].Authenticated)
 			}
@@ -205,6 +208,9 @@ type hopResult struct {
 	rest      string
 	ttl       time.Duration
 	stale     bool
+	// keys are the signing keys the host published in the sources read
+	// for this hop that authenticate keys (docs/protocol.md §15.2).
+	keys []PublishedKey
 }
 
 // hopRun is one hop in progress.
@@ -283,6 +289,7 @@ func (h *hopRun) fromTXT(ctx context.Context) (SourceReport, bool, error) {
 		return rep, true, nil
 	}
 	rep.Skipped = append(rep.Skipped, o.v.skipped...)
+	h.keys = append(h.keys, hopKeys(trace.FromContext(ctx), rep.Query, o.v.signers, rep.Auth == AuthDNSSEC, "the TXT RRset is not DNSSEC-secure")...)
 	return rep, true, h.useMappings(&rep, o.v.mappings)
 }
 
@@ -344,6 +351,7 @@ func (h *hopRun) fromWellKnown(ctx context.Context) (SourceReport, bool, error) 
 	if !strings.HasPrefix(doc.URL, "https://") {
 		rep.Auth = AuthNone // a document over plain HTTP, for a host marked insecure
 	}
+	h.keys = append(h.keys, hopKeys(trace.FromContext(ctx), rep.Query, doc.Signers, rep.Auth == AuthHTTPS, "the document did not come over verified TLS")...)
 	return rep, true, h.useMappings(&rep, doc.Mappings)
 }
 

@@ -26,8 +26,10 @@ type dnsAnswer struct {
 	absent bool // NXDOMAIN or NODATA
 	rcode  int
 	ttl    time.Duration
-	// TXT: the valid mappings, and the records skipped whatever the path.
+	// TXT: the valid mappings, the v=ocisig1 keys (docs/protocol.md
+	// §15.1), and the records skipped whatever the path.
 	mappings []Mapping
+	signers  []PublishedKey
 	skipped  []Skipped
 	// SRV: the records, without owner names.
 	srvs []*dns.SRV
@@ -144,6 +146,7 @@ func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uin
 		switch qtype {
 		case dns.TypeTXT:
 			v.mappings, v.skipped, err = ParseTXTRecords(a.Records, d.popts)
+			v.signers, v.skipped = splitSigners(v.skipped)
 		case dns.TypeSRV:
 			v.srvs, err = SRVRecords(a.Records)
 		}

@@ -57,6 +57,11 @@ type WellKnown struct {
 	// Mappings in document order; a namespace with several registries
 	// gives one Mapping per registry (mirrors).
 	Mappings []Mapping
+	// Signers are the keys of the document's "signers" member
+	// (ParseWellKnownSigners), Source set to SourceWellKnown; a client
+	// uses them only when the document came over verified TLS (URL is
+	// https://).
+	Signers []PublishedKey
 	// MaxAge is how long the document may be cached: Cache-Control max-age
 	// (minus Age) clamped to [WellKnownMinMaxAge, WellKnownMaxMaxAge],
 	// WellKnownMinMaxAge for no-store/no-cache, WellKnownDefaultMaxAge when
@@ -136,9 +141,12 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 	}
 	body, err := f.readBody(resp)
 	if err == nil {
-		var ms []Mapping
-		if ms, err = ParseWellKnown(body, opt); err == nil {
-			return f.document(resp, ms), nil
+		var (
+			ms   []Mapping
+			keys []PublishedKey
+		)
+		if ms, keys, err = parseWellKnown(body, opt); err == nil {
+			return f.document(resp, ms, keys), nil
 		}
 	}
 	if ctx.Err() != nil {
@@ -276,13 +284,19 @@ func (f *wellKnownFetch) readBody(resp *http.Response) ([]byte, error) {
 }
 
 // document is the outcome of a valid document.
-func (f *wellKnownFetch) document(resp *http.Response, ms []Mapping) *WellKnown {
+func (f *wellKnownFetch) document(resp *http.Response, ms []Mapping, keys []PublishedKey) *WellKnown {
 	final := resp.Request.URL
 	maxAge := wellKnownMaxAge(resp.Header)
+	what := fmt.Sprintf("well-known document with %d mapping(s)", len(ms))
+	if len(keys) > 0 {
+		what += fmt.Sprintf(" and %d signing key(s)", len(keys))
+	}
+	for i := range keys {
+		keys[i].Source = SourceWellKnown
+	}
 	f.tr.Add(trace.Event{Source: "https", Query: "GET " + final.Redacted(), Server: final.Host, Outcome: strconv.Itoa(resp.StatusCode),
-		TTL: maxAge, Duration: time.Since(f.start), Decision: fmt.Sprintf("well-known document with %d mapping(s)", len(ms)),
-		Request: trace.HTTP, Status: resp.StatusCode})
-	return &WellKnown{Mappings: ms, MaxAge: maxAge, Status: resp.StatusCode, URL: f.url}
+		TTL: maxAge, Duration: time.Since(f.start), Decision: what, Request: trace.HTTP, Status: resp.StatusCode})
+	return &WellKnown{Mappings: ms, Signers: keys, MaxAge: maxAge, Status: resp.StatusCode, URL: f.url}
 }
 
 // fail is the outcome of an unknown document: status is the response's,
@@ -392,21 +406,32 @@ func (e *DocumentError) Unwrap() error { return e.Err }
 // WellKnownMaxBytes make the document invalid. Mapping.Record describes the
 // entry: `well-known namespaces[1].registries[0] prefix="tools" registry=https://...`.
 //
+// The "signers" member (ParseWellKnownSigners, docs/protocol.md §15.1) is
+// read too: its keys are not returned here (FetchWellKnown returns them in
+// WellKnown.Signers), but a malformed member makes the document invalid,
+// as a malformed namespace does, since it may carry a sign=required.
+//
 // Errors are a *DocumentError (wrapping ErrMalformed) naming the JSON path
 // and byte offset. A wrong version is reported before any other fault, since
 // another version may mean another schema.
 func ParseWellKnown(body []byte, opt ParseOptions) ([]Mapping, error) {
+	ms, _, err := parseWellKnown(body, opt)
+	return ms, err
+}
+
+// parseWellKnown is ParseWellKnown returning the signers' keys too.
+func parseWellKnown(body []byte, opt ParseOptions) ([]Mapping, []PublishedKey, error) {
 	if len(body) > WellKnownMaxBytes {
-		return nil, &DocumentError{Offset: WellKnownMaxBytes, Err: fmt.Errorf("%w: document is over the %d KiB limit", ErrWellKnownTooLarge, WellKnownMaxBytes>>10)}
+		return nil, nil, &DocumentError{Offset: WellKnownMaxBytes, Err: fmt.Errorf("%w: document is over the %d KiB limit", ErrWellKnownTooLarge, WellKnownMaxBytes>>10)}
 	}
 	p := &wkParser{body: body, dec: json.NewDecoder(bytes.NewReader(body)), opt: opt}
 	p.dec.UseNumber()
 	t, off, err := p.token("")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if t != json.Delim('{') {
-		return nil, &DocumentError{Offset: off, Err: fmt.Errorf("document is %s, want a JSON object", describeToken(t))}
+		return nil, nil, &DocumentError{Offset: off, Err: fmt.Errorf("document is %s, want a JSON object", describeToken(t))}
 	}
 	var versionErr error
 	versionSeen := false
@@ -427,30 +452,34 @@ func ParseWellKnown(body []byte, opt ParseOptions) ([]Mapping, error) {
 			return nil
 		case "namespaces":
 			return p.namespaces()
+		case "signers":
+			keys, err := p.signers()
+			p.keys = append(p.keys, keys...)
+			return err
 		default:
 			return p.skip(key)
 		}
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	off = p.dec.InputOffset()
 	for off < int64(len(body)) && strings.IndexByte(" \t\r\n", body[off]) >= 0 {
 		off++
 	}
 	if off < int64(len(body)) {
-		return nil, &DocumentError{Offset: off, Err: errors.New("data after the document's closing '}'")}
+		return nil, nil, &DocumentError{Offset: off, Err: errors.New("data after the document's closing '}'")}
 	}
 	if !versionSeen && versionErr == nil {
 		versionErr = &DocumentError{Path: "version", Offset: 0, Err: errors.New("no version: want \"version\": 1")}
 	}
 	if versionErr != nil {
-		return nil, versionErr
+		return nil, nil, versionErr
 	}
 	if p.err != nil {
-		return nil, p.err
+		return nil, nil, p.err
 	}
-	return p.ms, nil
+	return p.ms, p.keys, nil
 }
 
 // wkParser walks the document token by token, so that it sees keys exactly
@@ -464,6 +493,7 @@ type wkParser struct {
 	opt  ParseOptions
 	err  *DocumentError
 	ms   []Mapping
+	keys []PublishedKey // of the "signers" member
 }
 
 // off is the offset where the next token starts.
