@@ -20,6 +20,12 @@
 #   OCIDNS_E2E_TOKEN_PORT=15001      docker-registry, token auth
 #   OCIDNS_E2E_TOKENSERVER_PORT=15002  token service (realm http://localhost:PORT/token)
 #
+# cosign (v2.6.5, `go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5`;
+# .ci/run installs it) is taken from $COSIGN, else from PATH: the lab's
+# owner key is published in acme.lab.test before the zone is signed, and
+# the images under acme.lab.test/signed are signed with it, in both of
+# cosign's formats, after they are pushed.
+#
 # Facts this relies on are in ../shared/E2E-NOTES.md. On failure the script
 # prints the log of the daemon at fault, stops everything it started and
 # exits non-zero (OCIDNS_E2E_KEEP=1 leaves the lab for inspection).
@@ -126,15 +132,27 @@ done
 for b in named dnssec-keygen dnssec-signzone dig unbound unbound-checkconf dnsmasq docker-registry curl go; do
 	command -v "$b" >/dev/null || fail "$b not found: run .ci/run (it installs the lab's packages) or apt-get install it"
 done
+COSIGN=${COSIGN:-$(command -v cosign || true)}
+[[ -n "$COSIGN" && -x "$COSIGN" ]] ||
+	fail "cosign not found: run .ci/run (it builds it), or go install github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5 and set COSIGN=PATH"
 
 # ---- Go helpers: the token service and the image pusher ----
 T=$(now)
 # Built with -race like the tests: go test -race ./... needs the same
 # race-instrumented packages (go-containerregistry above all), so CI
 # compiles them once instead of twice.
-(cd "$ROOT" && go build -race -o "$LAB/bin/" ./internal/e2e/tokenserver ./internal/e2e/pushimages) ||
-	fail "building internal/e2e/tokenserver and internal/e2e/pushimages"
+(cd "$ROOT" && go build -race -o "$LAB/bin/" ./internal/e2e/tokenserver ./internal/e2e/pushimages ./cmd/ocidns) ||
+	fail "building internal/e2e/tokenserver, internal/e2e/pushimages and cmd/ocidns"
 log "built lab helpers in $(since "$T")"
+
+# ---- cosign key pairs: the owner's (published) and a rogue one ----
+T=$(now)
+for k in owner rogue; do
+	mkdir -p "$LAB/cosign/$k"
+	(cd "$LAB/cosign/$k" && COSIGN_PASSWORD= "$COSIGN" generate-key-pair) >>"$LAB/logs/cosign.log" 2>&1 ||
+		fail "cosign generate-key-pair ($k): see $LAB/logs/cosign.log"
+done
+log "generated cosign key pairs in $(since "$T")"
 
 # ---- zones: render, sign children first, then the parent with their DS ----
 T=$(now)
@@ -156,6 +174,18 @@ sign() { # sign ZONE [dnssec-signzone options]
 for z in acme.lab.test bogus.lab.test unsigned.lab.test "$ZONE"; do
 	render "$z"
 done
+# The owner's signing key, in the same RRset as acme.lab.test's mappings,
+# as `ocidns records` writes it: names under acme.lab.test/signed must be
+# signed with it.
+"$LAB/bin/ocidns" records --host acme.lab.test --ttl 300 --prefix signed --sign required \
+	--signing-key "$LAB/cosign/owner/cosign.pub" >>"$LAB/zones/acme.lab.test.zone" ||
+	fail "ocidns records --signing-key $LAB/cosign/owner/cosign.pub"
+grep -q 'v=ocisig1; prefix=signed; k=ecdsa-p256; p=' "$LAB/zones/acme.lab.test.zone" ||
+	fail "the signing key record is not in acme.lab.test.zone"
+# A key with sign=required in the unsigned zone: clients must ignore both.
+"$LAB/bin/ocidns" records --host unsigned.lab.test --ttl 300 --sign required \
+	--signing-key "$LAB/cosign/rogue/cosign.pub" >>"$LAB/zones/unsigned.lab.test.zone" ||
+	fail "ocidns records --signing-key $LAB/cosign/rogue/cosign.pub"
 # acme.lab.test denies with NSEC3 (RFC 5155), salted and with 5 additional
 # iterations (below RFC 9276's limit of 100, so validators check it);
 # lab.test and bogus.lab.test with NSEC.
@@ -316,6 +346,8 @@ OCIDNS_E2E_TOKEN_PORT=$TOKEN_PORT
 OCIDNS_E2E_REGISTRY=registry.lab.test:$PLAIN_PORT
 OCIDNS_E2E_TOKEN_REGISTRY=registry.lab.test:$TOKEN_PORT
 OCIDNS_E2E_TOKEN_REALM=http://localhost:$TOKENSERVER_PORT/token
+OCIDNS_E2E_COSIGN_PUB=$LAB/cosign/owner/cosign.pub
+OCIDNS_E2E_COSIGN_ROGUE_PUB=$LAB/cosign/rogue/cosign.pub
 EOF
 
 T=$(now)
@@ -328,6 +360,46 @@ T=$(now)
 	fail "pushing the test images"
 }
 log "pushed $(grep -c '^OCIDNS_E2E_DIGEST_' "$LAB/env") manifests in $(since "$T")"
+
+# ---- cosign: sign the images under acme.lab.test/signed ----
+# Signed at the registry's loopback address (cosign does not use the lab's
+# DNS); the tag format's identity names the repository as the zone maps it.
+T=$(now)
+digest_of() {
+	local d
+	d=$(sed -n "s/^OCIDNS_E2E_DIGEST_$1=//p" "$LAB/env")
+	[[ -n "$d" ]] || fail "no digest for $1 in $LAB/env"
+	printf '%s' "$d"
+}
+cosign_run() {
+	printf '+ cosign %s\n' "$*" >>"$LAB/logs/cosign.log"
+	COSIGN_PASSWORD= "$COSIGN" "$@" >>"$LAB/logs/cosign.log" 2>&1 || {
+		tail -n 40 "$LAB/logs/cosign.log" >&2
+		fail "cosign $1 $2 (log: $LAB/logs/cosign.log)"
+	}
+}
+REG=127.0.0.1:$PLAIN_PORT
+IDENT=registry.lab.test:$PLAIN_PORT
+OWNER=(--key "$LAB/cosign/owner/cosign.key" --tlog-upload=false -y --allow-http-registry)
+cosign_run sign "${OWNER[@]}" --sign-container-identity "$IDENT/acme/signed/app" "$REG/acme/signed/app@$(digest_of SIGNED_APP)"
+cosign_run sign "${OWNER[@]}" --sign-container-identity "$IDENT/acme/signed/multi" "$REG/acme/signed/multi@$(digest_of SIGNED_MULTI)"
+cosign_run sign "${OWNER[@]}" --new-bundle-format "$REG/acme/signed/bundle@$(digest_of SIGNED_BUNDLE)"
+cosign_run sign --key "$LAB/cosign/rogue/cosign.key" --tlog-upload=false -y --allow-http-registry \
+	--sign-container-identity "$IDENT/acme/signed/rogue" "$REG/acme/signed/rogue@$(digest_of SIGNED_ROGUE)"
+# A replay: the owner's valid signature of acme/signed/app, attached to
+# acme/signed/replayed. It verifies with the owner's key but names another
+# digest.
+mkdir -p "$LAB/cosign/replay"
+COSIGN_PASSWORD= "$COSIGN" generate "$REG/acme/signed/app@$(digest_of SIGNED_APP)" >"$LAB/cosign/replay/payload.json" 2>>"$LAB/logs/cosign.log" ||
+	fail "cosign generate (log: $LAB/logs/cosign.log)"
+cosign_run sign-blob --key "$LAB/cosign/owner/cosign.key" --tlog-upload=false -y \
+	--output-signature "$LAB/cosign/replay/payload.sig" "$LAB/cosign/replay/payload.json"
+cosign_run attach signature --allow-http-registry --payload "$LAB/cosign/replay/payload.json" \
+	--signature "$LAB/cosign/replay/payload.sig" "$REG/acme/signed/replayed@$(digest_of SIGNED_REPLAYED)"
+code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	"http://$REG/v2/acme/signed/app/manifests/$(digest_of SIGNED_APP | tr : -).sig")
+[[ "$code" == 200 ]] || fail "self-check: no cosign signature manifest for acme/signed/app (HTTP $code)"
+log "signed 5 images with cosign ($("$COSIGN" version 2>/dev/null | sed -n 's/^GitVersion: *//p')) in $(since "$T")"
 
 # ---- self-check: the lab behaves as the tests assume ----
 # A failure here is the lab's, not ocidns's: say so before any test runs.
@@ -355,7 +427,7 @@ expect "unbound validates lab.test (AD)" 'flags:[^;]* ad[ ;]' "${U[@]}" TXT "_oc
 expect "unbound validates acme.lab.test (AD, second hop)" 'flags:[^;]* ad[ ;]' "${U[@]}" TXT "_oci-discovery.acme.$ZONE"
 expect "unbound validates SRV (AD)" 'flags:[^;]* ad[ ;]' "${U[@]}" SRV "_oci-registry._tcp.srv.$ZONE"
 expect "unbound calls bogus.lab.test bogus" 'status: SERVFAIL' "${U[@]}" TXT "_oci-discovery.bogus.$ZONE"
-expect "unbound answers unsigned.lab.test without AD" 'flags: qr rd ra;.*ANSWER: 1' "${U[@]}" TXT "_oci-discovery.unsigned.$ZONE"
+expect "unbound answers unsigned.lab.test without AD" 'flags: qr rd ra;.*ANSWER: [1-9]' "${U[@]}" TXT "_oci-discovery.unsigned.$ZONE"
 expect "unbound resolves registry.lab.test" '127\.0\.0\.1' "${U[@]}" +short A "registry.$ZONE"
 expect "named denies with NSEC3 in acme.lab.test" 'NSEC3[[:space:]]+1 0 5 5CA1AB1E' "${B[@]}" TXT "nothing.acme.$ZONE"
 expect "unbound validates the NSEC3 denial (AD)" 'flags:[^;]* ad[ ;]' "${U[@]}" TXT "nothing.acme.$ZONE"

@@ -17,6 +17,8 @@
 //	OCIDNS_E2E_TOKEN_PORT=15001          docker-registry with token auth
 //	OCIDNS_E2E_TOKEN_REALM=http://localhost:15002/token
 //	OCIDNS_E2E_DIGEST_<IMAGE>=sha256:... the registry's own digests (internal/e2e/pushimages)
+//	OCIDNS_E2E_COSIGN_PUB=FILE           the owner's cosign.pub, published in acme.lab.test
+//	OCIDNS_E2E_COSIGN_ROGUE_PUB=FILE     a cosign.pub published nowhere
 //
 // The zones (testdata/e2e/*.zone) publish:
 //
@@ -29,6 +31,14 @@
 //	unsigned.lab.test/<p>   TXT  -> registry.lab.test:PLAIN/evil/<p>       (no DS: insecure)
 //	                        SRV  -> unsigned.lab.test:PLAIN (its own host)
 //	srv.lab.test/<p>        SRV  -> registry.lab.test:PLAIN                (signed)
+//
+// acme.lab.test also publishes the owner's cosign key for prefix signed
+// with sign=required (v=ocisig1, in the mappings' RRset). e2e-up.sh signs,
+// with the real cosign CLI: acme/signed/app and acme/signed/multi (tag
+// format), acme/signed/bundle (--new-bundle-format; docker-registry has
+// no referrers API, so through the fallback tag), acme/signed/rogue (with
+// another key), acme/signed/replayed (the owner's signature of app,
+// attached to it); acme/signed/unsigned is not signed.
 //
 // The engine tests (engines_test.go) start `ocidns serve` and, as root,
 // containerd (root and state in a temporary directory), and run skopeo and

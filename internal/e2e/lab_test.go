@@ -18,6 +18,10 @@ type lab struct {
 	plainPort string
 	tokenPort string
 	realmHost string // host:port of the token realm ("localhost:15002")
+	// cosignPub is the owner's cosign.pub, published in acme.lab.test;
+	// roguePub another key pair's, published nowhere.
+	cosignPub string
+	roguePub  string
 }
 
 var (
@@ -49,6 +53,8 @@ func needLab(t *testing.T) *lab {
 			anchor:    get("OCIDNS_E2E_ANCHOR"),
 			plainPort: get("OCIDNS_E2E_PLAIN_PORT"),
 			tokenPort: get("OCIDNS_E2E_TOKEN_PORT"),
+			cosignPub: get("OCIDNS_E2E_COSIGN_PUB"),
+			roguePub:  get("OCIDNS_E2E_COSIGN_ROGUE_PUB"),
 		}
 		if realm := get("OCIDNS_E2E_TOKEN_REALM"); realm != "" {
 			u, err := url.Parse(realm)

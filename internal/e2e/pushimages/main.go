@@ -62,6 +62,14 @@ var images = []image{
 	{Key: "EVIL_APP", Repo: "evil/app"},
 	{Key: "EVIL_DIRECT_APP", Repo: "evil/direct/app"},
 	{Key: "SECURE_APP", Repo: "secure/app", Token: true},
+	// Under acme.lab.test/signed, whose owner publishes a cosign key with
+	// sign=required; e2e-up.sh signs them with the real cosign CLI.
+	{Key: "SIGNED_APP", Repo: "acme/signed/app"},
+	{Key: "SIGNED_BUNDLE", Repo: "acme/signed/bundle"},
+	{Key: "SIGNED_MULTI", Repo: "acme/signed/multi", Index: true},
+	{Key: "SIGNED_UNSIGNED", Repo: "acme/signed/unsigned"},
+	{Key: "SIGNED_REPLAYED", Repo: "acme/signed/replayed"},
+	{Key: "SIGNED_ROGUE", Repo: "acme/signed/rogue"},
 }
 
 // platforms of the index image, in index order.
