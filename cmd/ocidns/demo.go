@@ -68,4 +68,4 @@ func runDemo(ctx context.Context, args []string, stdio IO) int {
 	return status
 }
 
-const demoAbout = "Starts an authoritative DNS server (zones signed with keys made at start), an HTTPS server with a well-known document (CA made at start) and an OCI registry, all on loopback, then resolves nine scripted names and shows each answer with a compact trace, and finally pulls a whole two-platform image (index, manifests, configs, layers) through the registry front door of ocidns serve with go-containerregistry's client, checking every digest."
+const demoAbout = "Starts an authoritative DNS server (zones signed with keys made at start), an HTTPS server with a well-known document (CA made at start) and an OCI registry, all on loopback, then resolves eleven scripted names (two under the owner's published signing key: one signed, verified; one unsigned, refused) and shows each answer with a compact trace, and finally pulls a whole two-platform image (index, manifests, configs, layers) through the registry front door of ocidns serve with go-containerregistry's client, checking every digest."

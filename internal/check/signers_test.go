@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -78,4 +79,23 @@ func TestTXTLargeAnswer(t *testing.T) {
 	fs := l.check(t, "big.example.com", func(c *Config) { c.NoRegistryProbe = true })
 	want(t, fs, "warning TXT_LARGE")
 	wantNo(t, l.check(t, "good.example.com", nil), CodeTXTLarge)
+}
+
+// The well-known document's "signers" are judged as the TXT keys are; a
+// malformed member makes the whole document invalid, as clients read it.
+func TestWellKnownSignerFindings(t *testing.T) {
+	key := signtest.MustKey(t, signature.Ed25519, "owner")
+	l := newLab(t, map[string]http.Handler{
+		"wksign.example.com": doc(`{"version": 1, "signers": [{"prefix": "org", "sign": "required", "keys": [{"alg": "ed25519", "spki": "` + key.PublicBase64() + `"}]}],
+			"namespaces": [{"registries": [{"url": "https://{{REG}}/wk"}]}]}`),
+		"wkbadsign.example.com": doc(`{"version": 1, "signers": [{"sign": "always", "keys": [{"alg": "ed25519", "spki": ""}]}],
+			"namespaces": [{"registries": [{"url": "https://{{REG}}/wk"}]}]}`),
+	})
+	fs := l.check(t, "wksign.example.com", func(c *Config) { c.NoRegistryProbe = true })
+	want(t, fs, "info WELLKNOWN_OK", "info SIGNER_KEY")
+	wantNo(t, fs, CodeSignerUnauthenticated)
+	if f, _ := find(fs, CodeSignerKey); !strings.Contains(f.Message, key.ID()) || !strings.Contains(f.Message, "sign=required") {
+		t.Errorf("SIGNER_KEY %q", f.Message)
+	}
+	want(t, l.check(t, "wkbadsign.example.com", func(c *Config) { c.NoRegistryProbe = true }), "error WELLKNOWN_INVALID")
 }

@@ -47,6 +47,7 @@ func (c *checker) checkWellKnown() {
 		c.add(Info, CodeWellKnownMapping, m.Record, "well-known: "+describe(m), "")
 	}
 	c.checkMappingSet("well-known document "+url, c.wkMaps, CodeWellKnownConflict)
+	c.checkSigners("GET "+url, c.wk.Signers, c.wkAuth)
 }
 
 func (c *checker) wellKnownURL() string {

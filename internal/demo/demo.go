@@ -56,30 +56,36 @@ type scenario struct {
 	title string
 	ref   string
 	check check
+	// refused, when set, is the error the resolution must fail with.
+	refused error
 }
 
 func (lab *Lab) scenarios() []scenario {
 	app := lab.Digests["example/org/app:v1.0.0"]
 	return []scenario{
 		{"a docker-form name mapped by a signed TXT record", "example.test/org/app:v1.0.0",
-			all(wantDigest(app), wantAuth(discovery.AuthDNSSEC), wantRepo("example/org/app"))},
+			all(wantDigest(app), wantAuth(discovery.AuthDNSSEC), wantRepo("example/org/app")), nil},
 		{"the same image in appc form; os/arch labels pick the platform manifest",
 			"example.test/org/app,version=v1.0.0,os=linux,arch=arm64",
-			all(wantDigest(app), wantPlatformDigest(lab.Digests["example/org/app:v1.0.0@linux/arm64"]))},
+			all(wantDigest(app), wantPlatformDigest(lab.Digests["example/org/app:v1.0.0@linux/arm64"])), nil},
 		{"a namespace delegated over two hops to another organization", "example.test/partners/acme/tool:1.0",
-			all(wantDigest(lab.Digests["acme-tools/tool:1.0"]), wantRepo("acme-tools/tool"), wantHops(3), wantAuth(discovery.AuthDNSSEC))},
+			all(wantDigest(lab.Digests["acme-tools/tool:1.0"]), wantRepo("acme-tools/tool"), wantHops(3), wantAuth(discovery.AuthDNSSEC)), nil},
 		{"a host that publishes only a well-known document", lab.WellKnownHost + "/site:1.0",
-			all(wantDigest(lab.Digests["web/site:1.0"]), wantAuth(discovery.AuthHTTPS))},
+			all(wantDigest(lab.Digests["web/site:1.0"]), wantAuth(discovery.AuthHTTPS)), nil},
 		{"a host whose registry is located by SRV", "srv.example.test/db/postgres:16",
-			all(wantDigest(lab.Digests["db/postgres:16"]), wantRepo("db/postgres"))},
+			all(wantDigest(lab.Digests["db/postgres:16"]), wantRepo("db/postgres")), nil},
 		{"a forged, unsigned TXT delegation is refused; the owner's own registry answers", "insecure.test/app:1.0",
-			all(wantDigest(lab.Digests["app:1.0"]), wantSkipped("insecure.test", "app", discovery.SkipUnauthenticatedCrossHost))},
+			all(wantDigest(lab.Digests["app:1.0"]), wantSkipped("insecure.test", "app", discovery.SkipUnauthenticatedCrossHost)), nil},
 		{"a digest reference needs no tag lookup", "example.test/org/app@" + app.String(),
-			all(wantDigest(app))},
+			all(wantDigest(app)), nil},
 		{"a short name qualified by --search example.test", "org/app:v1.0.0",
-			all(wantDigest(app), wantResolved("example.test/org/app:v1.0.0"))},
+			all(wantDigest(app), wantResolved("example.test/org/app:v1.0.0")), nil},
+		{title: "an image signed with the cosign key its owner publishes in DNS (sign=required)", ref: "example.test/signed/app:1.0",
+			check: all(wantDigest(lab.Digests["example/signed/app:1.0"]), wantVerified(lab.SigningKey.ID()))},
+		{title: "an unsigned image where the owner requires a signature is refused", ref: "example.test/signed/unsigned:1.0",
+			refused: resolver.ErrSignatureMissing},
 		{"the first name again: a cache hit, no network", "example.test/org/app:v1.0.0",
-			all(wantDigest(app), wantCached())},
+			all(wantDigest(app), wantCached()), nil},
 	}
 }
 
@@ -101,7 +107,13 @@ func (lab *Lab) Run(ctx context.Context, w io.Writer, r *resolver.Resolver) erro
 		if err == nil && res.Cached && len(events) == 0 {
 			fmt.Fprintln(w, "   cache hit: answered from memory, no DNS query, no registry request")
 		}
-		if err == nil {
+		if sc.refused != nil {
+			if errors.Is(err, sc.refused) {
+				fmt.Fprintf(w, "=> refused, as it must be: %s\n", resolver.CodeOf(err))
+				continue
+			}
+			err = fmt.Errorf("want the resolution refused (%v), got %v", sc.refused, err)
+		} else if err == nil {
 			err = sc.check(outcome{ctx: ctx, lab: lab, r: r, res: res})
 		}
 		if err != nil {
@@ -114,6 +126,9 @@ func (lab *Lab) Run(ctx context.Context, w io.Writer, r *resolver.Resolver) erro
 			fmt.Fprintf(w, "   %s manifest: %s\n", res.Platform, res.PlatformDigest)
 		}
 		fmt.Fprintf(w, "   registry %s repository %s, authenticated: %s, cached: %t\n", res.Registry, res.Repository, res.Authenticated, res.Cached)
+		if s := res.Signature; s != nil && s.Verified {
+			fmt.Fprintf(w, "   signature verified: %s, key %s (%s), required by %s\n", s.Format, s.KeyID, s.Signer, s.RequiredBy)
+		}
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d demo scenario(s) failed: %s", len(failed), strings.Join(failed, "; "))
@@ -199,6 +214,15 @@ func wantHops(n int) check {
 		res := o.res
 		if len(res.Chain) != n {
 			return fmt.Errorf("%d hops, want %d", len(res.Chain), n)
+		}
+		return nil
+	}
+}
+
+func wantVerified(keyID string) check {
+	return func(o outcome) error {
+		if s := o.res.Signature; s == nil || !s.Verified || s.KeyID != keyID || s.Signer != "dns" {
+			return fmt.Errorf("signature %+v, want verified by the owner's key %s (dns)", s, keyID)
 		}
 		return nil
 	}

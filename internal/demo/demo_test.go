@@ -25,7 +25,8 @@ func TestDemoScenariosResolveAsPublished(t *testing.T) {
 	if err := lab.Run(ctx, &out, r); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
-	for _, want := range []string{"skipped unauthenticated mapping", "cache hit", "linux/arm64 manifest"} {
+	for _, want := range []string{"skipped unauthenticated mapping", "cache hit", "linux/arm64 manifest",
+		"signature verified: simplesigning, key " + lab.SigningKey.ID() + " (dns), required by example.test", "refused, as it must be: SIGNATURE_MISSING"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}

@@ -25,6 +25,8 @@ import (
 
 	"github.com/ocidns/ocidns/internal/dnstest"
 	"github.com/ocidns/ocidns/internal/registrytest"
+	"github.com/ocidns/ocidns/internal/signtest"
+	"github.com/ocidns/ocidns/resolver/signature"
 )
 
 //go:embed testdata
@@ -43,6 +45,10 @@ type Lab struct {
 	// Digests are the digests the registry holds, by repository:tag
 	// ("example/org/app:v1.0.0", and "…@linux/arm64" for index children).
 	Digests map[string]digest.Digest
+	// SigningKey is the key example.test publishes for its signed/ prefix
+	// (sign=required), with which example/signed/app:1.0 is signed as
+	// cosign signs.
+	SigningKey *signtest.Key
 
 	servers []*http.Server
 	ownDir  bool
@@ -52,6 +58,9 @@ type Lab struct {
 func Start(ctx context.Context) (lab *Lab, err error) {
 	now := time.Now()
 	lab = &Lab{Digests: make(map[string]digest.Digest)}
+	if lab.SigningKey, err = signtest.NewKey(signature.ECDSAP256, "demo-owner"); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			lab.Close()
@@ -158,6 +167,8 @@ func (lab *Lab) push(ctx context.Context, ca *authority, port int) error {
 		{"web/site", "1.0"},
 		{"db/postgres", "16"},
 		{"app", "1.0"},
+		{"example/signed/app", "1.0"},
+		{"example/signed/unsigned", "1.0"},
 	} {
 		d, err := target.PushImage(ctx, img.repo, img.tag, registrytest.WithSeed("demo-"+img.repo))
 		if err != nil {
@@ -165,7 +176,13 @@ func (lab *Lab) push(ctx context.Context, ca *authority, port int) error {
 		}
 		lab.Digests[img.repo+":"+img.tag] = d
 	}
-	return nil
+	// The owner signs one of its images under signed/, in cosign's tag
+	// format, with the key its zone publishes, naming it by its federated
+	// name (cosign sign --sign-container-identity example.test/signed/app).
+	s := signtest.Signer{Target: target}
+	_, err = s.SignTag(ctx, "example/signed/app", lab.Digests["example/signed/app:1.0"], lab.SigningKey,
+		signtest.Options{Identity: "example.test/signed/app"})
+	return err
 }
 
 // render reads an embedded template and fills in the registry's address.
@@ -174,8 +191,8 @@ func (lab *Lab) render(name string, regPort int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s := strings.ReplaceAll(string(b), "{{REGISTRY}}", "registry.example.test:"+strconv.Itoa(regPort))
-	return strings.ReplaceAll(s, "{{REGISTRY_PORT}}", strconv.Itoa(regPort)), nil
+	return strings.NewReplacer("{{REGISTRY}}", "registry.example.test:"+strconv.Itoa(regPort), "{{REGISTRY_PORT}}", strconv.Itoa(regPort),
+		"{{SIGNING_KEY}}", lab.SigningKey.PublicBase64()).Replace(string(b)), nil
 }
 
 func (lab *Lab) serveTLS(ln net.Listener, cert tls.Certificate, h http.Handler) {

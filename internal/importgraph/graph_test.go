@@ -38,7 +38,8 @@ var allowed = map[string][]string{
 	// Above the resolver, below the command line.
 	"internal/daemon":    {"discovery/trace", "cache", "reference", "resolver"},
 	"internal/frontdoor": {"discovery", "resolver"},
-	"internal/demo":      {"discovery/trace", "discovery", "resolver", "internal/frontdoor", "internal/dnstest", "internal/registrytest"},
+	"internal/demo": {"discovery/trace", "discovery", "resolver", "resolver/signature", "internal/frontdoor", "internal/dnstest",
+		"internal/registrytest", "internal/signtest"},
 	"cmd/ocidns": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference",
 		"resolver", "resolver/signature", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo"},
 
