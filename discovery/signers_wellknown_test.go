@@ -88,3 +88,16 @@ func TestWellKnownSignersAreIgnoredByMappingParser(t *testing.T) {
 		t.Fatalf("ParseWellKnown = %+v, %v", ms, err)
 	}
 }
+
+// A malformed "signers" member makes the whole document invalid, as a
+// malformed namespace does: it may carry a sign=required, which must not
+// be dropped while the mappings are used.
+func TestMalformedSignersMakeTheDocumentInvalid(t *testing.T) {
+	doc := `{"version": 1, "signers": [{"prefix": "org", "sign": "always", "keys": [{"alg": "ecdsa-p256", "spki": ""}]}],
+	  "namespaces": [{"prefix": "org", "registries": [{"url": "https://r.example/org"}]}]}`
+	ms, err := ParseWellKnown([]byte(doc), ParseOptions{})
+	var de *DocumentError
+	if !errors.As(err, &de) || de.Path != "signers[0].sign" || ms != nil {
+		t.Fatalf("ParseWellKnown = %+v, %v; want a *DocumentError at signers[0].sign", ms, err)
+	}
+}
