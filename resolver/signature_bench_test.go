@@ -37,7 +37,9 @@ func BenchmarkResolveCacheHitVerified(b *testing.B) {
 
 // A cold resolution, new Resolver each time, of an image that is unsigned
 // and checked by nobody, signed in the tag format, and signed in the bundle
-// format (with and without the referrers API), checked with a --trust-key.
+// format (with and without the referrers API), checked with the key the
+// owner publishes beside its mapping (sign=required): the key comes with
+// the TXT answer discovery reads anyway.
 // With delay, every DNS answer and every registry request is held back that
 // long: serial round trips = (ns/op with delay - ns/op without) / delay.
 // registry-requests/op counts what reached the registry.
@@ -55,17 +57,19 @@ func BenchmarkResolveColdSigned(b *testing.B) {
 			{"bundle-fallback-tag", false, func(tb testing.TB, l *signLab, d digest.Digest, k *signtest.Key) { l.signBundle(tb, "org/app", d, k) }, true},
 		} {
 			b.Run(fmt.Sprintf("%s/delay=%v", c.name, delay), func(b *testing.B) {
-				reg := registrytest.StartT(b, registrytest.Options{TLS: true, Referrers: c.referrers})
-				lb := startLab(b, []*registrytest.Registry{reg}, zone("example.test.", `_oci-discovery TXT "v=oci1; registry=https://{{REG0}}"`+"\n", true))
-				l := &signLab{lab: lb, reg: reg, signer: signtest.Signer{Target: reg.Target()}}
 				k := signtest.MustKey(b, signature.ECDSAP256, "k")
+				records := `_oci-discovery TXT "v=oci1; registry=https://{{REG0}}"` + "\n"
+				if c.check {
+					records += `_oci-discovery TXT "v=ocisig1; k=ecdsa-p256; p=` + k.PublicBase64() + `; sign=required"` + "\n"
+				}
+				reg := registrytest.StartT(b, registrytest.Options{TLS: true, Referrers: c.referrers})
+				lb := startLab(b, []*registrytest.Registry{reg}, zone("example.test.", records, true))
+				l := &signLab{lab: lb, reg: reg, signer: signtest.Signer{Target: reg.Target()}}
 				d := l.image(b, "org/app", "v1.0.0")
-				var opts []Option
 				if c.check {
 					c.sign(b, l, d, k)
-					opts = append(opts, WithTrustKeyFile(keyFile(b, k)), WithRequireSignature(true))
 				}
-				opts = append(opts, WithWellKnown(false))
+				opts := []Option{WithWellKnown(false)}
 				l.dns.SetDelay(delay)
 				reg.SetFaults(registrytest.Faults{Delay: delay})
 				ctx := context.Background()
@@ -76,7 +80,7 @@ func BenchmarkResolveColdSigned(b *testing.B) {
 					r := l.resolver(b, opts...)
 					b.StartTimer()
 					res, err := r.Resolve(ctx, "example.test/org/app:v1.0.0")
-					if err != nil || (c.check && !res.Signature.Verified) {
+					if err != nil || (c.check && (res.Signature == nil || !res.Signature.Verified || res.Signature.Signer != signature.SourceDNS)) {
 						b.Fatal(err)
 					}
 					b.StopTimer()

@@ -54,7 +54,8 @@ type Signature struct {
 	Code  Code   `json:"code,omitempty"`
 	Error string `json:"error,omitempty"`
 	// Attempts lists every place looked and every signature tried, in
-	// order; the trace has one event for each.
+	// order, when nothing verified; the trace has one event for each in
+	// every case. A verified result, kept in the cache, does without them.
 	Attempts []signature.Attempt `json:"-"`
 }
 
@@ -197,6 +198,7 @@ func (r *engine) checkSignature(ctx context.Context, input string, ref reference
 	res.Signature = sig
 	took := r.opts.now().Sub(start)
 	if vr.Verified {
+		sig.Attempts = nil
 		tr.Add(trace.Event{Source: "signature", Query: res.Digest.String(), Server: u.Host, Outcome: "verified", Duration: took,
 			Decision: fmt.Sprintf("verified: %s signature by key %s (%s)", vr.Format, vr.KeyID, vr.Signer)})
 		return nil
