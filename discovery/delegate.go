@@ -289,7 +289,7 @@ func (h *hopRun) fromTXT(ctx context.Context) (SourceReport, bool, error) {
 		return rep, true, nil
 	}
 	rep.Skipped = append(rep.Skipped, o.v.skipped...)
-	h.keys = append(h.keys, hopKeys(trace.FromContext(ctx), rep.Query, o.v.signers, rep.Auth == AuthDNSSEC, "the TXT RRset is not DNSSEC-secure")...)
+	h.useKeys(&rep, o.v.signers, rep.Auth == AuthDNSSEC)
 	return rep, true, h.useMappings(&rep, o.v.mappings)
 }
 
@@ -351,7 +351,7 @@ func (h *hopRun) fromWellKnown(ctx context.Context) (SourceReport, bool, error) 
 	if !strings.HasPrefix(doc.URL, "https://") {
 		rep.Auth = AuthNone // a document over plain HTTP, for a host marked insecure
 	}
-	h.keys = append(h.keys, hopKeys(trace.FromContext(ctx), rep.Query, doc.Signers, rep.Auth == AuthHTTPS, "the document did not come over verified TLS")...)
+	h.useKeys(&rep, doc.Signers, rep.Auth == AuthHTTPS)
 	return rep, true, h.useMappings(&rep, doc.Mappings)
 }
 

@@ -41,7 +41,7 @@ func renderSource(tr *trace.Trace, host, path string, rep *SourceReport) {
 // by outcomeEvent.
 func renderSkipped(tr *trace.Trace, host string, rep *SourceReport) {
 	who := string(rep.Source) + " " + host
-	var capped []Skipped
+	var capped, keys []Skipped
 	for _, sk := range rep.Skipped {
 		switch sk.Reason {
 		case SkipNotOCI:
@@ -57,7 +57,17 @@ func renderSkipped(tr *trace.Trace, host string, rep *SourceReport) {
 				Decision: fmt.Sprintf("skipped unauthenticated mapping to another host (%s) under --dnssec on: %s; to fix: %s", MappingHost(sk.Mapping), sk.Record, how)})
 		case SkipCapped:
 			capped = append(capped, sk)
+		case SkipUnauthenticatedKey:
+			keys = append(keys, sk)
 		}
+	}
+	if len(keys) > 0 {
+		why := "the TXT RRset is not DNSSEC-secure"
+		if rep.Source == SourceWellKnown {
+			why = "the document did not come over verified TLS"
+		}
+		tr.Add(trace.Event{Source: "discovery", Query: rep.Query, DNSSEC: rep.DNSSEC.traceState(),
+			Decision: fmt.Sprintf("%d signing key(s) ignored: %s (keys are used only from a DNSSEC-secure TXT RRset or a well-known document over verified TLS)", len(keys), why)})
 	}
 	if len(capped) > 0 {
 		what, query := "mirror(s)", who
@@ -166,4 +176,19 @@ func delegatedEvent(host, path, delegate, rest string) trace.Event {
 func resultEvent(res *Result, hops int, auth Auth) trace.Event {
 	return trace.Event{Source: "discovery", Query: res.Name, TTL: res.TTL,
 		Decision: fmt.Sprintf("%d endpoint(s) after %d hop(s), authenticated: %s", len(res.Endpoints), hops, auth)}
+}
+
+// signersEvent says which of a host's keys apply to the path at a hop.
+func signersEvent(host, path string, s Signers) trace.Event {
+	return trace.Event{Source: "discovery", Query: host + "/" + path, Decision: "signing keys of " + host + ": " + s.String()}
+}
+
+// policyEvent sums up the signing policy of a discovered name.
+func policyEvent(name string, p *SignerPolicy) trace.Event {
+	decision := "signatures " + p.Sign.String()
+	if p.RequiredBy != "" {
+		decision += " (by " + p.RequiredBy + ")"
+	}
+	decision += fmt.Sprintf("; %d usable key(s) of %s apply", len(p.Keys), p.Host)
+	return trace.Event{Source: "discovery", Query: name, Decision: decision}
 }

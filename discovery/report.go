@@ -70,6 +70,10 @@ type SourceReport struct {
 	// Skipped are the records and mappings of the source not used, each
 	// with why.
 	Skipped []Skipped
+	// Keys are the signing keys the source published (v=ocisig1 records,
+	// the document's signers) that its authentication lets a client use
+	// (docs/protocol.md §15.2); those it does not are in Skipped.
+	Keys []PublishedKey
 }
 
 // Outcome is what one source concluded at one hop.
@@ -153,6 +157,9 @@ const (
 	// SkipCapped: a mirror or SRV target beyond the MaxEndpoints a client
 	// tries (§11).
 	SkipCapped
+	// SkipUnauthenticatedKey: a signing key (with its sign=) from a source
+	// that is not authenticated, never used (§15.2).
+	SkipUnauthenticatedKey
 )
 
 var skipReasonNames = [...]string{
@@ -162,6 +169,7 @@ var skipReasonNames = [...]string{
 	SkipShorterPrefix:            "shorter-prefix",
 	SkipUnauthenticatedCrossHost: "unauthenticated-cross-host",
 	SkipCapped:                   "capped",
+	SkipUnauthenticatedKey:       "unauthenticated-key",
 }
 
 // String returns the reason's stable name, such as "unauthenticated-cross-host".

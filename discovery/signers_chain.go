@@ -2,7 +2,6 @@ package discovery
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/ocidns/ocidns/discovery/trace"
 )
@@ -39,19 +38,19 @@ func splitSigners(skipped []Skipped) (keys []PublishedKey, rest []Skipped) {
 	return keys, rest
 }
 
-// hopKeys returns keys when their source authenticates them, and says in
-// the trace when it does not: keys from an unsigned zone or a plain-HTTP
-// document are never used, whatever --dnssec says.
-func hopKeys(tr *trace.Trace, query string, keys []PublishedKey, authenticated bool, why string) []PublishedKey {
-	if len(keys) == 0 {
-		return nil
-	}
+// useKeys records the keys one source published: in rep.Keys, and for the
+// hop, when the source authenticates keys; as skipped otherwise, so that
+// keys from an unsigned zone or a plain-HTTP document are never used,
+// whatever --dnssec says.
+func (h *hopRun) useKeys(rep *SourceReport, keys []PublishedKey, authenticated bool) {
 	if !authenticated {
-		tr.Add(trace.Event{Source: "discovery", Query: query,
-			Decision: fmt.Sprintf("%d signing key(s) ignored: %s (keys are used only from a DNSSEC-secure TXT RRset or a well-known document over verified TLS)", len(keys), why)})
-		return nil
+		for _, k := range keys {
+			rep.Skipped = append(rep.Skipped, Skipped{Reason: SkipUnauthenticatedKey, Record: k.Record})
+		}
+		return
 	}
-	return keys
+	rep.Keys = keys
+	h.keys = append(h.keys, keys...)
 }
 
 // signerChain accumulates the signing policy along a chain.
@@ -71,12 +70,12 @@ func (c *signerChain) hop(tr *trace.Trace, host, path string, keys []PublishedKe
 	}
 	c.sign = max(c.sign, s.Sign)
 	if s.Found {
-		tr.Add(trace.Event{Source: "discovery", Query: host + "/" + path, Decision: "signing keys of " + host + ": " + s.String()})
+		tr.Add(signersEvent(host, path, s))
 	}
 }
 
-// policy is the chain's policy for name: the last host's selection with
-// the strictest sign= of the chain (Signers.Delegated); nil when no host
+// policy is the chain's policy: the last host's selection with the
+// strictest sign= of the chain (Signers.Delegated); nil when no host
 // published a key for the name and none required signatures.
 func (c *signerChain) policy(tr *trace.Trace, name string) *SignerPolicy {
 	s := c.last.Delegated(Signers{Sign: c.sign})
@@ -87,11 +86,6 @@ func (c *signerChain) policy(tr *trace.Trace, name string) *SignerPolicy {
 	if s.Sign == SignRequired {
 		p.RequiredBy = c.requiredBy
 	}
-	decision := fmt.Sprintf("signatures %s", s.Sign)
-	if p.RequiredBy != "" {
-		decision += " (by " + p.RequiredBy + ")"
-	}
-	decision += fmt.Sprintf("; %d usable key(s) of %s apply", len(s.Keys), c.lastHost)
-	tr.Add(trace.Event{Source: "discovery", Query: name, Decision: decision})
+	tr.Add(policyEvent(name, p))
 	return p
 }
