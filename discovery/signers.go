@@ -120,72 +120,11 @@ func (k PublishedKey) Usable() bool { return !k.Revoked && knownKeyAlg(k.Alg) &&
 // ErrMalformed) naming the key and its byte offset.
 func ParseSignerTXT(record string) (PublishedKey, error) {
 	var (
-		k       PublishedKey
-		seen    [numSigKeys]int // offset+1 of each known key seen
-		unknown keySet
-		rawP    string
+		k    PublishedKey
+		seen [numSigKeys]int // offset+1 of each known key seen
+		rawP string
 	)
-	for pos, first := 0, true; pos <= len(record); first = false {
-		end := strings.IndexByte(record[pos:], ';')
-		if end < 0 {
-			end = len(record)
-		} else {
-			end += pos
-		}
-		seg, segStart := record[pos:end], pos
-		pos = end + 1
-
-		lead := 0
-		for lead < len(seg) && isOWS(seg[lead]) {
-			lead++
-		}
-		seg = trimOWS(seg[lead:])
-		keyAt := segStart + lead
-		if seg == "" {
-			if first {
-				return PublishedKey{}, notOCISig(record)
-			}
-			continue
-		}
-		eq := strings.IndexByte(seg, '=')
-		if eq < 0 {
-			if first {
-				return PublishedKey{}, notOCISig(record)
-			}
-			return PublishedKey{}, recordErr(record, keyAt, "", fmt.Errorf("%q is not key=value", seg))
-		}
-		key, value := trimOWS(seg[:eq]), strings.TrimLeft(seg[eq+1:], " \t")
-		if first {
-			if !strings.EqualFold(key, "v") {
-				return PublishedKey{}, notOCISig(record)
-			}
-			if !strings.EqualFold(value, "ocisig1") {
-				if w := strings.IndexAny(value, " \t"); w >= 0 && strings.EqualFold(value[:w], "ocisig1") {
-					return PublishedKey{}, recordErr(record, keyAt, key, errors.New(`"v=ocisig1" must be followed by ";"`))
-				}
-				return PublishedKey{}, notOCISig(record)
-			}
-			seen[sigKeyV] = keyAt + 1
-			continue
-		}
-		if err := checkKey(key); err != nil {
-			return PublishedKey{}, recordErr(record, keyAt, key, err)
-		}
-		sk := knownSigKey(key)
-		if sk < 0 {
-			if prev, dup := unknown.add(key, keyAt); dup {
-				return PublishedKey{}, recordErr(record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", prev))
-			}
-			continue
-		}
-		if seen[sk] != 0 {
-			return PublishedKey{}, recordErr(record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", seen[sk]-1))
-		}
-		seen[sk] = keyAt + 1
-		if hasOWS(value) {
-			return PublishedKey{}, recordErr(record, keyAt, key, fmt.Errorf("value %q contains whitespace (a missing ';' between pairs?)", value))
-		}
-		var err error
+	err := signerGrammar.read(record, seen[:], func(sk int, value string) (err error) {
 		switch sk {
 		case sigKeyPrefix:
 			if value != "" {
@@ -199,9 +138,10 @@ func ParseSignerTXT(record string) (PublishedKey, error) {
 		case sigKeySign:
 			k.Sign, err = parseSignPolicy(value)
 		}
-		if err != nil {
-			return PublishedKey{}, recordErr(record, keyAt, key, err)
-		}
+		return err
+	})
+	if err != nil {
+		return PublishedKey{}, err
 	}
 	for _, req := range []int{sigKeyK, sigKeyP} {
 		if seen[req] == 0 {
@@ -247,15 +187,6 @@ const (
 )
 
 var sigKeyNames = [numSigKeys]string{"v", "prefix", "k", "p", "sign"}
-
-func knownSigKey(key string) int {
-	for i, n := range sigKeyNames {
-		if strings.EqualFold(key, n) {
-			return i
-		}
-	}
-	return -1
-}
 
 // parseKeyAlg checks an algorithm name's syntax and lowercases it; an
 // unknown name is not an error.
@@ -327,27 +258,27 @@ func SignerTXTRecord(host string, ttl uint32, k PublishedKey) (*dns.TXT, error) 
 	if err != nil {
 		return nil, fmt.Errorf("host %q: %w", host, err)
 	}
+	if err := checkPublishable(k); err != nil {
+		return nil, err
+	}
+	return txtRR(h, ttl, FormatSignerTXT(k)), nil
+}
+
+// checkPublishable checks a key to publish: a valid prefix, a known
+// algorithm, and a key unless revoked.
+func checkPublishable(k PublishedKey) error {
 	if k.Prefix != "" {
 		if err := reference.ValidatePath(k.Prefix); err != nil {
-			return nil, fmt.Errorf("%w: prefix %q: %w", ErrMalformed, k.Prefix, err)
+			return fmt.Errorf("%w: prefix %q: %w", ErrMalformed, k.Prefix, err)
 		}
 	}
 	if !knownKeyAlg(k.Alg) {
-		return nil, fmt.Errorf("%w: algorithm %q: want %s or %s", ErrMalformed, k.Alg, KeyAlgECDSAP256, KeyAlgEd25519)
+		return fmt.Errorf("%w: algorithm %q: want %s or %s", ErrMalformed, k.Alg, KeyAlgECDSAP256, KeyAlgEd25519)
 	}
 	if !k.Revoked && len(k.DER) == 0 {
-		return nil, fmt.Errorf("%w: no key (set Revoked to publish a revocation)", ErrMalformed)
+		return fmt.Errorf("%w: no key (set Revoked to publish a revocation)", ErrMalformed)
 	}
-	text := FormatSignerTXT(k)
-	var strs []string
-	for len(text) > 255 {
-		strs = append(strs, text[:255])
-		text = text[255:]
-	}
-	return &dns.TXT{
-		Hdr: dns.RR_Header{Name: TXTLabel + "." + h + ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
-		Txt: append(strs, text),
-	}, nil
+	return nil
 }
 
 // FormatWellKnownWithSigners returns the well-known document that publishes
@@ -366,29 +297,10 @@ func FormatWellKnownWithSigners(ms []Mapping, keys []PublishedKey) ([]byte, erro
 		Sign   string `json:"sign,omitempty"`
 		Keys   []key  `json:"keys"`
 	}
-	base, err := FormatWellKnown(ms)
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Version    int             `json:"version"`
-		Signers    []entry         `json:"signers,omitempty"`
-		Namespaces json.RawMessage `json:"namespaces"`
-	}
-	if err := json.Unmarshal(base, &doc); err != nil {
-		return nil, err
-	}
+	var entries []entry
 	for i, k := range keys {
-		if k.Prefix != "" {
-			if err := reference.ValidatePath(k.Prefix); err != nil {
-				return nil, fmt.Errorf("%w: key %d: prefix %q: %w", ErrMalformed, i+1, k.Prefix, err)
-			}
-		}
-		if !knownKeyAlg(k.Alg) {
-			return nil, fmt.Errorf("%w: key %d: algorithm %q: want %s or %s", ErrMalformed, i+1, k.Alg, KeyAlgECDSAP256, KeyAlgEd25519)
-		}
-		if !k.Revoked && len(k.DER) == 0 {
-			return nil, fmt.Errorf("%w: key %d: no key (set Revoked to publish a revocation)", ErrMalformed, i+1)
+		if err := checkPublishable(k); err != nil {
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
 		sign := ""
 		if k.Sign == SignRequired {
@@ -398,22 +310,17 @@ func FormatWellKnownWithSigners(ms []Mapping, keys []PublishedKey) ([]byte, erro
 		if !k.Revoked {
 			pub.SPKI = base64.StdEncoding.EncodeToString(k.DER)
 		}
-		j := slices.IndexFunc(doc.Signers, func(e entry) bool { return e.Prefix == k.Prefix && e.Sign == sign })
+		j := slices.IndexFunc(entries, func(e entry) bool { return e.Prefix == k.Prefix && e.Sign == sign })
 		if j < 0 {
-			doc.Signers = append(doc.Signers, entry{Prefix: k.Prefix, Sign: sign})
-			j = len(doc.Signers) - 1
+			entries = append(entries, entry{Prefix: k.Prefix, Sign: sign})
+			j = len(entries) - 1
 		}
-		doc.Signers[j].Keys = append(doc.Signers[j].Keys, pub)
+		entries[j].Keys = append(entries[j].Keys, pub)
 	}
-	out, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, err
+	if entries == nil {
+		return formatWellKnown(ms, nil)
 	}
-	out = append(out, '\n')
-	if len(out) > WellKnownMaxBytes {
-		return nil, fmt.Errorf("well-known document of %d bytes is over the %d KiB limit clients accept", len(out), WellKnownMaxBytes>>10)
-	}
-	return out, nil
+	return formatWellKnown(ms, entries)
 }
 
 // Signers is what applies to one name: the keys that may sign it and

@@ -85,23 +85,8 @@ type ParseOptions struct {
 // zero. ParseTXT does not allocate for a valid record in canonical form.
 func ParseTXT(record string, opt ParseOptions) (Mapping, error) {
 	p := txtParser{record: record, opt: opt, targetKey: -1}
-	for pos, first := 0, true; pos <= len(record); first = false {
-		seg, key, value, keyAt, hasEq, next := splitPair(record, pos)
-		pos = next
-		var err error
-		switch {
-		case first:
-			err = p.version(key, value, keyAt, hasEq)
-		case seg == "":
-			continue // "a;;b" and a trailing ";" are tolerated, as in DMARC
-		case !hasEq:
-			err = recordErr(record, keyAt, "", fmt.Errorf("%q is not key=value", seg))
-		default:
-			err = p.pair(key, value, keyAt)
-		}
-		if err != nil {
-			return Mapping{}, err
-		}
+	if err := mappingGrammar.read(record, p.seen[:], p.assign); err != nil {
+		return Mapping{}, err
 	}
 	return p.mapping()
 }
@@ -112,8 +97,55 @@ type txtParser struct {
 	opt       ParseOptions
 	m         Mapping
 	seen      [numKeys]int // offset+1 of each known key seen
-	unknown   keySet       // unknown keys seen, for duplicates
 	targetKey int          // keyRegistry or keyDelegate once seen, else -1
+}
+
+// pairGrammar is what one kind of record of the _oci-discovery TXT RRset
+// (v=oci1 mappings, v=ocisig1 signing keys) adds to the grammar they
+// share (the ABNF above; docs/protocol.md §3.1 and §15.1): its version, its
+// known keys, the one whose value may hold white space, and the error of a
+// record of another protocol or version.
+type pairGrammar struct {
+	version string
+	keys    []string // canonical spelling; keys[0] is "v"
+	spaced  int      // index of the key whose value may hold OWS, -1 for none
+	other   func(record string) error
+}
+
+var (
+	mappingGrammar = pairGrammar{version: "oci1", keys: keyNames[:], spaced: keyCaps, other: notOCI}
+	signerGrammar  = pairGrammar{version: "ocisig1", keys: sigKeyNames[:], spaced: -1, other: notOCISig}
+)
+
+// read reads record in the shared grammar: the version first, then each
+// pair; every key at most once; unknown keys ignored; a known key's value
+// without white space (but the spaced key's). For each known key after the
+// version, set checks and keeps its value; seen[k] is set to the key's
+// offset+1. Errors are *RecordError naming the key and its offset, or
+// g.other for a record of another protocol or version. Nothing is
+// allocated for a record without unknown keys.
+func (g *pairGrammar) read(record string, seen []int, set func(k int, value string) error) error {
+	var unknown keySet // unknown keys seen, for duplicates
+	for pos, first := 0, true; pos <= len(record); first = false {
+		seg, key, value, keyAt, hasEq, next := splitPair(record, pos)
+		pos = next
+		var err error
+		switch {
+		case first:
+			err = g.readVersion(record, key, value, keyAt, hasEq)
+			seen[0] = keyAt + 1
+		case seg == "":
+			continue // "a;;b" and a trailing ";" are tolerated, as in DMARC
+		case !hasEq:
+			err = recordErr(record, keyAt, "", fmt.Errorf("%q is not key=value", seg))
+		default:
+			err = g.pair(record, key, value, keyAt, seen, &unknown, set)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // splitPair reads the ";"-separated segment of record that starts at pos
@@ -142,47 +174,56 @@ func splitPair(record string, pos int) (seg, key, value string, keyAt int, hasEq
 	return seg, key, value, keyAt, hasEq, end + 1
 }
 
-// version reads the first pair, which makes the record a v=oci1 record or
-// another protocol's.
-func (p *txtParser) version(key, value string, keyAt int, hasEq bool) error {
+// readVersion reads the first pair, which makes the record one of g's
+// version or another protocol's.
+func (g *pairGrammar) readVersion(record, key, value string, keyAt int, hasEq bool) error {
 	if !hasEq || !strings.EqualFold(key, "v") {
-		return notOCI(p.record)
+		return g.other(record)
 	}
-	if !strings.EqualFold(value, "oci1") {
+	if !strings.EqualFold(value, g.version) {
 		// "v=oci1 prefix=x" is a v=oci1 record missing its ";".
-		if w := strings.IndexAny(value, " \t"); w >= 0 && strings.EqualFold(value[:w], "oci1") {
-			return recordErr(p.record, keyAt, key, errors.New(`"v=oci1" must be followed by ";"`))
+		if w := strings.IndexAny(value, " \t"); w >= 0 && strings.EqualFold(value[:w], g.version) {
+			return recordErr(record, keyAt, key, fmt.Errorf(`"v=%s" must be followed by ";"`, g.version))
 		}
-		return notOCI(p.record)
+		return g.other(record)
 	}
-	p.seen[keyV] = keyAt + 1
 	return nil
 }
 
 // pair reads a key=value pair after the version: a known key at most
 // once, an unknown one at most once and ignored.
-func (p *txtParser) pair(key, value string, keyAt int) error {
+func (g *pairGrammar) pair(record, key, value string, keyAt int, seen []int, unknown *keySet, set func(k int, value string) error) error {
 	if err := checkKey(key); err != nil {
-		return recordErr(p.record, keyAt, key, err)
+		return recordErr(record, keyAt, key, err)
 	}
-	k := knownKey(key)
+	k := g.known(key)
 	if k < 0 {
-		if prev, dup := p.unknown.add(key, keyAt); dup {
-			return recordErr(p.record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", prev))
+		if prev, dup := unknown.add(key, keyAt); dup {
+			return recordErr(record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", prev))
 		}
 		return nil
 	}
-	if p.seen[k] != 0 {
-		return recordErr(p.record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", p.seen[k]-1))
+	if seen[k] != 0 {
+		return recordErr(record, keyAt, key, fmt.Errorf("duplicated key (first at offset %d)", seen[k]-1))
 	}
-	p.seen[k] = keyAt + 1
-	if k != keyCaps && hasOWS(value) {
-		return recordErr(p.record, keyAt, key, fmt.Errorf("value %q contains whitespace (a missing ';' between pairs?)", value))
+	seen[k] = keyAt + 1
+	if k != g.spaced && hasOWS(value) {
+		return recordErr(record, keyAt, key, fmt.Errorf("value %q contains whitespace (a missing ';' between pairs?)", value))
 	}
-	if err := p.assign(k, value); err != nil {
-		return recordErr(p.record, keyAt, key, err)
+	if err := set(k, value); err != nil {
+		return recordErr(record, keyAt, key, err)
 	}
 	return nil
+}
+
+// known returns the index of a known key (case-insensitive), or -1.
+func (g *pairGrammar) known(key string) int {
+	for i, n := range g.keys {
+		if strings.EqualFold(key, n) {
+			return i
+		}
+	}
+	return -1
 }
 
 // assign checks the value of known key k and sets it in the mapping.
@@ -238,15 +279,6 @@ const (
 )
 
 var keyNames = [numKeys]string{"v", "prefix", "registry", "delegate", "priority", "weight", "caps"}
-
-func knownKey(key string) int {
-	for i, n := range keyNames {
-		if strings.EqualFold(key, n) {
-			return i
-		}
-	}
-	return -1
-}
 
 // keySet remembers the unknown keys of a record, case-insensitively. A
 // linear scan serves the usual few keys; a map takes over beyond that, so a
@@ -539,17 +571,21 @@ func TXTRecord(host string, ttl uint32, m Mapping, opt ParseOptions) (*dns.TXT, 
 	if err != nil {
 		return nil, err
 	}
-	text := FormatTXT(m)
+	return txtRR(h, ttl, FormatTXT(m)), nil
+}
+
+// txtRR is the TXT record at _oci-discovery.<host>. (host canonical)
+// holding text, split into character-strings of at most 255 bytes.
+func txtRR(host string, ttl uint32, text string) *dns.TXT {
 	var strs []string
 	for len(text) > 255 {
 		strs = append(strs, text[:255])
 		text = text[255:]
 	}
-	strs = append(strs, text)
 	return &dns.TXT{
-		Hdr: dns.RR_Header{Name: TXTLabel + "." + h + ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
-		Txt: strs,
-	}, nil
+		Hdr: dns.RR_Header{Name: TXTLabel + "." + host + ".", Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl},
+		Txt: append(strs, text),
+	}
 }
 
 // TXTString returns the record's character-strings concatenated as raw

@@ -914,7 +914,11 @@ func describeToken(t json.Token) string {
 // Namespaces keep the order in which their prefixes first appear;
 // ParseWellKnown of the result gives ms back (up to that grouping and
 // Record). A document over WellKnownMaxBytes is an error.
-func FormatWellKnown(ms []Mapping) ([]byte, error) {
+func FormatWellKnown(ms []Mapping) ([]byte, error) { return formatWellKnown(ms, nil) }
+
+// formatWellKnown writes the document of ms, with a "signers" member when
+// signers is not nil (FormatWellKnownWithSigners).
+func formatWellKnown(ms []Mapping, signers any) ([]byte, error) {
 	type registry struct {
 		URL      string   `json:"url"`
 		Priority int      `json:"priority,omitempty"`
@@ -928,8 +932,9 @@ func FormatWellKnown(ms []Mapping) ([]byte, error) {
 	}
 	doc := struct {
 		Version    int         `json:"version"`
+		Signers    any         `json:"signers,omitempty"`
 		Namespaces []namespace `json:"namespaces"`
-	}{Version: 1, Namespaces: []namespace{}}
+	}{Version: 1, Signers: signers, Namespaces: []namespace{}}
 
 	valid := make([]Mapping, len(ms))
 	for i, m := range ms {
