@@ -88,7 +88,7 @@ func TestTrustKeyFileErrors(t *testing.T) {
 		{"not PEM", write("text.pub", []byte("hello")), "no PEM block"},
 		{"private key", write("cosign.key", []byte("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n")), "private key"},
 		{"two keys", write("two.pub", append(k.PublicPEM(), k.PublicPEM()...)), "second PEM block"},
-		{"too large", write("big.pub", make([]byte, maxTrustKeyFile+1)), "over 64 KiB"},
+		{"too large", write("big.pub", make([]byte, signature.MaxPEMFileBytes+1)), "over 64 KiB"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := filepath.Join(t.TempDir(), "config.json")

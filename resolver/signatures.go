@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -59,27 +57,11 @@ type Signature struct {
 	Attempts []signature.Attempt `json:"-"`
 }
 
-// maxTrustKeyFile bounds a --trust-key file: a PEM public key is a few
-// hundred bytes.
-const maxTrustKeyFile = 64 << 10
-
 // readTrustKey reads a PEM public key file as --trust-key names it.
 func readTrustKey(path string) (*signature.Key, error) {
-	f, err := os.Open(path)
+	k, err := signature.ReadPEMFile(path, signature.SourceConfig)
 	if err != nil {
 		return nil, fmt.Errorf("--trust-key: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTrustKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("--trust-key %s: %w", path, err)
-	}
-	if len(data) > maxTrustKeyFile {
-		return nil, fmt.Errorf("--trust-key %s: over %d KiB: not a PEM public key", path, maxTrustKeyFile>>10)
-	}
-	k, err := signature.ParsePEM(data, signature.SourceConfig)
-	if err != nil {
-		return nil, fmt.Errorf("--trust-key %s: %w", path, err)
 	}
 	return k, nil
 }

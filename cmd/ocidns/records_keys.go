@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/resolver/signature"
@@ -14,10 +12,6 @@ import (
 // This file turns `ocidns records --signing-key FILE` into published keys
 // (docs/protocol.md §15.1): the public key of a cosign key pair, under a
 // prefix, with a signing policy, checked by the parsers clients use.
-
-// maxKeyFile bounds a --signing-key file: a PEM public key is a few
-// hundred bytes.
-const maxKeyFile = 64 << 10
 
 // sourcedKey is a key to publish and the flag it came from, for messages.
 type sourcedKey struct {
@@ -91,19 +85,7 @@ func keysFromFlags(events []flagEvent, positional bool, stdio IO) ([]sourcedKey,
 // publishedKey reads a PEM public key file and makes the key to publish,
 // checked to read back, through the clients' record parser, as itself.
 func publishedKey(path, prefix, sign string) (discovery.PublishedKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return discovery.PublishedKey{}, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return discovery.PublishedKey{}, err
-	}
-	if len(data) > maxKeyFile {
-		return discovery.PublishedKey{}, fmt.Errorf("over %d KiB: not a PEM public key", maxKeyFile>>10)
-	}
-	key, err := signature.ParsePEM(data, signature.SourceConfig)
+	key, err := signature.ReadPEMFile(path, signature.SourceConfig)
 	if err != nil {
 		return discovery.PublishedKey{}, err
 	}

@@ -115,7 +115,7 @@ func TestRecordsSigningKeyErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"private key", []string{"--signing-key", priv}, exitFailed, "key 1 (--signing-key " + priv + "): PEM public key"},
+		{"private key", []string{"--signing-key", priv}, exitFailed, "is a private key: publish the public key"},
 		{"missing file", []string{"--signing-key", filepath.Join(dir, "nope.pub")}, exitFailed, "no such file"},
 		{"bad policy", []string{"--signing-key", pub, "--sign", "mandatory"}, exitUsage, "want required or optional"},
 		{"two prefixes", []string{"--signing-key", pub, "--prefix", "a", "--prefix", "b"}, exitUsage, "--prefix given twice"},

@@ -16,6 +16,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 )
 
@@ -161,6 +163,33 @@ func ParsePEM(data []byte, src Source) (*Key, error) {
 		return nil, keyErr(input, start, ErrKeyMalformed, "PEM headers in a PUBLIC KEY block")
 	}
 	return parseDER("", block.Bytes, src, input)
+}
+
+// MaxPEMFileBytes bounds a key file ReadPEMFile reads: a PEM public key
+// is a few hundred bytes.
+const MaxPEMFileBytes = 64 << 10
+
+// ReadPEMFile reads the file at path, at most MaxPEMFileBytes, and parses it
+// with ParsePEM (a `cosign.pub`, for --trust-key and records --signing-key).
+// Errors name the file.
+func ReadPEMFile(path string, src Source) (*Key, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxPEMFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxPEMFileBytes {
+		return nil, fmt.Errorf("%s: over %d KiB: not a PEM public key", path, MaxPEMFileBytes>>10)
+	}
+	k, err := ParsePEM(data, src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
 }
 
 func parseDER(alg Algorithm, der []byte, src Source, input string) (*Key, error) {
