@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,6 +79,9 @@ func TestKeysFromASignedRRsetApply(t *testing.T) {
 	if src := res.Signers.Keys[0].Source; src != discovery.SourceTXT {
 		t.Errorf("key source %q, want %q", src, discovery.SourceTXT)
 	}
+	if txt := res.Hops[0].Source(discovery.SourceTXT); txt == nil || len(txt.Keys) != 2 {
+		t.Errorf("the hop report's TXT source: %+v, want the 2 keys (one a revocation)", txt)
+	}
 	dlWantDecision(t, evs, "signing keys of owner.keys.test", `prefix "org": sign=required, 1 key`)
 
 	res, _ = dlMust(t, d, "owner.keys.test/org/legacy/app")
@@ -104,6 +108,12 @@ func TestKeysFromAnUnsignedZoneAreIgnored(t *testing.T) {
 				t.Errorf("dnssec off=%t, %s: keys of an unsigned zone used: %+v", off, name, res.Signers)
 			}
 			dlWantDecision(t, evs, "1 signing key(s) ignored", "not DNSSEC-secure")
+			txt := res.Hops[len(res.Hops)-1].Source(discovery.SourceTXT)
+			if txt == nil || len(txt.Keys) != 0 || !slices.ContainsFunc(txt.Skipped, func(sk discovery.Skipped) bool {
+				return sk.Reason == discovery.SkipUnauthenticatedKey && strings.Contains(sk.Record, "v=ocisig1")
+			}) {
+				t.Errorf("dnssec off=%t, %s: the hop report does not say the key was skipped: %+v", off, name, txt)
+			}
 		}
 	}
 }
