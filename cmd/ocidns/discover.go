@@ -29,6 +29,9 @@ type discoverJSON struct {
 	DNSSECOff bool             `json:"dnssecOff,omitempty"`
 	DNSSEC    string           `json:"dnssec,omitempty"`
 	Stale     bool             `json:"stale,omitempty"`
+	// Signers is what the owners published about signatures
+	// (docs/protocol.md §15.2).
+	Signers *discovery.SignerPolicy `json:"signers,omitempty"`
 }
 
 type endpointJSON struct {
@@ -67,7 +70,7 @@ func runDiscover(ctx context.Context, args []string, stdio IO) int {
 		return exitFailed
 	}
 	if f.output == "json" {
-		out := discoverJSON{Name: res.Name, Chain: res.Chain, TTL: int64(res.TTL.Seconds()), DNSSECOff: res.DNSSECOff, DNSSEC: res.DNSSEC, Stale: res.Stale}
+		out := discoverJSON{Name: res.Name, Chain: res.Chain, TTL: int64(res.TTL.Seconds()), DNSSECOff: res.DNSSECOff, DNSSEC: res.DNSSEC, Stale: res.Stale, Signers: res.Signers}
 		for _, ep := range res.Endpoints {
 			out.Endpoints = append(out.Endpoints, endpointJSON{Endpoint: ep, Capabilities: ep.Caps.Strings()})
 		}
@@ -93,6 +96,16 @@ func runDiscover(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", ep.URL, ep.Repository, ep.Priority, ep.Weight, ep.Caps, ep.Source, ep.Authenticated)
 	}
 	tw.Flush()
+	if p := res.Signers; p != nil {
+		fmt.Fprintf(stdio.Out, ";; signing keys of %s: %s", p.Host, p.Signers)
+		if p.RequiredBy != "" {
+			fmt.Fprintf(stdio.Out, " (required by %s)", p.RequiredBy)
+		}
+		fmt.Fprintln(stdio.Out)
+		for _, k := range p.Keys {
+			fmt.Fprintf(stdio.Out, "   %s from %s: %s\n", k.Alg, k.Source, k.Record)
+		}
+	}
 	return exitOK
 }
 
@@ -127,4 +140,4 @@ func splitName(name string, f resolverFlags) (host, path string, err error) {
 // oneLine keeps an error message on one line, as DESIGN §6 asks of stderr.
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
 
-const discoverAbout = "Runs discovery only: prints the endpoints that serve NAME (registry URL, repository, priority, weight, capabilities, source, authentication) and the delegation chain that produced them, hop by hop with each record and TTL."
+const discoverAbout = "Runs discovery only: prints the endpoints that serve NAME (registry URL, repository, priority, weight, capabilities, source, authentication) and the delegation chain that produced them, hop by hop with each record and TTL, and the signing keys that apply to NAME with whether a signature is required (JSON: signers)."
