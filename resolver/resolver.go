@@ -9,7 +9,6 @@ package resolver
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -144,9 +143,12 @@ type engine struct {
 	disc      *discovery.Discoverer
 	http      *http.Client
 	transport *http.Transport // nil when the caller gave its own client
-	registry  *registryClient
-	byTLSName *lru.Cache[string, *registryClient] // nil when the caller gave its own client
-	regCfg    registryConfig
+	// ipTransport serves hosts named by an IP address when the TLS trust
+	// is split (see tlsTrust.split); nil otherwise.
+	ipTransport *lazyTransport
+	registry    *registryClient
+	byTLSName   *lru.Cache[string, *registryClient] // nil when the caller gave its own client
+	regCfg      registryConfig
 
 	validator *dnssec.Validator
 	trustAD   bool
@@ -220,12 +222,22 @@ func newEngine(o options, results *cache.Cache[resultKey, Result], sources *cach
 		}
 		r.http = o.httpClient
 	} else {
-		pool, err := rootPool(o.rootCAs, o.caFiles)
+		trust, err := newTLSTrust(o.rootCAs, o.caFiles)
 		if err != nil {
 			return nil, err
 		}
-		r.transport = newTransport(pool, dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect, o.maxUpstream)
-		r.http = &http.Client{Transport: requestScoped{r.transport}}
+		r.transport = newTransport(trust.config(), dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect, o.maxUpstream)
+		var rt http.RoundTripper = r.transport
+		if trust.split() {
+			names := r.transport
+			r.ipTransport = &lazyTransport{make: func() *http.Transport {
+				t := names.Clone() // the same dials, their bound and policy included
+				t.TLSClientConfig = trust.ipConfig()
+				return t
+			}}
+			rt = splitIP{names: names, ips: r.ipTransport}
+		}
+		r.http = &http.Client{Transport: requestScoped{rt}}
 		// A client pushed out closes its idle connections; one with a
 		// request in flight keeps that connection until IdleConnTimeout.
 		r.byTLSName, _ = lru.NewWithEvict(maxTLSNameClients, func(_ string, c *registryClient) {
@@ -633,6 +645,9 @@ func (r *engine) close() error {
 	}
 	r.byTLSName.Purge() // the eviction callback closes each one's idle connections
 	r.transport.CloseIdleConnections()
+	if r.ipTransport != nil {
+		r.ipTransport.closeIdle()
+	}
 	return nil
 }
 
@@ -708,28 +723,6 @@ func (s sourceCache) Fetch(ctx context.Context, key string, fn func(context.Cont
 	return v, st.Hit, st.Stale, err
 }
 
-func rootPool(base *x509.CertPool, files []string) (*x509.CertPool, error) {
-	pool := base
-	if pool == nil {
-		var err error
-		if pool, err = x509.SystemCertPool(); err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-	} else {
-		pool = pool.Clone()
-	}
-	for _, f := range files {
-		pem, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("--ca-file: %w", err)
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca-file %s: no PEM certificate found", f)
-		}
-	}
-	return pool, nil
-}
-
 func readAnchors(path string) ([]dns.RR, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -740,15 +733,15 @@ func readAnchors(path string) ([]dns.RR, error) {
 }
 
 // newTransport builds the HTTP transport: bounded timeouts and header sizes,
-// the given roots, at most maxDials dials at once, each ended with its
-// request, and — when the operator named DNS servers — addresses resolved
+// the given TLS configuration, at most maxDials dials at once, each ended
+// with its request, and — when the operator named DNS servers — addresses resolved
 // through them, so one DNS view serves the whole resolution. With an
 // address policy every connection is checked by it (see addrpolicy.go);
 // connect, when set, replaces the final connection to a checked address.
-func newTransport(pool *x509.CertPool, dc *dnsclient.Client, useDNS bool, policy *addressPolicy, connect dialFunc, maxDials int) *http.Transport {
+func newTransport(tlsConfig *tls.Config, dc *dnsclient.Client, useDNS bool, policy *addressPolicy, connect dialFunc, maxDials int) *http.Transport {
 	t := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		TLSClientConfig:        &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        tlsConfig,
 		TLSHandshakeTimeout:    10 * time.Second,
 		ResponseHeaderTimeout:  20 * time.Second,
 		ExpectContinueTimeout:  time.Second,
