@@ -5,14 +5,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Defaults applied by New to zero Config fields.
 const (
 	// DefaultSize is the entry bound used when Config.Size is zero or negative.
 	DefaultSize = 10_000
+	// maxSize bounds Config.Size: entries are numbered in 32 bits.
+	maxSize = 1 << 31
 	// DefaultStaleWindow is how long past expiry an entry stays available for
 	// serve-stale when Config.StaleWindow is zero. RFC 8767 suggests one to
 	// three days; one day keeps names resolving through a long outage
@@ -81,7 +81,7 @@ type failure struct {
 // New; the zero value is not usable.
 type Cache[K comparable, V any] struct {
 	mu       sync.Mutex
-	lru      *simplelru.LRU[K, *entry[V]]
+	lru      *store[K, V]
 	inflight map[K]*call[V]
 	slots    chan struct{} // one token per running call; nil: no bound
 
@@ -108,13 +108,8 @@ func New[K comparable, V any](cfg Config) *Cache[K, V] {
 	if size <= 0 {
 		size = DefaultSize
 	}
-	// NewLRU fails only for size <= 0, which was excluded above.
-	l, err := simplelru.NewLRU[K, *entry[V]](size, nil)
-	if err != nil {
-		panic("cache: " + err.Error())
-	}
 	c := &Cache[K, V]{
-		lru:     l,
+		lru:     newStore[K, V](min(size, maxSize)),
 		now:     cfg.Now,
 		stale:   int64(DefaultStaleWindow),
 		retry:   int64(DefaultRetryInterval),
@@ -193,7 +188,7 @@ func (c *Cache[K, V]) status(e *entry[V], now int64) Status {
 func (c *Cache[K, V]) Get(key K) (v V, st Status, ok bool) {
 	now := c.clock()
 	c.mu.Lock()
-	e, found := c.lru.Get(key)
+	e, found := c.lru.get(key)
 	if !found || now >= e.expires {
 		c.mu.Unlock()
 		return v, st, false
@@ -231,16 +226,16 @@ func (c *Cache[K, V]) storeLocked(key K, v V, ttl time.Duration, now int64) (exp
 	} else if c.stale < 0 {
 		// Neither fresh nor a stale candidate: nothing worth keeping, and an
 		// older value must not outlive the newer one.
-		c.lru.Remove(key)
+		c.lru.remove(key)
 		return expires
 	}
-	if e, ok := c.lru.Get(key); ok {
+	if e, ok := c.lru.get(key); ok {
 		// Reuse the entry: no allocation, and no reader holds it outside
 		// c.mu, so updating in place is safe.
 		e.val, e.stored, e.expires, e.fail = v, now, expires, nil
 		return expires
 	}
-	if c.lru.Add(key, &entry[V]{val: v, stored: now, expires: expires}) {
+	if c.lru.add(key, entry[V]{val: v, stored: now, expires: expires}) {
 		c.counters.evictions.Add(1)
 	}
 	return expires
@@ -252,14 +247,14 @@ func (c *Cache[K, V]) storeLocked(key K, v V, ttl time.Duration, now int64) (exp
 func (c *Cache[K, V]) Remove(key K) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lru.Remove(key)
+	return c.lru.remove(key)
 }
 
 // Len returns the number of entries, fresh and stale.
 func (c *Cache[K, V]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.lru.Len()
+	return c.lru.len()
 }
 
 // Purge deletes every entry. Counters are kept, and upstream calls in flight
@@ -267,7 +262,7 @@ func (c *Cache[K, V]) Len() int {
 func (c *Cache[K, V]) Purge() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lru.Purge()
+	c.lru.purge()
 }
 
 // Stats returns a snapshot of the counters. Each counter is read atomically

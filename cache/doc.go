@@ -3,8 +3,8 @@
 // the same name again costs a map lookup, and names keep resolving while
 // upstreams are down.
 //
-// A Cache[K, V] is an LRU (hashicorp/golang-lru) of at most Config.Size
-// entries with an expiry per entry. Its promises:
+// A Cache[K, V] is an LRU of at most Config.Size entries with an expiry per
+// entry, stored compactly (see store.go). Its promises:
 //
 //   - TTLs. A value is fresh for the TTL it was stored with, measured on the
 //     monotonic clock (or the injected Config.Now), so wall-clock jumps do not

@@ -86,7 +86,7 @@ type slotKey struct{ sem chan struct{} }
 func (c *Cache[K, V]) Fetch(ctx context.Context, key K, fn func(ctx context.Context) (V, time.Duration, error)) (V, Status, error) {
 	now := c.clock()
 	c.mu.Lock()
-	if e, ok := c.lru.Get(key); ok {
+	if e, ok := c.lru.get(key); ok {
 		switch {
 		case now < e.expires:
 			v, st := e.val, c.status(e, now)
@@ -95,7 +95,7 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, fn func(ctx context.Cont
 			st.Hit = true
 			return v, st, nil
 		case now >= c.staleUntil(e):
-			c.lru.Remove(key)
+			c.lru.remove(key)
 		case e.fail != nil && c.retry >= 0 && now-e.fail.at < c.retry:
 			// RFC 8767 failure recheck: upstream failed moments ago, so
 			// asking again now would most likely fail again, slowly.
@@ -282,7 +282,7 @@ func (c *Cache[K, V]) finish(key K, cl *call[V], r result[V]) {
 		return
 	}
 	c.counters.refreshFailures.Add(1)
-	e, ok := c.lru.Get(key)
+	e, ok := c.lru.get(key)
 	switch {
 	case !ok:
 		cl.err = r.err
@@ -294,7 +294,7 @@ func (c *Cache[K, V]) finish(key K, cl *call[V], r result[V]) {
 		cl.val, cl.st = e.val, c.status(e, now)
 		cl.st.Stale, cl.st.Err = true, r.err
 	default:
-		c.lru.Remove(key)
+		c.lru.remove(key)
 		cl.err = r.err
 	}
 }
