@@ -27,10 +27,26 @@ type Endpoint struct {
 func endpoints(eps []discovery.Endpoint) []Endpoint {
 	out := make([]Endpoint, len(eps))
 	for i, ep := range eps {
-		out[i] = Endpoint{Endpoint: ep, Capabilities: ep.Caps.Strings()}
+		out[i] = Endpoint{Endpoint: ep, Capabilities: capabilityNames(ep.Caps)}
 	}
 	return out
 }
+
+// capabilityNames returns c.Strings(), shared by every endpoint with the
+// same capabilities: do not modify.
+func capabilityNames(c discovery.Caps) []string {
+	if int(c) < len(capabilityNamesOf) {
+		return capabilityNamesOf[c]
+	}
+	return c.Strings()
+}
+
+var capabilityNamesOf = func() (names [4][]string) {
+	for c := range names {
+		names[c] = discovery.Caps(c).Strings()
+	}
+	return names
+}()
 
 // Host returns the endpoint's host[:port], as in its URL; "" when the URL
 // does not parse.

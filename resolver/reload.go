@@ -21,7 +21,7 @@ type Resolver struct {
 	// fixed are New's options: Reload keeps their cache size, stale
 	// window, upstream bound and clock, which the caches were built with.
 	fixed     options
-	results   *cache.Cache[resultKey, Result]
+	results   *resultCache
 	sources   *cache.Cache[string, any]
 	locations *cache.Cache[string, Location] // Locate's answers
 }

@@ -116,16 +116,24 @@ type Result struct {
 	Events []trace.Event `json:"-"`
 }
 
-// age makes TTL the time left for an answer stored d ago; the Age comes
-// from the cache's own clock reading, so a hit reads no clock here.
+// age makes TTL the time left for an answer stored d ago, and sets
+// TTLSeconds; the Age comes from the cache's own clock reading, so a hit
+// reads no clock here.
 func (res *Result) age(d time.Duration) {
 	if res.TTL >= digestTTL || d <= 0 {
+		res.TTLSeconds = int64(res.TTL / time.Second)
 		return
 	}
 	res.TTL = max(res.TTL-d, 0)
 	// Whole seconds rounded up: an answer a few milliseconds old still
 	// has its full TTL for a reader of the JSON.
 	res.TTLSeconds = int64((res.TTL + time.Second - 1) / time.Second)
+}
+
+// resultCache is the cache of whole resolutions.
+type resultCache struct {
+	c    *cache.Cache[resultKey, cachedResult]
+	locs locationInterner
 }
 
 // resultKey holds everything that changes a resolution's answer beyond the
@@ -157,7 +165,7 @@ type engine struct {
 	// WithTrustKeyFile), which may sign every name.
 	trustKeys []*signature.Key
 
-	results *cache.Cache[resultKey, Result]
+	results *resultCache
 	sources *cache.Cache[string, any]
 
 	platformKey string
@@ -177,7 +185,7 @@ func New(opts ...Option) (*Resolver, error) {
 	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: o.now, MaxCalls: o.maxUpstream}
 	r := &Resolver{
 		fixed:     o,
-		results:   cache.New[resultKey, Result](cacheCfg),
+		results:   &resultCache{c: cache.New[resultKey, cachedResult](cacheCfg)},
 		sources:   cache.New[string, any](cacheCfg),
 		locations: cache.New[string, Location](cacheCfg),
 	}
@@ -201,7 +209,7 @@ func applyOptions(opts []Option) (options, error) {
 }
 
 // newEngine builds everything o describes around the given caches.
-func newEngine(o options, results *cache.Cache[resultKey, Result], sources *cache.Cache[string, any]) (*engine, error) {
+func newEngine(o options, results *resultCache, sources *cache.Cache[string, any]) (*engine, error) {
 	if o.now == nil {
 		o.now = time.Now
 	}
@@ -321,7 +329,13 @@ func newEngine(o options, results *cache.Cache[resultKey, Result], sources *cach
 // in ctx with discovery.WithTrace.
 func (r *Resolver) Resolve(ctx context.Context, ref string) (Result, error) {
 	e := r.cur.Load()
-	return e.resolve(ctx, resultKey{ref, e.platformKey}, e.opts.platform)
+	key := resultKey{ref, e.platformKey}
+	if c, st, ok := r.results.c.Get(key); ok { // the hit, in as few calls as can be
+		res := c.result(ref, st.Age)
+		res.Cached = true
+		return res, nil
+	}
+	return e.resolve(ctx, key, e.opts.platform)
 }
 
 // ResolvePlatform is Resolve with a platform for this call only (nil: none,
@@ -358,9 +372,9 @@ func (r *Resolver) Discover(ctx context.Context, host, path string) (*discovery.
 }
 
 func (r *engine) resolve(ctx context.Context, key resultKey, plat *reference.Platform) (Result, error) {
-	if res, st, ok := r.results.Get(key); ok {
+	if c, st, ok := r.results.c.Get(key); ok {
+		res := c.result(key.ref, st.Age)
 		res.Cached = true
-		res.age(st.Age)
 		return res, nil
 	}
 	tr := trace.FromContext(ctx)
@@ -374,12 +388,12 @@ func (r *engine) resolve(ctx context.Context, key resultKey, plat *reference.Pla
 	// stalled, win over the bare deadline of the wait.
 	ctx, cancel := context.WithTimeout(ctx, r.opts.timeout+timeoutGrace)
 	defer cancel()
-	res, st, err := r.results.Fetch(ctx, key, func(ctx context.Context) (Result, time.Duration, error) {
+	c, st, err := r.results.c.Fetch(ctx, key, func(ctx context.Context) (cachedResult, time.Duration, error) {
 		res, err := r.resolveUncached(ctx, key.ref, plat)
 		if err != nil {
-			return res, 0, err
+			return cachedResult{}, 0, err
 		}
-		return res, res.TTL, nil
+		return newCachedResult(key.ref, &res, &r.results.locs), res.TTL, nil
 	})
 	if err != nil {
 		var e *Error
@@ -393,17 +407,18 @@ func (r *engine) resolve(ctx context.Context, key resultKey, plat *reference.Pla
 		// invalid one, a revoked key): that is an answer, not an outage,
 		// and the answer it replaces must not outlive it (protocol.md
 		// §15.4).
-		r.results.Remove(key)
+		r.results.c.Remove(key)
 		tr.Add(trace.Event{Source: "cache", Query: key.ref, Outcome: "dropped",
 			Decision: "not serving the last good answer stale: its signature check now fails: " + st.Err.Error()})
 		return Result{Ref: key.ref}, st.Err
 	}
-	res.Ref = key.ref
+	var age time.Duration
+	if st.Hit {
+		age = st.Age
+	}
+	res := c.result(key.ref, age)
 	res.Cached = st.Hit
 	res.Stale = st.Stale
-	if st.Hit {
-		res.age(st.Age)
-	}
 	if st.Stale {
 		tr.Add(trace.Event{Source: "cache", Query: key.ref, Outcome: "stale",
 			Decision: "refresh failed, serving the last good answer: " + errString(st.Err)})
@@ -689,7 +704,7 @@ func (r *Resolver) Insecure(host string) bool { return r.cur.Load().regCfg.Insec
 
 // Stats returns the cache counters: resolutions and discovery answers.
 func (r *Resolver) Stats() (results, sources cache.Stats) {
-	return r.results.Stats(), r.sources.Stats()
+	return r.results.c.Stats(), r.sources.Stats()
 }
 
 func kindOf(err error) error {
