@@ -158,6 +158,7 @@ func (e *ConvertError) Unwrap() error { return e.Err }
 func (e *ConvertError) Is(target error) bool { return target == ErrNotConvertible }
 
 func convertError(ref, form string, err error) error {
+	err = explained(err) // its *ParseError is changed below
 	var pe *ParseError
 	if errors.As(err, &pe) && pe.Input != ref && strings.HasPrefix(ref, pe.Input) {
 		// The name was checked alone; it is a prefix of ref, so offsets hold.

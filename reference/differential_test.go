@@ -2,6 +2,7 @@ package reference
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -126,9 +127,12 @@ func TestErrorsPointIntoInput(t *testing.T) {
 
 func checkParseError(t testing.TB, s string, err error) {
 	t.Helper()
-	pe, ok := err.(*ParseError)
-	if !ok {
-		t.Fatalf("%q: error %T is not a *ParseError: %v", s, err, err)
+	var pe *ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("%q: error %T is not, and does not wrap, a *ParseError: %v", s, err, err)
+	}
+	if err.Error() != pe.Error() {
+		t.Fatalf("%q: error says %q, its *ParseError %q", s, err, pe)
 	}
 	if pe.Input != s {
 		t.Errorf("%q: ParseError.Input = %q", s, pe.Input)

@@ -17,9 +17,14 @@ import (
 // github.com/distribution/reference v0.6.0 Parse, with the same Domain,
 // Path, Tag, Digest and String; see the package documentation for the
 // grammar and its quirks. Valid input in either form is parsed without
-// allocating. Errors are *ParseError values wrapping one of the package's
-// sentinels.
-func Parse(s string) (Reference, error) {
+// allocating. Errors are, or wrap, *ParseError values wrapping one of the
+// package's sentinels; a refused docker-form name costs one 16-byte
+// allocation, and its *ParseError is built when the error is read.
+func Parse(s string) (Reference, error) { return parse(s, false) }
+
+// parse is Parse; explain builds the *ParseError of a syntax failure at
+// once, instead of leaving it to an unexplained error.
+func parse(s string, explain bool) (Reference, error) {
 	var r Reference
 	var f failure
 	switch err := scanDocker(s, &r, &f); err {
@@ -30,6 +35,9 @@ func Parse(s string) (Reference, error) {
 		// only after the scan failed keeps valid docker input to one pass.
 		if strings.IndexByte(s, ',') >= 0 {
 			return parseAppc(s)
+		}
+		if !explain {
+			return Reference{}, unexplained(s)
 		}
 		return Reference{}, dockerError(s, f)
 	default:
@@ -51,7 +59,11 @@ func Parse(s string) (Reference, error) {
 // Appc-form short names are qualified by the same rules (at the cost of
 // building the qualified text). The one difference in errors: ""
 // is ErrNameEmpty here, ErrReferenceInvalidFormat there.
-func ParseNormalized(s string) (Reference, error) {
+func ParseNormalized(s string) (Reference, error) { return parseNormalized(s, false) }
+
+// parseNormalized is ParseNormalized; explain builds the *ParseError of a
+// syntax failure at once, instead of leaving it to an unexplained error.
+func parseNormalized(s string, explain bool) (Reference, error) {
 	if s == "" {
 		return Reference{}, newError(s, 0, "", ErrNameEmpty, "")
 	}
@@ -69,6 +81,9 @@ func ParseNormalized(s string) (Reference, error) {
 		}
 		if err == errSyntax && strings.IndexByte(s, ',') >= 0 {
 			return normalizeAppc(s)
+		}
+		if err == errSyntax && !explain {
+			return Reference{}, unexplainedNormalized(s)
 		}
 		if uerr := remoteUppercase(s, pre, tailAt); uerr != nil {
 			return Reference{}, uerr
@@ -88,6 +103,9 @@ func ParseNormalized(s string) (Reference, error) {
 	if !scanTail(tail, 0, &t, &f) {
 		if strings.IndexByte(s, ',') >= 0 {
 			return normalizeAppc(s)
+		}
+		if !explain {
+			return Reference{}, unexplainedNormalized(s)
 		}
 		if err := remoteUppercase(s, pre, tailAt); err != nil {
 			return Reference{}, err

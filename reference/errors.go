@@ -5,9 +5,11 @@ import (
 	"strconv"
 )
 
-// Sentinel errors. Every error returned by this package is a *ParseError (or
-// wraps one) whose Err is one of these, so callers test the kind of problem
-// with errors.Is and find where it is with errors.As.
+// Sentinel errors. Every error returned by this package is a *ParseError,
+// or wraps one, whose Err is one of these, so callers test the kind of
+// problem with errors.Is and find where it is with errors.As (a name Parse
+// or ParseNormalized refuses gives an error that builds its *ParseError
+// when read: see unexplained).
 //
 // The docker-form sentinels mirror github.com/distribution/reference's
 // classification (same message text) so code that matched on those messages
@@ -147,4 +149,48 @@ func describe(c byte) string {
 		return strconv.QuoteRune(rune(c))
 	}
 	return "byte " + strconv.QuoteToASCII(string([]byte{c}))
+}
+
+// A docker-form name that fails to parse is refused before its error is
+// worded: Parse and ParseNormalized return an unexplained error holding
+// the input alone, and its *ParseError is built when someone reads the
+// error (Error, errors.Is, errors.As), by parsing the input again with
+// explanations. A refused name then costs its scan and one 16-byte
+// allocation: a service refusing names it is sent pays for the words only
+// when it logs them.
+
+// unexplained is the error of Parse for a docker-form syntax failure.
+type unexplained string
+
+// Error returns the *ParseError's message.
+func (e unexplained) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the *ParseError, built anew each call.
+func (e unexplained) Unwrap() error {
+	_, err := parse(string(e), true)
+	return err
+}
+
+// unexplainedNormalized is unexplained for ParseNormalized.
+type unexplainedNormalized string
+
+// Error returns the *ParseError's message.
+func (e unexplainedNormalized) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the *ParseError, built anew each call.
+func (e unexplainedNormalized) Unwrap() error {
+	_, err := parseNormalized(string(e), true)
+	return err
+}
+
+// explained returns the *ParseError of an unexplained error, and any
+// other error as it is.
+func explained(err error) error {
+	switch e := err.(type) {
+	case unexplained:
+		return e.Unwrap()
+	case unexplainedNormalized:
+		return e.Unwrap()
+	}
+	return err
 }

@@ -1,0 +1,41 @@
+//go:build !race
+
+package reference
+
+import (
+	"errors"
+	"testing"
+)
+
+// A refused docker-form name costs its scan and one allocation, the
+// input's header: the *ParseError is worded only when the error is read,
+// and reads as it did when it was built at once. (The race detector adds
+// allocations of its own, hence the build tag.)
+func TestRefusedNameIsWordedWhenRead(t *testing.T) {
+	tests := []struct {
+		in   string
+		kind error
+		msg  string
+	}{
+		{"example.com/Org/app:v1", ErrNameContainsUppercase, `repository name must be lowercase: "Org" at offset 12`},
+		{"my___app", ErrInvalidFormat, `invalid reference format: "my___app" at offset 4 (separators ('.', '_', '__', '-') must sit between letters or digits)`},
+		{"example.com/app:-v1", ErrTagInvalidFormat, `invalid tag format: "-v1" at offset 16 (a tag must start with a letter, digit or '_')`},
+	}
+	for _, tt := range tests {
+		for name, parse := range map[string]func(string) (Reference, error){"Parse": Parse, "ParseNormalized": ParseNormalized} {
+			t.Run(name+" "+tt.in, func(t *testing.T) {
+				var err error
+				if allocs := testing.AllocsPerRun(100, func() { _, err = parse(tt.in) }); allocs > 1 {
+					t.Errorf("%v allocs/op, want at most 1", allocs)
+				}
+				if err == nil || err.Error() != tt.msg {
+					t.Fatalf("error %v, want %q", err, tt.msg)
+				}
+				var pe *ParseError
+				if !errors.As(err, &pe) || pe.Input != tt.in || !errors.Is(err, tt.kind) || !errors.Is(pe, tt.kind) {
+					t.Fatalf("error %v: not a *ParseError of %q matching %v", err, tt.in, tt.kind)
+				}
+			})
+		}
+	}
+}
