@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,7 +39,7 @@ type BlobOptions struct {
 }
 
 // singleRange is the one Range form passed on: a single byte range.
-var singleRange = regexp.MustCompile(`^bytes=[0-9]{1,19}-[0-9]{0,19}$`)
+var singleRange = lazyRegexp(`^bytes=[0-9]{1,19}-[0-9]{0,19}$`)
 
 // Blob is an open blob stream. Read it to the end and Close it. Not safe
 // for concurrent use.
@@ -101,7 +100,7 @@ func (r *Resolver) OpenBlob(ctx context.Context, eps []Endpoint, dgst digest.Dig
 		idle = DefaultBlobIdleTimeout
 	}
 	rng := ""
-	if singleRange.MatchString(opts.Range) {
+	if singleRange().MatchString(opts.Range) {
 		rng = opts.Range
 	}
 	var out *Blob

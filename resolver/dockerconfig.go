@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -77,7 +76,7 @@ type authFile struct {
 
 // helperName is what a helper's name may look like: the suffix of a
 // program docker-credential-NAME found on $PATH, never a path.
-var helperName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var helperName = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // loadAuthFile reads the credentials file at path. A missing file is an
 // error wrapping os.ErrNotExist (callers searching default paths skip it).
@@ -127,13 +126,13 @@ func parseAuthFile(path string, kind fileKind, data []byte) (*authFile, error) {
 	}
 	c := &authFile{path: path, kind: kind, auths: map[string]dockerAuth{}, bad: map[string]error{}, credHelpers: map[string]string{}}
 	if kind == dockerFile && raw.CredsStore != "" {
-		if !helperName.MatchString(raw.CredsStore) {
+		if !helperName().MatchString(raw.CredsStore) {
 			return nil, fmt.Errorf("credentials file %s: credsStore %q is not a helper name (docker-credential-NAME on $PATH)", path, raw.CredsStore)
 		}
 		c.credsStore = raw.CredsStore
 	}
 	for k, h := range raw.CredHelpers {
-		if !helperName.MatchString(h) {
+		if !helperName().MatchString(h) {
 			return nil, fmt.Errorf("credentials file %s: credHelpers[%q] = %q is not a helper name (docker-credential-NAME on $PATH)", path, k, h)
 		}
 		if host := normalizeRegistryHost(k); host != "" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -113,14 +112,14 @@ func (r *Resolver) listing(ctx context.Context, eps []Endpoint, dgst digest.Dige
 
 // linkNext finds the URL of a Link header's rel="next" (RFC 8288), as the
 // distribution spec paginates.
-var linkNext = regexp.MustCompile(`<([^>]*)>\s*;\s*rel="?next"?`)
+var linkNext = lazyRegexp(`<([^>]*)>\s*;\s*rel="?next"?`)
 
 // nextPage returns the pagination parameters of the next page named by a
 // Link header: n, last and artifactType, re-encoded. Anything else in the
 // registry's URL (its host, path, other parameters) is dropped: the caller
 // rebuilds the link to itself.
 func nextPage(link string) string {
-	m := linkNext.FindStringSubmatch(link)
+	m := linkNext().FindStringSubmatch(link)
 	if m == nil {
 		return ""
 	}

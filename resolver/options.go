@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -323,4 +325,11 @@ func WithRequireSignature(on bool) Option {
 // an owner's sign=required is checked whatever this says. Default on.
 func WithSignatureVerification(on bool) Option {
 	return func(o *options) error { o.noVerifySigs = !on; return nil }
+}
+
+// lazyRegexp compiles expr at its first use: a one-shot `ocidns resolve`
+// never needs most of the package's expressions, and compiling them all
+// when the process starts was a measurable part of its run.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }
