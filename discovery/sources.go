@@ -15,6 +15,14 @@ import (
 // The lookups of one hop: TXT, SRV and the well-known document asked at
 // once (docs/protocol.md §7 step 2), each through the SourceCache, and
 // read in precedence order.
+//
+// A cold hop waits through one DNS round trip: the TXT and SRV questions,
+// the chain of trust of the host (Validator.Prefetch) and the address of
+// the well-known host all go out together. Validating an answer is the
+// costly part once it has arrived (signature checks; a denial takes
+// several), so an answer is validated only when the hop consults its
+// source: when TXT decides, the SRV answer that came with it is dropped
+// unvalidated.
 
 // dnsAnswer is what discovery keeps of a TXT or SRV answer, in the cache
 // and between the lookup and its use: never the answer itself, since a DNS
@@ -42,10 +50,13 @@ type wellKnownAnswer struct {
 }
 
 // lookup is one source's lookup in flight: its answer arrives on done,
-// and its trace events collect in tr until the source is consulted.
+// and its trace events collect in tr until the source is consulted. use is
+// closed when the hop consults the source (nil for a source whose lookup
+// does not wait for it).
 type lookup[T any] struct {
 	done chan looked[T]
 	tr   *trace.Trace
+	use  chan struct{}
 }
 
 type looked[T any] struct {
@@ -56,6 +67,7 @@ type looked[T any] struct {
 
 // lookups are the lookups of one hop.
 type lookups struct {
+	host    string
 	dns     bool // TXT and SRV are asked (a DNS name without port)
 	txt     lookup[*dnsAnswer]
 	srv     lookup[*dnsAnswer]
@@ -63,22 +75,29 @@ type lookups struct {
 	started []*trace.Trace // every lookup's trace, in precedence order
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// gone is closed once the hop has finished with its lookups: a lookup
+	// it started and another discovery shares (the SourceCache coalesces
+	// them) then validates its answer for that one.
+	gone     chan struct{}
+	prefetch sync.Once
 }
 
 // startLookups asks host's sources at once.
 func (d *Discoverer) startLookups(ctx context.Context, host string) *lookups {
 	tr := trace.FromContext(ctx)
 	ctx, cancel := context.WithCancel(ctx)
-	l := &lookups{cancel: cancel}
+	l := &lookups{host: host, cancel: cancel, gone: make(chan struct{})}
 	_, publishes, _ := ParseHost(host) // validated by Discover or by ParseTXT
 	l.dns = d.opts.DNS != nil && publishes
 	if l.dns {
+		txtUse, srvUse := make(chan struct{}), make(chan struct{})
 		l.txt = start(l, ctx, tr, func(ctx context.Context) looked[*dnsAnswer] {
-			return d.lookupDNS(ctx, "txt|"+host, TXTLabel+"."+host+".", dns.TypeTXT)
+			return d.lookupDNS(ctx, l, txtUse, "txt|"+host, TXTLabel+"."+host+".", dns.TypeTXT)
 		})
 		l.srv = start(l, ctx, tr, func(ctx context.Context) looked[*dnsAnswer] {
-			return d.lookupDNS(ctx, "srv|"+host, SRVLabel+"."+host+".", dns.TypeSRV)
+			return d.lookupDNS(ctx, l, srvUse, "srv|"+host, SRVLabel+"."+host+".", dns.TypeSRV)
 		})
+		l.txt.use, l.srv.use = txtUse, srvUse
 	} else if d.opts.DNS != nil {
 		tr.Add(noDNSEvent(host))
 	}
@@ -98,8 +117,16 @@ func start[T any](l *lookups, ctx context.Context, tr *trace.Trace, fn func(cont
 	return lk
 }
 
-// wait returns the lookup's answer and moves its events to tr.
+// wait tells the lookup its source is consulted, and returns its answer
+// and moves its events to tr.
 func (lk lookup[T]) wait(tr *trace.Trace) looked[T] {
+	if lk.use != nil {
+		select {
+		case <-lk.use: // consulted before (the hop is one goroutine)
+		default:
+			close(lk.use)
+		}
+	}
 	o := <-lk.done
 	tr.Join(lk.tr)
 	return o
@@ -112,23 +139,48 @@ func (lk lookup[T]) wait(tr *trace.Trace) looked[T] {
 func (l *lookups) finish(tr *trace.Trace) {
 	l.cancel()
 	l.wg.Wait()
+	close(l.gone)
 	for _, t := range l.started {
 		tr.Join(t)
 	}
 }
 
+// prefetchChain asks, once a hop, the chain of trust of the host's names
+// together with the first question that missed the cache: the TXT and SRV
+// owners (_oci-discovery.<host>, _oci-registry._tcp.<host>) sit in the
+// same zones, and underscore labels are no zone cuts.
+func (d *Discoverer) prefetchChain(ctx context.Context, l *lookups) {
+	if d.opts.Validator == nil || d.opts.DNSSECOff {
+		return
+	}
+	l.prefetch.Do(func() { d.opts.Validator.Prefetch(ctx, TXTLabel+"."+l.host+".") })
+}
+
+// awaitUse returns when the answer is to be validated: the hop consults
+// the source, or has finished with it while another discovery still waits
+// for the shared lookup (its context would have ended otherwise). The
+// error is the context's, when no one waits any more.
+func awaitUse(ctx context.Context, use, gone <-chan struct{}) error {
+	select {
+	case <-use:
+	case <-gone:
+	case <-ctx.Done():
+	}
+	return ctx.Err()
+}
+
 // lookupDNS asks qname/qtype (through the cache), authenticates the
-// answer, and keeps what discovery reads of it.
-func (d *Discoverer) lookupDNS(ctx context.Context, key, qname string, qtype uint16) looked[*dnsAnswer] {
+// answer once the hop consults the source (use), and keeps what discovery
+// reads of it.
+func (d *Discoverer) lookupDNS(ctx context.Context, l *lookups, use <-chan struct{}, key, qname string, qtype uint16) looked[*dnsAnswer] {
 	fetch := func(ctx context.Context) (any, time.Duration, error) {
-		// TEMPORARY wiring, to be replaced by the discovery-side change:
-		// ask the chain of trust together with the question.
-		if d.opts.Validator != nil && !d.opts.DNSSECOff {
-			d.opts.Validator.Prefetch(ctx, qname)
-		}
+		d.prefetchChain(ctx, l)
 		a, err := d.opts.DNS.Query(ctx, qname, qtype)
 		if err != nil {
 			return nil, 0, err
+		}
+		if err := awaitUse(ctx, use, l.gone); err != nil {
+			return nil, 0, err // not consulted: left unvalidated, and uncached
 		}
 		// A denial is validated too: a bogus one (expired or stripped
 		// signatures over its SOA) is an error, not a reason to fall
