@@ -104,7 +104,8 @@ type Result struct {
 	TTL time.Duration `json:"-"`
 	// TTLSeconds is TTL in whole seconds, for JSON.
 	TTLSeconds int64 `json:"ttl"`
-	// Chain is the delegation chain discovery followed.
+	// Chain is the delegation chain discovery followed. Shared by cached
+	// copies of the Result: do not modify.
 	Chain []discovery.Step `json:"chain,omitempty"`
 	// Signature is what checking the digest's signature found, under the
 	// owner's policy and the user's (protocol.md §15); nil when nothing was
