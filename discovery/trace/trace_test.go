@@ -113,3 +113,91 @@ func TestForkJoinKeepsConcurrentWorkTogether(t *testing.T) {
 	}
 	none.Join(a) // no panic
 }
+
+// Every event gets an ID of its own, across forks; its start is its time
+// less its duration, from the trace's start; a step begun with Begin is
+// the Parent of what is added under its context, and is recorded with its
+// own ID, its start and its duration when it ends; WithHop marks the
+// events under it, and those of the steps begun there, with the hop.
+func TestSpansGiveIDsParentsHopsAndOffsets(t *testing.T) {
+	at := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	clock := at
+	tr := trace.New(func() time.Time { return clock })
+	ctx := trace.NewContext(context.Background(), tr)
+
+	clock = at.Add(1 * time.Millisecond)
+	dctx, disc := trace.Begin(ctx)
+	hctx := trace.WithHop(dctx, 2)
+	clock = at.Add(4 * time.Millisecond)
+	trace.FromContext(hctx).Add(trace.Event{Source: "dns", Query: "TXT q.", Duration: 2 * time.Millisecond})
+	vctx, val := trace.Begin(hctx)
+	fork := trace.FromContext(vctx).Fork()
+	clock = at.Add(5 * time.Millisecond)
+	fork.Add(trace.Event{Source: "dns", Query: "DNSKEY z.", Duration: 500 * time.Microsecond})
+	trace.FromContext(vctx).Join(fork)
+	clock = at.Add(6 * time.Millisecond)
+	val.End(trace.Event{Source: "dns", Query: "TXT q.", DNSSEC: "secure"})
+	clock = at.Add(7 * time.Millisecond)
+	disc.End(trace.Event{Source: "discovery", Query: "q/p", Decision: "done"})
+	trace.FromContext(ctx).Add(trace.Event{Source: "registry", Query: "HEAD", ID: 99, Parent: 42, Hop: 7, Start: time.Hour})
+
+	type want struct {
+		query       string
+		parent, hop int
+		start, dur  time.Duration
+	}
+	ms := time.Millisecond
+	wants := []want{
+		{"TXT q.", 1, 2, 2 * ms, 2 * ms},                                     // the query: under the discovery, in hop 2
+		{"DNSKEY z.", 3, 2, 4500 * time.Microsecond, 500 * time.Microsecond}, // under the validation, through a fork
+		{"TXT q.", 1, 2, 4 * ms, 2 * ms},                                     // the validation: begun at 4ms, ended at 6ms
+		{"q/p", 0, 0, 1 * ms, 6 * ms},                                        // the discovery: 1ms to 7ms, at the top
+		{"HEAD", 0, 0, 7 * ms, 0},                                            // what the caller set is the trace's to say
+	}
+	evs := tr.Events()
+	if len(evs) != len(wants) {
+		t.Fatalf("%d events, want %d: %v", len(evs), len(wants), evs)
+	}
+	ids := map[int]string{}
+	for i, w := range wants {
+		e := evs[i]
+		t.Run(e.Query, func(t *testing.T) {
+			if e.Query != w.query || e.Parent != w.parent || e.Hop != w.hop || e.Start != w.start || e.Duration != w.dur {
+				t.Errorf("event %d = %q parent %d hop %d start %v duration %v, want %q parent %d hop %d start %v duration %v",
+					i, e.Query, e.Parent, e.Hop, e.Start, e.Duration, w.query, w.parent, w.hop, w.start, w.dur)
+			}
+		})
+		if e.ID <= 0 || ids[e.ID] != "" {
+			t.Errorf("event %d (%s) has ID %d, not new", i, e.Query, e.ID)
+		}
+		ids[e.ID] = e.Query
+	}
+	if evs[3].ID != 1 || evs[0].ID != 2 || evs[2].ID != 3 {
+		t.Errorf("IDs %v: want the discovery 1, the query 2 and the validation 3, in the order they began", ids)
+	}
+
+	var none *trace.Trace
+	nctx, span := trace.Begin(trace.NewContext(context.Background(), none))
+	span.End(trace.Event{Source: "x"}) // no panic, nothing recorded
+	if trace.FromContext(trace.WithHop(nctx, 1)) != nil {
+		t.Error("WithHop without a trace made one")
+	}
+}
+
+// An event's protocol reads back from its JSON name.
+func TestProtocolJSONRoundTrip(t *testing.T) {
+	for _, p := range []trace.Protocol{trace.NoRequest, trace.DNS, trace.HTTP} {
+		b, err := p.MarshalText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var q trace.Protocol
+		if err := q.UnmarshalText(b); err != nil || q != p {
+			t.Errorf("%v: read back as %v, %v", p, q, err)
+		}
+	}
+	var q trace.Protocol
+	if err := q.UnmarshalText([]byte("smtp")); err == nil {
+		t.Error("an unknown protocol was read")
+	}
+}
