@@ -126,6 +126,8 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
+	// The discovery is one step of the trace, its hops' events its parts.
+	ctx, step := trace.Begin(ctx)
 	tr := trace.FromContext(ctx)
 
 	res := &Result{Name: name, TTL: maxResultTTL, DNSSECOff: d.opts.DNSSECOff}
@@ -134,18 +136,23 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 	visited := make(map[string]bool)
 	for n := 1; ; n++ {
 		if err := d.enter(res, visited, host, path); err != nil {
+			step.End(failedEvent(name, err))
 			return nil, err
 		}
-		h, err := d.hop(ctx, name, host, path)
+		hctx := trace.WithHop(ctx, n)
+		h, err := d.hop(hctx, name, host, path)
 		res.Hops = append(res.Hops, h.report)
 		if err != nil {
-			return nil, failed(ctx, err, res.Hops)
+			err = failed(ctx, err, res.Hops)
+			step.End(failedEvent(name, err))
+			return nil, err
 		}
 		res.TTL = min(res.TTL, h.ttl)
 		res.Stale = res.Stale || h.stale
 		chainAuth = weaker(chainAuth, h.step.Authenticated)
 		res.Chain = append(res.Chain, h.step)
-		signers.hop(tr, host, path, h.keys)
+		htr := trace.FromContext(hctx)
+		signers.hop(htr, host, path, h.keys)
 		if h.delegate == "" {
 			res.Signers = signers.policy(tr, name)
 			for i := range h.endpoints {
@@ -158,10 +165,10 @@ func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, 
 					res.DNSSEC = st.String()
 				}
 			}
-			tr.Add(resultEvent(res, n, chainAuth))
+			step.End(resultEvent(res, n, chainAuth))
 			return res, nil
 		}
-		tr.Add(delegatedEvent(host, path, h.delegate, h.rest))
+		htr.Add(delegatedEvent(host, path, h.delegate, h.rest))
 		host, path = h.delegate, h.rest
 	}
 }

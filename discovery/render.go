@@ -172,6 +172,11 @@ func delegatedEvent(host, path, delegate, rest string) trace.Event {
 		Decision: fmt.Sprintf("delegated to %s, continue with path %q", delegate, rest)}
 }
 
+// failedEvent ends a discovery that failed.
+func failedEvent(name string, err error) trace.Event {
+	return trace.Event{Source: "discovery", Query: name, Outcome: "failed", Decision: "discovery failed: " + err.Error()}
+}
+
 // resultEvent sums up a discovery that found its endpoints.
 func resultEvent(res *Result, hops int, auth Auth) trace.Event {
 	return trace.Event{Source: "discovery", Query: res.Name, TTL: res.TTL,

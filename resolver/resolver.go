@@ -115,6 +115,10 @@ type Result struct {
 	Signature *Signature `json:"signature,omitempty"`
 	// Events are the trace of this resolution; empty on a cache hit.
 	Events []trace.Event `json:"-"`
+	// Hops are discovery's report of each hop (discovery.Result.Hops), up
+	// to the failing one when discovery failed: set by Trace and
+	// TracePlatform only, never kept in the cache.
+	Hops []discovery.HopReport `json:"-"`
 }
 
 // age makes TTL the time left for an answer stored d ago, and sets
@@ -353,10 +357,20 @@ func (r *Resolver) ResolvePlatform(ctx context.Context, ref string, p *reference
 // answers may still come from cache, and say so) and returns every event,
 // on failure too.
 func (r *Resolver) Trace(ctx context.Context, ref string) (Result, []trace.Event, error) {
+	return r.trace(ctx, ref, r.cur.Load().opts.platform)
+}
+
+// TracePlatform is Trace with a platform for this call only (nil: none,
+// even when the Resolver has one).
+func (r *Resolver) TracePlatform(ctx context.Context, ref string, p *reference.Platform) (Result, []trace.Event, error) {
+	return r.trace(ctx, ref, p)
+}
+
+func (r *Resolver) trace(ctx context.Context, ref string, p *reference.Platform) (Result, []trace.Event, error) {
 	e := r.cur.Load()
 	tr := trace.New(e.opts.now)
 	ctx = trace.NewContext(ctx, tr)
-	res, err := e.resolveUncached(ctx, ref, e.opts.platform)
+	res, err := e.resolveUncached(ctx, ref, p)
 	if err == nil {
 		res.Events = tr.Events()
 	}
@@ -391,6 +405,7 @@ func (r *engine) resolve(ctx context.Context, key resultKey, plat *reference.Pla
 	defer cancel()
 	c, st, err := r.results.c.Fetch(ctx, key, func(ctx context.Context) (cachedResult, time.Duration, error) {
 		res, err := r.resolveUncached(ctx, key.ref, plat)
+		res.Hops = nil // for traces only: a cached answer keeps no report
 		if err != nil {
 			return cachedResult{}, 0, err
 		}
@@ -502,9 +517,13 @@ func (r *engine) resolveQualified(ctx context.Context, input string, ref referen
 	}
 	disc, err := r.disc.Discover(ctx, ref.Domain(), ref.Path())
 	if err != nil {
+		var de *discovery.Error
+		if errors.As(err, &de) {
+			res.Hops = de.Hops
+		}
 		return res, newError(input, ref.Domain(), "discovery", kindOf(err), err)
 	}
-	res.Chain, res.DNSSEC = disc.Chain, disc.DNSSEC
+	res.Chain, res.DNSSEC, res.Hops = disc.Chain, disc.DNSSEC, disc.Hops
 	res.Endpoints = endpoints(disc.Endpoints)
 	res, err = r.askRegistries(ctx, input, ref, disc.Endpoints, plat, res)
 	if err != nil {

@@ -207,12 +207,13 @@ func (v *Validator) closestAnchor(name string) string {
 // work is bounded whatever the zones serve (budget.go, docs/protocol.md
 // §11): an answer that needs more is Bogus with ErrBudgetExceeded, and a
 // validation whose ctx ends stops before its next signature verification.
-// Adds an event to trace.FromContext(ctx) for the verdict and for every
-// zone validated.
+// Adds an event to trace.FromContext(ctx) for the verdict, a step whose
+// parts are the events of every zone validated and every query asked.
 func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security, error) {
 	if a == nil {
 		return Insecure, nil
 	}
+	ctx, step := trace.Begin(ctx)
 	r := &validation{v: v, tr: trace.FromContext(ctx)}
 	what := rrsetName{a.Qtype, a.Name}
 	final := a.Final
@@ -272,7 +273,7 @@ func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security
 		if worst.sec == Bogus {
 			ev.Decision = "rejected: " + worst.err.Error()
 		}
-		r.tr.Add(ev)
+		step.End(ev)
 	}
 	if worst.sec == Bogus {
 		return Bogus, worst.err
