@@ -37,7 +37,7 @@ func (lab *Lab) CommandLine() string {
 // them. They listen on loopback, so `ocidns serve` connects to them only
 // when allowed with --allow-local-registry (resolver.AddressPolicy.Allow).
 func (lab *Lab) LocalHosts() []string {
-	return []string{lab.RegistryHost, lab.WellKnownHost}
+	return []string{lab.RegistryHost, lab.MirrorHost, lab.WellKnownHost}
 }
 
 // ServeCommandLine is the `ocidns serve` invocation that serves the lab's
@@ -76,6 +76,10 @@ func (lab *Lab) scenarios() []scenario {
 			all(wantDigest(lab.Digests["db/postgres:16"]), wantRepo("db/postgres")), nil},
 		{"a forged, unsigned TXT delegation is refused; the owner's own registry answers", "insecure.test/app:1.0",
 			all(wantDigest(lab.Digests["app:1.0"]), wantSkipped("insecure.test", "app", discovery.SkipUnauthenticatedCrossHost)), nil},
+		{"a signed delegation to an unsigned vendor: its forged TXT mapping is skipped, its SRV names a registry and a mirror",
+			"example.test/vendor/scanner:1.0",
+			all(wantDigest(lab.Digests["scanner:1.0"]), wantHops(2), wantAuth(discovery.AuthNone), wantEndpoints(2),
+				wantSkipped("vendor.test", "scanner", discovery.SkipUnauthenticatedCrossHost)), nil},
 		{"a digest reference needs no tag lookup", "example.test/org/app@" + app.String(),
 			all(wantDigest(app)), nil},
 		{"a short name qualified by --search example.test", "org/app:v1.0.0",
@@ -223,6 +227,15 @@ func wantVerified(keyID string) check {
 	return func(o outcome) error {
 		if s := o.res.Signature; s == nil || !s.Verified || s.KeyID != keyID || s.Signer != "dns" {
 			return fmt.Errorf("signature %+v, want verified by the owner's key %s (dns)", s, keyID)
+		}
+		return nil
+	}
+}
+
+func wantEndpoints(n int) check {
+	return func(o outcome) error {
+		if len(o.res.Endpoints) != n {
+			return fmt.Errorf("%d endpoints, want %d", len(o.res.Endpoints), n)
 		}
 		return nil
 	}

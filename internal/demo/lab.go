@@ -40,8 +40,9 @@ type Lab struct {
 	Dir string
 	// CAFile and AnchorFile are the paths inside Dir.
 	CAFile, AnchorFile string
-	// RegistryHost and WellKnownHost are host:port of the HTTPS servers.
-	RegistryHost, WellKnownHost string
+	// RegistryHost and WellKnownHost are host:port of the HTTPS servers;
+	// MirrorHost is the registry under a second name, a mirror.
+	RegistryHost, MirrorHost, WellKnownHost string
 	// Digests are the digests the registry holds, by repository:tag
 	// ("example/org/app:v1.0.0", and "…@linux/arm64" for index children).
 	Digests map[string]digest.Digest
@@ -70,7 +71,7 @@ func Start(ctx context.Context) (lab *Lab, err error) {
 	if err != nil {
 		return nil, err
 	}
-	regCert, err := ca.leaf(now, "registry.example.test", "insecure.test", "127.0.0.1")
+	regCert, err := ca.leaf(now, "registry.example.test", "mirror.example.test", "insecure.test", "vendor.test", "127.0.0.1")
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +86,7 @@ func Start(ctx context.Context) (lab *Lab, err error) {
 	}
 	regPort := regLn.Addr().(*net.TCPAddr).Port
 	lab.RegistryHost = "registry.example.test:" + strconv.Itoa(regPort)
+	lab.MirrorHost = "mirror.example.test:" + strconv.Itoa(regPort)
 	lab.serveTLS(regLn, regCert, registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 
 	wkLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -113,6 +115,7 @@ func Start(ctx context.Context) (lab *Lab, err error) {
 		{"acme.test.", true},
 		{"tools.acme.test.", true},
 		{"insecure.test.", false},
+		{"vendor.test.", false},
 	} {
 		text, err := lab.render("testdata/"+strings.TrimSuffix(z.origin, ".")+".zone", regPort)
 		if err != nil {
@@ -169,6 +172,7 @@ func (lab *Lab) push(ctx context.Context, ca *authority, port int) error {
 		{"app", "1.0"},
 		{"example/signed/app", "1.0"},
 		{"example/signed/unsigned", "1.0"},
+		{"scanner", "1.0"},
 	} {
 		d, err := target.PushImage(ctx, img.repo, img.tag, registrytest.WithSeed("demo-"+img.repo))
 		if err != nil {
@@ -210,8 +214,12 @@ func (lab *Lab) serveTLS(ln net.Listener, cert tls.Certificate, h http.Handler) 
 	}()
 }
 
-// Close stops every server and removes the lab's files.
+// Close stops every server and removes the lab's files. Close of a nil
+// Lab does nothing.
 func (lab *Lab) Close() {
+	if lab == nil {
+		return
+	}
 	for _, s := range lab.servers {
 		s.Close()
 	}
