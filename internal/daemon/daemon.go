@@ -2,7 +2,9 @@
 // on the same machine calls to resolve names through one shared cache.
 //
 //	GET /v1/resolve?ref=REF[&platform=OS/ARCH[/VARIANT]]  the JSON of `ocidns resolve -o json`
-//	GET /v1/trace?ref=REF                                  the trace events of one resolution
+//	GET /v1/trace?ref=REF[&platform=OS/ARCH[/VARIANT]]    one traced resolution (tracepage.Body)
+//	GET /                                                  the trace page, which asks /v1/trace
+//	GET /assets/trace.js, /assets/trace.css                its script and style sheet
 //	GET /healthz                                           "ok"
 //	GET /metrics                                           Prometheus text format
 //	GET, HEAD /v2/...                                      the registry front door (Config.FrontDoor)
@@ -32,6 +34,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery/trace"
+	"github.com/ocidns/ocidns/internal/tracepage"
 	"github.com/ocidns/ocidns/reference"
 	"github.com/ocidns/ocidns/resolver"
 )
@@ -121,6 +124,9 @@ func New(cfg Config) *Handler {
 		w.Write([]byte("ok\n"))
 	})
 	h.mux.HandleFunc("GET /metrics", h.serveMetrics)
+	page := tracepage.Handler()
+	h.mux.Handle("GET /{$}", page)
+	h.mux.Handle("GET /assets/", page)
 	return h
 }
 
@@ -318,36 +324,32 @@ func publicError(ref string, err error) string {
 	return ref + ": " + kind.Error() + " (the daemon's log and /v1/trace have the details)"
 }
 
-// traceBody is the answer of /v1/trace.
-type traceBody struct {
-	Ref    string           `json:"ref"`
-	Result *resolver.Result `json:"result,omitempty"`
-	Error  string           `json:"error,omitempty"`
-	Code   string           `json:"code,omitempty"`
-	Events []trace.Event    `json:"events"`
-}
-
+// serveTrace answers one traced resolution, on failure too: the events,
+// each hop's report and the answer or the error (tracepage.Body).
 func (h *Handler) serveTrace(w http.ResponseWriter, r *http.Request, q url.Values) outcome {
-	ref, _, bad := requestRef(q)
+	ref, plat, bad := requestRef(q)
 	if bad.status != 0 {
 		writeJSON(w, bad.status, bad.body)
 		return outcome{status: bad.status, code: bad.body.Code, ref: ref}
 	}
-	res, events, err := h.cfg.Resolver.Trace(r.Context(), ref)
-	h.metrics.countUpstream(events)
-	out := traceBody{Ref: ref, Events: events}
-	if out.Events == nil {
-		out.Events = []trace.Event{}
+	var res resolver.Result
+	var events []trace.Event
+	var err error
+	platform := ""
+	if plat != nil {
+		platform = plat.String()
+		res, events, err = h.cfg.Resolver.TracePlatform(r.Context(), ref, plat)
+	} else {
+		res, events, err = h.cfg.Resolver.Trace(r.Context(), ref) // the daemon's own platform, as /v1/resolve
 	}
+	h.metrics.countUpstream(events)
+	out := tracepage.NewBody(ref, platform, res, events, err)
 	if err != nil {
 		code := resolver.CodeOf(err)
-		out.Error, out.Code = err.Error(), string(code)
 		status := statusOf(code)
 		writeJSON(w, status, out)
 		return outcome{status: status, code: string(code), ref: ref, err: err}
 	}
-	res.Events = nil
-	out.Result = &res
 	writeJSON(w, http.StatusOK, out)
 	return outcome{status: http.StatusOK, ref: ref}
 }

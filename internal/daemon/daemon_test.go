@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/internal/demo"
+	"github.com/ocidns/ocidns/internal/tracepage"
 	"github.com/ocidns/ocidns/resolver"
 )
 
@@ -127,7 +128,7 @@ func TestErrorsMapToStatusAndCode(t *testing.T) {
 
 func TestTraceReturnsEveryStep(t *testing.T) {
 	srv, _ := startDaemon(t, Config{})
-	var body traceBody
+	var body tracepage.Body
 	resp := get(t, srv, "/v1/trace?ref="+url.QueryEscape("example.test/partners/acme/tool:1.0"), &body)
 	if resp.StatusCode != 200 || body.Result == nil || len(body.Events) < 5 {
 		t.Fatalf("status %d, result %v, %d events", resp.StatusCode, body.Result, len(body.Events))

@@ -42,7 +42,7 @@ func TestRequestsForAnotherHostAreRefused(t *testing.T) {
 		{"127.0.0.1.nip.io:" + port, 421},
 	} {
 		t.Run(tt.host, func(t *testing.T) {
-			for _, path := range []string{"/healthz", "/metrics", "/v1/resolve?ref=example.test/org/app:v1.0.0", "/v1/trace?ref=x"} {
+			for _, path := range []string{"/healthz", "/metrics", "/v1/resolve?ref=example.test/org/app:v1.0.0", "/v1/trace?ref=x", "/", "/assets/trace.js"} {
 				req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 				req.Host = tt.host
 				resp, err := srv.Client().Do(req)
@@ -67,7 +67,7 @@ func TestRequestsForAnotherHostAreRefused(t *testing.T) {
 	}
 	io.Copy(&metrics, resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(metrics.String(), `ocidns_requests_rejected_total{reason="host"} 24`) {
-		t.Errorf("metrics do not count the 24 refused requests:\n%s", metrics.String())
+	if !strings.Contains(metrics.String(), `ocidns_requests_rejected_total{reason="host"} 36`) {
+		t.Errorf("metrics do not count the 36 refused requests:\n%s", metrics.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ocidns/ocidns/internal/signtest"
+	"github.com/ocidns/ocidns/internal/tracepage"
 	"github.com/ocidns/ocidns/resolver"
 	"github.com/ocidns/ocidns/resolver/signature"
 )
@@ -27,7 +28,7 @@ func TestSignatureRefusalIs403(t *testing.T) {
 	if body.Error != want {
 		t.Errorf("error %q, want %q", body.Error, want)
 	}
-	var tr traceBody
+	var tr tracepage.Body
 	resp = get(t, srv, "/v1/trace?ref="+url.QueryEscape(ref), &tr)
 	found := false
 	for _, e := range tr.Events {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/ocidns/ocidns/internal/tracepage"
 )
 
 // notTLS listens on loopback and answers every connection with a line of
@@ -75,7 +77,7 @@ func TestUpstreamErrorsAreGenericForCallers(t *testing.T) {
 				t.Errorf("error text %q: want one of the generic texts %q", body.Error, want)
 			}
 
-			var trace traceBody
+			var trace tracepage.Body
 			get(t, srv, "/v1/trace?ref="+url.QueryEscape(ref), &trace)
 			events, _ := json.Marshal(trace.Events)
 			if !strings.Contains(strings.ToLower(trace.Error+string(events)), tt.detail) {

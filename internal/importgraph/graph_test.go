@@ -36,12 +36,13 @@ var allowed = map[string][]string{
 	// discovery code itself.
 	"internal/check": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "reference", "resolver/signature"},
 	// Above the resolver, below the command line.
-	"internal/daemon":    {"discovery/trace", "cache", "reference", "resolver"},
+	"internal/daemon":    {"discovery/trace", "cache", "reference", "resolver", "internal/tracepage"},
+	"internal/tracepage": {"discovery/trace", "discovery", "resolver"},
 	"internal/frontdoor": {"discovery", "resolver"},
 	"internal/demo": {"discovery/trace", "discovery", "resolver", "resolver/signature", "internal/frontdoor", "internal/dnstest",
 		"internal/registrytest", "internal/signtest"},
 	"cmd/ocidns": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference",
-		"resolver", "resolver/signature", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo"},
+		"resolver", "resolver/signature", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo", "internal/tracepage"},
 
 	// Test support: in-process servers. dnstest builds the DNS client
 	// tests use; it must stay below discovery, whose tests use it.
@@ -70,6 +71,8 @@ var testAllowed = map[string][]string{
 	"resolver/signature": {"discovery", "internal/signtest"},
 	// The daemon's tests run against the demo lab.
 	"internal/daemon": {"internal/demo"},
+	// The trace page's tests draw traces of the demo lab.
+	"internal/tracepage": {"internal/demo"},
 	// The end-to-end tests drive the whole stack.
 	"internal/e2e": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference",
 		"resolver", "internal/check", "internal/daemon", "internal/frontdoor", "internal/demo"},
