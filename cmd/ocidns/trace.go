@@ -1,13 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
-	"time"
 
 	"github.com/ocidns/ocidns/discovery/trace"
+	"github.com/ocidns/ocidns/internal/tracepage"
 )
 
 func init() {
@@ -23,6 +25,7 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("trace")
 	var f resolverFlags
 	addResolverFlags(fs, &f)
+	html := fs.String("html", "", "also write the trace page to FILE (- for standard output, instead of the text): the delegation chain, a waterfall of every step and the answer, to open offline")
 	if code, done := parseFlags(fs, "ocidns trace [flags] REF", traceAbout, args, stdio); done {
 		return code
 	}
@@ -36,11 +39,19 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 	defer r.Close()
 	ref := fs.Arg(0)
 	res, events, err := r.Trace(ctx, ref)
-	if f.output == "json" {
+	if *html != "" {
+		if werr := writeTracePage(*html, tracepage.NewBody(ref, f.platform, res, events, err), stdio); werr != nil {
+			fmt.Fprintln(stdio.Err, "ocidns trace:", werr)
+			return exitFailed
+		}
+	}
+	switch {
+	case *html == "-":
+	case f.output == "json":
 		for _, e := range events {
 			writeJSON(stdio.Out, e)
 		}
-	} else {
+	default:
 		fmt.Fprintf(stdio.Out, "; <<>> ocidns trace <<>> %s\n", ref)
 		printEvents(stdio.Out, events)
 	}
@@ -48,7 +59,7 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 		fmt.Fprintln(stdio.Err, "ocidns trace:", oneLine(err.Error()))
 		return exitFailed
 	}
-	if f.output == "text" {
+	if f.output == "text" && *html != "-" {
 		fmt.Fprintf(stdio.Out, ";; ANSWER: %s\t%s", res.Resolved, res.Digest)
 		if res.PlatformDigest != "" {
 			fmt.Fprintf(stdio.Out, "\t%s %s", res.Platform, res.PlatformDigest)
@@ -65,16 +76,30 @@ func runTrace(ctx context.Context, args []string, stdio IO) int {
 	return exitOK
 }
 
-// printEvents prints trace events the way dig +trace prints hops: what was
-// asked, of whom, the outcome, and what it decided.
-func printEvents(w io.Writer, events []trace.Event) {
-	var start time.Time
-	if len(events) > 0 {
-		start = events[0].Time
+// writeTracePage writes the page of one traced resolution to file, or to
+// standard output for "-".
+func writeTracePage(file string, b tracepage.Body, stdio IO) error {
+	var buf bytes.Buffer
+	if err := tracepage.WriteHTML(&buf, b); err != nil {
+		return err
 	}
+	if file == "-" {
+		_, err := stdio.Out.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("--html: %w", err)
+	}
+	return nil
+}
+
+// printEvents prints trace events the way dig +trace prints hops: when the
+// step began (from the start of the trace), what was asked, of whom, the
+// outcome, how long it took, and what it decided.
+func printEvents(w io.Writer, events []trace.Event) {
 	for _, e := range events {
 		var b strings.Builder
-		fmt.Fprintf(&b, "%+8.1fms %-9s", float64(e.Time.Sub(start).Microseconds())/1000, e.Source)
+		fmt.Fprintf(&b, "%+8.1fms %-9s", float64(e.Start.Microseconds())/1000, e.Source)
 		if e.Query != "" {
 			b.WriteString(" " + e.Query)
 		}
@@ -91,7 +116,7 @@ func printEvents(w io.Writer, events []trace.Event) {
 			b.WriteString(" dnssec=" + e.DNSSEC)
 		}
 		if e.Duration > 0 {
-			fmt.Fprintf(&b, " in %s", e.Duration.Round(10*time.Microsecond))
+			fmt.Fprintf(&b, " in %s", trace.RoundDuration(e.Duration))
 		}
 		fmt.Fprintln(w, b.String())
 		if e.Decision != "" {
@@ -100,4 +125,4 @@ func printEvents(w io.Writer, events []trace.Event) {
 	}
 }
 
-const traceAbout = "Resolves one reference and prints every step (DNS queries with server, rcode, TTL and DNSSEC state; well-known fetches; registry requests; authentication; cache) with timings, like dig +trace. -o json prints one event a line."
+const traceAbout = "Resolves one reference and prints every step (DNS queries with server, rcode, TTL and DNSSEC state; DNSSEC validations; well-known fetches; registry requests; authentication; cache) with when it began and how long it took, like dig +trace. -o json prints one event a line, with its ID, the step it is part of (parent) and its discovery hop. --html FILE also writes a page that draws the delegation chain, a waterfall of the steps on a time axis and the answer, and opens offline in a browser."
