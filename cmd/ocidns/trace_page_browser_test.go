@@ -69,16 +69,17 @@ func TestTracePageInChromium(t *testing.T) {
 		checkTracePage(t, browser.dumpDOM(t, page), digest)
 		browser.screenshot(t, page, filepath.Join(shots, "offline-1280x800.png"), "1280,800")
 
-		// A result with a signature state shows it, whatever its fields,
-		// as text: here a verification that found nothing, whose attempt
-		// names a place a registry chose.
-		withSignature(t, file, `{"verified":false,"code":"SIGNATURE_MISSING","attempts":[{"where":"<img src=y onerror=alert(2)>","reason":"not-found"}]}`)
+		// A result with a signature state shows it, as text: here a
+		// verification that found nothing, whose error names a place a
+		// registry chose.
+		withSignature(t, file, `{"verified":false,"digest":"`+digest+`","policy":"optional","keys":1,"code":"SIGNATURE_MISSING",`+
+			`"error":"no signature at <img src=y onerror=alert(2)>"}`)
 		doc, err := html.Parse(strings.NewReader(browser.dumpDOM(t, page)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		answer := find(doc, func(n *html.Node) bool { return attr(n, "id") == "answer" })
-		if answer == nil || !strings.Contains(text(answer), "Signature") || !strings.Contains(text(answer), "✗ not verified") ||
+		if answer == nil || !strings.Contains(text(answer), "Signature") || !strings.Contains(text(answer), "✗ SIGNATURE_MISSING") ||
 			!strings.Contains(text(answer), "SIGNATURE_MISSING") || !strings.Contains(text(answer), "<img src=y onerror=alert(2)>") {
 			t.Errorf("the answer does not show the signature state:\n%s", text(answer))
 		}

@@ -39,6 +39,11 @@ func TestSignatureRefusalIs403(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !found {
 		t.Errorf("trace status %d, events %+v: want 403 and the .sig attempt", resp.StatusCode, tr.Events)
 	}
+	// The trace keeps the digest that was refused, and why.
+	if r := tr.Result; r == nil || r.Digest != lab.Digests["example/org/app:v1.0.0"] || r.Signature == nil ||
+		r.Signature.Code != resolver.CodeSignatureMissing || tr.Code != string(resolver.CodeSignatureMissing) {
+		t.Errorf("trace result %+v code %s: want the refused digest and its signature state", tr.Result, tr.Code)
+	}
 }
 
 func TestSignatureCodesMapToStatuses(t *testing.T) {

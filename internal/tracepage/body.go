@@ -24,7 +24,9 @@ type Body struct {
 	// Ref is the reference as asked; Platform the platform asked for, if any.
 	Ref      string `json:"ref"`
 	Platform string `json:"platform,omitempty"`
-	// Result is the answer, when the resolution succeeded.
+	// Result is the answer: when the resolution succeeded, and when it
+	// found a digest that the signing policy then refused (its Signature
+	// says why).
 	Result *resolver.Result `json:"result,omitempty"`
 	// Error and Code say why it failed, when it did.
 	Error string `json:"error,omitempty"`
@@ -70,6 +72,18 @@ type Source struct {
 	// mappings not used, each with why.
 	Used    []Mapping `json:"used,omitempty"`
 	Skipped []Skipped `json:"skipped,omitempty"`
+	// Keys are the signing keys the source published that a client may
+	// use (docs/protocol.md §15.2); those it may not are in Skipped.
+	Keys []Key `json:"keys,omitempty"`
+}
+
+// Key is one signing key a source published (discovery.PublishedKey).
+type Key struct {
+	Prefix  string `json:"prefix"`
+	Sign    string `json:"sign"`
+	Alg     string `json:"alg"`
+	Revoked bool   `json:"revoked,omitempty"`
+	Record  string `json:"record"`
 }
 
 // Mapping is one published mapping (discovery.Mapping).
@@ -107,7 +121,9 @@ func NewBody(ref, platform string, res resolver.Result, events []trace.Event, er
 	}
 	if err != nil {
 		b.Error, b.Code = err.Error(), string(resolver.CodeOf(err))
-		return b
+		if res.Digest == "" || res.Signature == nil {
+			return b
+		}
 	}
 	res.Events, res.Hops = nil, nil
 	b.Result = &res
@@ -134,6 +150,9 @@ func source(rep *discovery.SourceReport) Source {
 	}
 	for _, m := range rep.Used {
 		s.Used = append(s.Used, mapping(m))
+	}
+	for _, k := range rep.Keys {
+		s.Keys = append(s.Keys, Key{Prefix: k.Prefix, Sign: k.Sign.String(), Alg: k.Alg, Revoked: k.Revoked, Record: k.Record})
 	}
 	for _, sk := range rep.Skipped {
 		v := Skipped{Reason: sk.Reason.String(), Record: sk.Record}

@@ -132,9 +132,11 @@
     var res = body.result;
     row(dl, "Name", el("code", null, str(body.ref)));
     if (body.platform) row(dl, "Platform asked", el("code", null, str(body.platform)));
-    if (!res) {
-      row(dl, "Outcome", [badge("failed", "fail"), " ", el("code", null, str(body.code))], "failed");
+    if (body.error) {
+      row(dl, "Outcome", [badge("✗ failed", "fail"), " ", el("code", null, str(body.code))], "failed");
       row(dl, "Error", el("span", { "class": "errtext" }, str(body.error)), "failed");
+    }
+    if (!res) {
       row(dl, "Discovery answers", cacheSummary(hops));
       return;
     }
@@ -167,11 +169,11 @@
     return parts.join(", ");
   }
 
-  // signature shows the signature state of an answer, whatever fields it
-  // has: a verdict first, then each field as text.
+  // signature shows the signature state of an answer: a verdict first
+  // (verified, or the code of why not), then each field as text.
   function signature(sig) {
-    var state = str(sig.state) || (sig.verified === true ? "verified" : sig.verified === false ? "not verified" : "") || str(sig.code) || "unknown";
-    var ok = sig.verified === true || state === "verified";
+    var ok = sig.verified === true;
+    var state = ok ? "verified" : str(sig.code) || str(sig.state) || "not verified";
     var out = [badge((ok ? "✓ " : "✗ ") + state, ok ? "auth auth-dnssec" : "fail")];
     var list = el("ul", { "class": "kv" });
     Object.keys(sig).forEach(function (k) {
@@ -198,7 +200,8 @@
     "no-prefix-match": "its prefix does not match the path",
     "shorter-prefix": "a longer prefix matches the path and wins",
     "unauthenticated-cross-host": "sends names to another host, and its source is not authenticated (--dnssec on)",
-    "capped": "beyond the endpoints a client tries from one source"
+    "capped": "beyond the endpoints a client tries from one source",
+    "unauthenticated-key": "a signing key from a source that is not authenticated: never used"
   };
 
   var outcomeWords = {
@@ -259,6 +262,7 @@
     ]);
     var maps = el("ul", { "class": "mappings" });
     (s.used || []).forEach(function (m) { maps.appendChild(usedNode(m, s, h, next)); });
+    (s.keys || []).forEach(function (k) { maps.appendChild(keyNode(k)); });
     (s.skipped || []).forEach(function (sk) { maps.appendChild(skippedNode(sk)); });
     if (maps.firstChild) li.appendChild(maps);
     return li;
@@ -288,6 +292,15 @@
       el("span", { "class": "reason" }, str(sk.reason)),
       why ? el("span", { "class": "why" }, " — " + why) : null,
       el("div", { "class": "record" }, el("code", null, str(sk.record)))
+    ]);
+  }
+
+  function keyNode(k) {
+    return el("li", { "class": "key" }, [
+      el("span", { "class": "mark" }, k.revoked ? "✗ key revoked" : "✦ signing key"), " prefix ", el("code", null, prefixText(k.prefix)),
+      ", " + str(k.alg) + ", signature " + str(k.sign),
+      // A key record is long: its text is one click (or Enter) away.
+      el("details", { "class": "record" }, [el("summary", null, "record"), el("code", null, str(k.record))])
     ]);
   }
 
