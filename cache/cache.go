@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ocidns/ocidns/internal/flight"
 )
 
 // Defaults applied by New to zero Config fields.
@@ -80,10 +82,10 @@ type failure struct {
 // upstream calls. All methods are safe for concurrent use. Create one with
 // New; the zero value is not usable.
 type Cache[K comparable, V any] struct {
-	mu       sync.Mutex
-	lru      *store[K, V]
-	inflight map[K]*call[V]
-	slots    chan struct{} // one token per running call; nil: no bound
+	mu      sync.Mutex
+	lru     *store[K, V]
+	flights flight.Group[K, outcome[V]] // the upstream calls in flight
+	slots   chan struct{}               // one token per running call; nil: no bound
 
 	// base is the instant all entry times are measured from. With the real
 	// clock it carries a monotonic reading, so time.Since(base) reads only
@@ -92,14 +94,13 @@ type Cache[K comparable, V any] struct {
 	now      func() time.Time // nil: real clock via time.Since(base)
 	stale    int64            // stale window in ns; <0 disabled
 	retry    int64            // retry interval in ns; <0 no throttle
-	timeout  time.Duration
 	counters counters
 }
 
 // counters are the atomic event counters and gauges behind Stats.
 type counters struct {
-	hits, misses, staleServes, coalesced, evictions, loads, refreshFailures, abandoned atomic.Uint64
-	running, queued                                                                    atomic.Int64
+	hits, misses, staleServes, evictions, refreshFailures atomic.Uint64
+	running, queued                                       atomic.Int64
 }
 
 // New returns an empty Cache configured by cfg (see Config for defaults).
@@ -109,11 +110,10 @@ func New[K comparable, V any](cfg Config) *Cache[K, V] {
 		size = DefaultSize
 	}
 	c := &Cache[K, V]{
-		lru:     newStore[K, V](min(size, maxSize)),
-		now:     cfg.Now,
-		stale:   int64(DefaultStaleWindow),
-		retry:   int64(DefaultRetryInterval),
-		timeout: DefaultCallTimeout,
+		lru:   newStore[K, V](min(size, maxSize)),
+		now:   cfg.Now,
+		stale: int64(DefaultStaleWindow),
+		retry: int64(DefaultRetryInterval),
 	}
 	if c.now != nil {
 		c.base = c.now()
@@ -132,12 +132,14 @@ func New[K comparable, V any](cfg Config) *Cache[K, V] {
 	case cfg.RetryInterval > 0:
 		c.retry = int64(cfg.RetryInterval)
 	}
+	c.flights.Timeout = DefaultCallTimeout
 	if cfg.CallTimeout > 0 {
-		c.timeout = cfg.CallTimeout
+		c.flights.Timeout = cfg.CallTimeout
 	}
 	if cfg.MaxCalls > 0 {
 		c.slots = make(chan struct{}, cfg.MaxCalls)
 	}
+	c.flights.Finish = c.finish
 	return c
 }
 
@@ -269,15 +271,16 @@ func (c *Cache[K, V]) Purge() {
 // but the snapshot as a whole is not: under load, fields may reflect slightly
 // different instants.
 func (c *Cache[K, V]) Stats() Stats {
+	calls := c.flights.Stats()
 	return Stats{
 		Hits:            c.counters.hits.Load(),
 		Misses:          c.counters.misses.Load(),
 		StaleServes:     c.counters.staleServes.Load(),
-		Coalesced:       c.counters.coalesced.Load(),
+		Coalesced:       calls.Joined,
 		Evictions:       c.counters.evictions.Load(),
-		Loads:           c.counters.loads.Load(),
+		Loads:           calls.Started,
 		RefreshFailures: c.counters.refreshFailures.Load(),
-		Abandoned:       c.counters.abandoned.Load(),
+		Abandoned:       calls.Abandoned,
 		Entries:         uint64(c.Len()),
 		Running:         uint64(max(c.counters.running.Load(), 0)),
 		Queued:          uint64(max(c.counters.queued.Load(), 0)),

@@ -87,10 +87,7 @@ func TestConcurrentUseKeepsInvariants(t *testing.T) {
 	if s.Loads == 0 || s.Hits == 0 || s.Evictions == 0 || s.RefreshFailures == 0 {
 		t.Errorf("Stats = %+v; the mix should exercise loads, hits, evictions and failures", s)
 	}
-	c.mu.Lock()
-	inflight := len(c.inflight)
-	c.mu.Unlock()
-	if inflight != 0 {
+	if inflight := c.flights.Len(); inflight != 0 {
 		t.Errorf("%d calls still registered in flight after every Fetch returned", inflight)
 	}
 }

@@ -28,13 +28,13 @@
 //     window the entry is dropped and the error returned.
 //
 //   - Coalescing. Concurrent Fetches of a key that is not fresh share one
-//     upstream call (singleflight). The call runs on its own goroutine with
-//     the first caller's context values but not its cancellation, so the
-//     first caller giving up does not fail the others; each caller can give
-//     up on its own context, and when the last one has, the call is
-//     cancelled. It is bounded by Config.CallTimeout (or the first caller's
-//     later deadline); a panic in the call is recovered and returned to
-//     every waiter as an error wrapping ErrPanic.
+//     upstream call (singleflight) under the cancellation rule of
+//     internal/flight: the first caller giving up does not fail the
+//     others, each caller can give up on its own context, and when the
+//     last one has, the call is cancelled. It is bounded by
+//     Config.CallTimeout (or the first caller's later deadline); a panic
+//     in the call is recovered and returned to every waiter as an error
+//     wrapping ErrPanic.
 //
 //   - Bounded upstream work. With Config.MaxCalls, at most that many
 //     upstream functions run at once, abandoned ones still unwinding

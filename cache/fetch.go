@@ -4,36 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
+
+	"github.com/ocidns/ocidns/internal/flight"
 )
 
-// errGoexit is returned to waiters when the upstream function ended its
-// goroutine with runtime.Goexit (for example t.FailNow in a test) instead of
-// returning.
-var errGoexit = errors.New("cache: upstream call exited without returning (runtime.Goexit)")
-
-// call is one upstream call shared by every Fetch of its key that arrives
-// while it is in flight (singleflight).
-type call[V any] struct {
-	done   chan struct{}      // closed when the fields below are final
-	cancel context.CancelFunc // ends the upstream function's context
-	budget time.Duration      // from the call's start to its deadline
-	// Guarded by Cache.mu.
-	waiters   int  // Fetches waiting for the call
-	abandoned bool // every waiter left before the call finished
-	// Guarded by Cache.mu until done is closed, read-only after.
-	finished bool
-	val      V
-	st       Status
-	err      error
-}
-
-// result is what one upstream function invocation produced.
-type result[V any] struct {
+// outcome is what one shared call produced: fn's value and TTL, and, once
+// the call is finished, the Status its waiters get.
+type outcome[V any] struct {
 	val V
 	ttl time.Duration
-	err error
+	st  Status
 }
 
 // slotKey marks, in the context of an upstream call, that the call holds a
@@ -57,16 +38,16 @@ type slotKey struct{ sem chan struct{} }
 // that failure, Fetch serves the stale entry without calling fn. Without a
 // stale entry Fetch returns fn's error as is.
 //
-// The shared call runs on its own goroutine with a context that keeps the
-// first caller's values (such as a trace) but not its cancellation: the
-// first caller giving up does not fail the others. The call lives as long as
-// someone waits for it: each caller stops waiting when its own ctx ends and
-// gets ctx.Err(), and when the last one leaves, the call's context is
-// cancelled (Stats.Abandoned) — no upstream work goes on for nobody. A value
-// fn still returns then is stored; an error is dropped without counting as a
-// failed refresh. A caller whose ctx is already done gets ctx.Err() on a
-// miss without starting a call (a fresh or throttled stale entry is still
-// returned).
+// Concurrent Fetches of key share one call, under the cancellation rule of
+// internal/flight: the call runs on its own goroutine with the first
+// caller's context values (such as a trace) but not its cancellation, so
+// the first caller giving up does not fail the others; each caller stops
+// waiting when its own ctx ends and gets ctx.Err(); when the last one
+// leaves, the call is cancelled (Stats.Abandoned) — no upstream work goes
+// on for nobody. A value fn still returns then is stored; an error is
+// dropped without counting as a failed refresh. A caller whose ctx is
+// already done gets ctx.Err() on a miss without starting a call (a fresh
+// or throttled stale entry is still returned).
 //
 // The call's deadline is Config.CallTimeout from its start, or the first
 // caller's own deadline if that is later; at the deadline, waiters get an
@@ -108,116 +89,33 @@ func (c *Cache[K, V]) Fetch(ctx context.Context, key K, fn func(ctx context.Cont
 		}
 	}
 	c.counters.misses.Add(1)
-	if err := ctx.Err(); err != nil {
-		// The caller has already given up: no upstream traffic on its behalf.
-		c.mu.Unlock()
-		var zero V
-		return zero, Status{}, err
-	}
-	cl, joined := c.inflight[key]
-	var callCtx context.Context
-	if joined {
-		c.counters.coalesced.Add(1)
-	} else {
-		cl = &call[V]{done: make(chan struct{})}
-		callCtx, cl.cancel, cl.budget = c.callContext(ctx)
-		if c.inflight == nil {
-			c.inflight = make(map[K]*call[V])
-		}
-		c.inflight[key] = cl
-		c.counters.loads.Add(1)
-	}
-	cl.waiters++
 	c.mu.Unlock()
-	if !joined {
-		go c.run(callCtx, key, cl, fn)
-	}
-
-	select {
-	case <-cl.done:
-	case <-ctx.Done():
-		select {
-		case <-cl.done: // both ready: the answer is worth more than the error
-		default:
-			c.leave(key, cl)
-			var zero V
-			return zero, Status{Coalesced: joined}, ctx.Err()
-		}
-	}
-	st := cl.st
-	st.Coalesced = joined
-	if cl.err != nil {
+	o, joined, err := c.flights.Do(ctx, key, func(ctx context.Context) (outcome[V], error) { return c.load(ctx, fn) })
+	if err != nil {
 		var zero V
-		return zero, st, cl.err
+		return zero, Status{Coalesced: joined}, err
 	}
+	st := o.st
+	st.Coalesced = joined
 	if st.Stale {
 		c.counters.staleServes.Add(1)
 	}
-	return cl.val, st, nil
+	return o.val, st, nil
 }
 
-// callContext returns the context of a new upstream call started by a
-// caller with ctx: ctx's values, no cancellation from it, and a deadline
-// CallTimeout from now or ctx's own if later.
-func (c *Cache[K, V]) callContext(ctx context.Context) (context.Context, context.CancelFunc, time.Duration) {
-	budget := c.timeout
-	if d, ok := ctx.Deadline(); ok {
-		budget = max(budget, time.Until(d))
-	}
-	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), budget)
-	return callCtx, cancel, budget
-}
-
-// leave records that one waiter of cl stopped waiting; the last one to
-// leave an unfinished call cancels it. A later Fetch of key starts afresh
-// rather than joining a call on its way out.
-func (c *Cache[K, V]) leave(key K, cl *call[V]) {
-	c.mu.Lock()
-	cl.waiters--
-	if cl.waiters > 0 || cl.finished {
-		c.mu.Unlock()
-		return
-	}
-	cl.abandoned = true
-	if c.inflight[key] == cl {
-		delete(c.inflight, key)
-	}
-	c.mu.Unlock()
-	c.counters.abandoned.Add(1)
-	cl.cancel()
-}
-
-// run performs the shared upstream call for cl and publishes its result.
-func (c *Cache[K, V]) run(ctx context.Context, key K, cl *call[V], fn func(context.Context) (V, time.Duration, error)) {
-	// If fn ignores ctx, waiters are released at the deadline anyway; fn's
-	// late result is then dropped (finish runs once per call).
-	stop := context.AfterFunc(ctx, func() {
-		if ctx.Err() == context.DeadlineExceeded {
-			c.finish(key, cl, result[V]{err: fmt.Errorf("%w after %v: %w", ErrCallTimeout, cl.budget.Round(time.Millisecond), context.DeadlineExceeded)})
-		}
-	})
-	var r result[V]
-	returned := false
-	defer func() {
-		// Also reached when fn calls runtime.Goexit, which no recover stops:
-		// waiters must be released whatever way fn ends.
-		if !returned {
-			r = result[V]{err: errGoexit}
-		}
-		stop()
-		cl.cancel()
-		c.finish(key, cl, r)
-	}()
-	fnCtx, release, err := c.acquire(ctx)
+// load runs fn for a shared call, on a slot of Config.MaxCalls when there
+// is a bound. The slot is held until fn returns, even after every waiter
+// left: the bound is on upstream work.
+func (c *Cache[K, V]) load(ctx context.Context, fn func(context.Context) (V, time.Duration, error)) (outcome[V], error) {
+	ctx, release, err := c.acquire(ctx)
 	if err != nil {
-		r, returned = result[V]{err: err}, true
-		return
+		return outcome[V]{}, err
 	}
 	defer release()
 	c.counters.running.Add(1)
 	defer c.counters.running.Add(-1)
-	r = invoke(fnCtx, fn)
-	returned = true
+	v, ttl, err := fn(ctx)
+	return outcome[V]{val: v, ttl: ttl}, err
 }
 
 // acquire waits for a slot of Config.MaxCalls for a call with ctx, unless
@@ -243,58 +141,52 @@ func (c *Cache[K, V]) acquire(ctx context.Context) (_ context.Context, release f
 	return context.WithValue(ctx, slotKey{c.slots}, true), func() { <-c.slots }, nil
 }
 
-// invoke calls fn, turning a panic into a *PanicError.
-func invoke[V any](ctx context.Context, fn func(context.Context) (V, time.Duration, error)) (r result[V]) {
-	defer func() {
-		if p := recover(); p != nil {
-			r = result[V]{err: &PanicError{Value: p, Stack: debug.Stack()}}
-		}
-	}()
-	r.val, r.ttl, r.err = fn(ctx)
-	return r
-}
-
-// finish stores r (or falls back to a stale entry) and releases cl's
-// waiters. Only the first finish of a call has an effect.
-func (c *Cache[K, V]) finish(key K, cl *call[V], r result[V]) {
+// finish stores the outcome of a shared call for key, or falls back to a
+// stale entry; it is the flight.Group's Finish, called once a call before
+// its waiters are released.
+func (c *Cache[K, V]) finish(key K, o outcome[V], err error, abandoned bool) (outcome[V], error) {
+	err = fromFlight(err)
 	now := c.clock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cl.finished {
-		return
+	if err == nil {
+		expires := c.storeLocked(key, o.val, o.ttl, now)
+		return outcome[V]{val: o.val, st: Status{Expires: c.base.Add(time.Duration(expires))}}, nil
 	}
-	cl.finished = true
-	if c.inflight[key] == cl {
-		delete(c.inflight, key)
-	}
-	defer close(cl.done)
-
-	if r.err == nil {
-		expires := c.storeLocked(key, r.val, r.ttl, now)
-		cl.val = r.val
-		cl.st = Status{Expires: c.base.Add(time.Duration(expires))}
-		return
-	}
-	if cl.abandoned {
+	if abandoned {
 		// Most likely the cancellation of a call nobody waits for: it says
 		// nothing about upstream, so it neither counts nor throttles.
-		cl.err = r.err
-		return
+		return outcome[V]{}, err
 	}
 	c.counters.refreshFailures.Add(1)
 	e, ok := c.lru.get(key)
 	switch {
 	case !ok:
-		cl.err = r.err
+		return outcome[V]{}, err
 	case now < e.expires:
 		// Set stored a fresh value while the call was failing: serve it.
-		cl.val, cl.st = e.val, c.status(e, now)
+		return outcome[V]{val: e.val, st: c.status(e, now)}, nil
 	case now < c.staleUntil(e):
-		e.fail = &failure{at: now, err: r.err}
-		cl.val, cl.st = e.val, c.status(e, now)
-		cl.st.Stale, cl.st.Err = true, r.err
-	default:
-		c.lru.remove(key)
-		cl.err = r.err
+		e.fail = &failure{at: now, err: err}
+		st := c.status(e, now)
+		st.Stale, st.Err = true, err
+		return outcome[V]{val: e.val, st: st}, nil
 	}
+	c.lru.remove(key)
+	return outcome[V]{}, err
+}
+
+// fromFlight gives the errors of internal/flight the cache's own
+// identities: a panic is a *PanicError wrapping ErrPanic, a deadline
+// ErrCallTimeout.
+func fromFlight(err error) error {
+	var pe *flight.PanicError
+	var te *flight.TimeoutError
+	switch {
+	case errors.As(err, &pe):
+		return &PanicError{Value: pe.Value, Stack: pe.Stack}
+	case errors.As(err, &te):
+		return fmt.Errorf("%w after %v: %w", ErrCallTimeout, te.After.Round(time.Millisecond), context.DeadlineExceeded)
+	}
+	return err
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/ocidns/ocidns/discovery/trace"
+	"github.com/ocidns/ocidns/internal/flight"
 )
 
 // This file answers a registry's 401: which challenge to take, where to get
@@ -71,35 +72,35 @@ type cachedAuth struct {
 	expires time.Time
 }
 
-// authFlight is one token request shared by every caller that needs the
-// same (origin, scope) meanwhile. It belongs to none of them: it runs under
-// its own timeout, and is abandoned only when its last waiter leaves.
-type authFlight struct {
-	done    chan struct{}
-	cancel  context.CancelFunc
-	waiters int // guarded by authState.mu
-
-	// Set before done is closed.
+// tokenOutcome is what a shared token request gives every caller waiting
+// for it: the header, and the request's trace events, which each caller
+// copies to its own trace.
+type tokenOutcome struct {
 	header string
 	events []trace.Event
-	err    *Error // Ref empty: each waiter reports it under its own reference
 }
 
 // authState is the client's memory of authentication. Safe for concurrent
 // use.
 type authState struct {
-	mu      sync.Mutex
-	tokens  *simplelru.LRU[authKey, cachedAuth]
-	bearer  *simplelru.LRU[string, challenge] // origin → its last Bearer challenge, to fetch tokens for new scopes without a 401 first
-	basic   *simplelru.LRU[string, string]    // origin → Basic header it accepted a challenge for
-	flights map[authKey]*authFlight           // bounded by the requests in flight
+	mu     sync.Mutex
+	tokens *simplelru.LRU[authKey, cachedAuth]
+	bearer *simplelru.LRU[string, challenge] // origin → its last Bearer challenge, to fetch tokens for new scopes without a 401 first
+	basic  *simplelru.LRU[string, string]    // origin → Basic header it accepted a challenge for
+	// The token requests in flight, each shared by the callers that need
+	// its (origin, scope) meanwhile; bounded by the requests in flight.
+	flights flight.Group[authKey, tokenOutcome]
 }
 
-func newAuthState() *authState {
+// newAuthState returns an empty memory whose token requests take at most
+// timeout (or their first caller's later deadline).
+func newAuthState(timeout time.Duration) *authState {
 	tokens, _ := simplelru.NewLRU[authKey, cachedAuth](maxCachedTokens, nil)
 	bearer, _ := simplelru.NewLRU[string, challenge](maxAuthOrigins, nil)
 	basic, _ := simplelru.NewLRU[string, string](maxAuthOrigins, nil)
-	return &authState{tokens: tokens, bearer: bearer, basic: basic, flights: map[authKey]*authFlight{}}
+	a := &authState{tokens: tokens, bearer: bearer, basic: basic}
+	a.flights.Timeout = timeout
+	return a
 }
 
 func (a *authState) cached(k authKey, now time.Time) (string, bool) {
@@ -225,78 +226,46 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 
 // token returns a Bearer header for rq's scope, from the cache or from the
 // challenge's realm. Concurrent callers for one (origin, scope) share one
-// request, which no single caller owns: a caller that gives up leaves the
-// others waiting, and each caller reports the outcome (events and error)
-// under its own reference.
+// request under internal/flight's rule: it belongs to none of them, a
+// caller that gives up leaves the others waiting, and the last to leave
+// abandons it. Each caller reports the outcome (events and error) under
+// its own reference.
 func (c *registryClient) token(ctx context.Context, rq *regRequest, ch challenge) (string, error) {
 	k := authKey{rq.t.origin, rq.t.scope}
-	a := c.auth
-	a.mu.Lock()
-	if t, ok := a.tokens.Get(k); ok && c.cfg.Now().Before(t.expires) {
-		a.mu.Unlock()
+	c.auth.mu.Lock()
+	t, ok := c.auth.tokens.Get(k)
+	c.auth.mu.Unlock()
+	if ok && c.cfg.Now().Before(t.expires) {
 		return t.header, nil
 	}
-	f, ok := a.flights[k]
-	if !ok {
-		f = c.startTokenFlight(ctx, k, rq.t, ch)
-		a.flights[k] = f
+	shared := *rq.t
+	shared.refName = "" // the request's errors name no caller's reference
+	o, _, err := c.auth.flights.Do(ctx, k, func(ctx context.Context) (tokenOutcome, error) {
+		return c.requestToken(ctx, k, &shared, ch)
+	})
+	for _, ev := range o.events {
+		rq.tr.Add(ev)
 	}
-	f.waiters++
-	a.mu.Unlock()
-
-	select {
-	case <-f.done:
-		for _, ev := range f.events {
-			rq.tr.Add(ev)
-		}
-		if f.err != nil {
-			return "", rq.t.err(f.err.Step, f.err.Kind, f.err.Err)
-		}
-		return f.header, nil
-	case <-ctx.Done():
-		a.mu.Lock()
-		f.waiters--
-		if f.waiters == 0 && a.flights[k] == f {
-			delete(a.flights, k)
-			f.cancel()
-		}
-		a.mu.Unlock()
-		return "", rq.t.err("token", transportKind(ctx.Err()), ctx.Err())
+	var e *Error
+	switch {
+	case err == nil:
+		return o.header, nil
+	case errors.As(err, &e):
+		return "", rq.t.err(e.Step, e.Kind, e.Err)
 	}
+	return "", rq.t.err("token", transportKind(err), err)
 }
 
-// startTokenFlight starts the token request for k in its own goroutine,
-// detached from ctx's cancellation and bounded by the registry timeout. Its
-// trace events are collected apart and copied to every waiter's trace.
-// Called with c.auth.mu held.
-func (c *registryClient) startTokenFlight(ctx context.Context, k authKey, t *target, ch challenge) *authFlight {
+// requestToken fetches the token for k on behalf of every caller waiting
+// for it, its trace events collected apart, and stores it before the
+// shared request ends.
+func (c *registryClient) requestToken(ctx context.Context, k authKey, t *target, ch challenge) (tokenOutcome, error) {
 	tr := trace.New(c.cfg.Now)
-	fctx, cancel := context.WithTimeout(trace.NewContext(context.WithoutCancel(ctx), tr), c.cfg.Timeout)
-	f := &authFlight{done: make(chan struct{}), cancel: cancel}
-	shared := *t
-	shared.refName = "" // the flight's errors name no caller's reference
-	go func() {
-		defer cancel()
-		header, expires, err := c.fetchToken(fctx, &shared, ch, tr)
-		if err == nil {
-			c.auth.store(k, header, expires)
-		}
-		c.auth.mu.Lock()
-		if c.auth.flights[k] == f {
-			delete(c.auth.flights, k)
-		}
-		c.auth.mu.Unlock()
-		f.header, f.events = header, tr.Events()
-		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) {
-				e = shared.err("token", transportKind(err), err)
-			}
-			f.err = e
-		}
-		close(f.done)
-	}()
-	return f
+	header, expires, err := c.fetchToken(trace.NewContext(ctx, tr), t, ch, tr)
+	if err == nil {
+		c.auth.store(k, header, expires)
+	}
+	return tokenOutcome{header: header, events: tr.Events()}, err
 }
 
 // tokenResponse is the token endpoint's answer (distribution token spec and

@@ -147,10 +147,7 @@ func TestTokenFetchIsAbandonedWhenEveryCallerLeaves(t *testing.T) {
 	case <-time.After(10 * time.Second): // a liveness bound, far above the expected few milliseconds
 		t.Fatal("the token request was still open 10s after its only caller left")
 	}
-	c.auth.mu.Lock()
-	n := len(c.auth.flights)
-	c.auth.mu.Unlock()
-	if n != 0 {
+	if n := c.auth.flights.Len(); n != 0 {
 		t.Fatalf("%d token fetches still registered after every caller left", n)
 	}
 }

@@ -2,7 +2,7 @@ package dnssec
 
 import (
 	"context"
-	"errors"
+	"slices"
 	"time"
 )
 
@@ -26,60 +26,82 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-type flight struct {
-	done chan struct{}
-	e    cacheEntry
-	err  error
+// computed is what one shared computation of an entry leaves: the entry,
+// and the validation it ran as (its budget spent and its events).
+type computed struct {
+	e  cacheEntry
+	by *validation
 }
 
-// do returns the cached entry for k, or computes it once for every
-// concurrent caller and caches it until it expires.
-func (r *validation) do(ctx context.Context, k cacheKey, fn func() (cacheEntry, error)) (cacheEntry, error) {
+// chainTimeout bounds one shared computation of the validator's cache for
+// callers without a later deadline of their own (internal/flight).
+const chainTimeout = 30 * time.Second
+
+// do returns the cached entry for k, or computes it with fn once for every
+// validation that needs it meanwhile, under internal/flight's rule (the
+// computation is cancelled only when every validation waiting for it has
+// left), and caches it until it expires.
+//
+// fn runs as a validation of its own, which starts with r's budget spent
+// so far and records its events apart; the validation that started the
+// computation takes both over when it ends, as if it had done the work
+// itself. A validation that joined is charged nothing and gets no events:
+// the work was not done for it alone.
+//
+// fn is a method expression ((*validation).validateKeys), not a closure:
+// it is passed on every call, cache hits included, which must not
+// allocate.
+func (r *validation) do(ctx context.Context, k cacheKey, fn func(*validation, context.Context, cacheKey) (cacheEntry, error)) (cacheEntry, error) {
 	v := r.v
-	for {
-		v.mu.Lock()
-		if e, ok := v.cache[k]; ok {
-			if v.now().Before(e.expires) {
-				v.mu.Unlock()
-				return e, nil
-			}
-			delete(v.cache, k)
-		}
-		if f, ok := v.inflight[k]; ok {
-			v.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return cacheEntry{}, ctx.Err()
-			}
-			// The computing caller's context ended, not ours: try again.
-			if f.err != nil && isContextErr(f.err) && ctx.Err() == nil {
-				continue
-			}
-			return f.e, f.err
-		}
-		f := &flight{done: make(chan struct{})}
-		v.inflight[k] = f
-		v.mu.Unlock()
-
-		func() {
-			defer func() {
-				v.mu.Lock()
-				delete(v.inflight, k)
-				if f.err == nil && v.now().Before(f.e.expires) {
-					v.store(k, f.e)
-				}
-				v.mu.Unlock()
-				close(f.done)
-			}()
-			f.e, f.err = fn()
-		}()
-		return f.e, f.err
+	if e, ok := v.cached(k); ok {
+		return e, nil
 	}
+	// Forked here, not in the call: r belongs to this goroutine.
+	own := r.fork()
+	c, joined, err := v.flights.Do(ctx, k, func(ctx context.Context) (computed, error) {
+		e, err := fn(own, ctx, k)
+		if err == nil && v.now().Before(e.expires) {
+			// Stored before the call leaves the flight group, so that a
+			// validation asking now finds one or the other.
+			v.mu.Lock()
+			v.store(k, e)
+			v.mu.Unlock()
+		}
+		return computed{e: e, by: own}, err
+	})
+	if !joined && c.by != nil {
+		r.takeOver(c.by)
+	}
+	return c.e, err
 }
 
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+// cached returns the entry for k while it is fresh.
+func (v *Validator) cached(k cacheKey) (cacheEntry, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e, ok := v.cache[k]
+	if !ok {
+		return cacheEntry{}, false
+	}
+	if !v.now().Before(e.expires) {
+		delete(v.cache, k)
+		return cacheEntry{}, false
+	}
+	return e, true
+}
+
+// fork returns a validation for work done on r's behalf on another
+// goroutine: r's budget spent so far, and a trace of its own.
+func (r *validation) fork() *validation {
+	return &validation{v: r.v, tr: r.tr.Fork(), queries: r.queries, verifies: r.verifies,
+		hashes: r.hashes, hashed: slices.Clone(r.hashed)}
+}
+
+// takeOver makes the work of c, a fork of r that has ended, r's own: its
+// budget spent and its events.
+func (r *validation) takeOver(c *validation) {
+	r.queries, r.verifies, r.hashes, r.hashed = c.queries, c.verifies, c.hashes, c.hashed
+	r.tr.Join(c.tr)
 }
 
 // store adds e under k, making room first: expired entries go, then, if the

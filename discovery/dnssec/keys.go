@@ -31,35 +31,39 @@ type zoneKeys struct {
 // something says it is signed and the proof fails.
 func (r *validation) zoneKeys(ctx context.Context, zone string) (*zoneKeys, error) {
 	zone = dns.CanonicalName(zone)
-	anchor := r.v.closestAnchor(zone)
-	if anchor == "" {
+	if r.v.closestAnchor(zone) == "" {
 		return &zoneKeys{zone: zone, sec: Insecure, how: "outside every trust anchor"}, nil
 	}
-	e, err := r.do(ctx, cacheKey{kindKeys, zone}, func() (cacheEntry, error) {
-		var zk *zoneKeys
-		var err error
-		if zone == anchor {
-			zk, err = r.keysFromAnchor(ctx, zone, r.v.anchors[zone])
-		} else {
-			zk, err = r.keysFromParent(ctx, zone)
-		}
-		if err != nil {
-			r.tr.Add(trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: Bogus.String(),
-				Decision: "zone keys not validated: " + err.Error()})
-			return cacheEntry{}, err
-		}
-		ev := trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: zk.sec.String(),
-			Decision: "zone " + zone + " is " + zk.sec.String() + ": " + zk.how}
-		if d := zk.expires.Sub(r.v.now()); d > 0 {
-			ev.TTL = d.Truncate(time.Second)
-		}
-		r.tr.Add(ev)
-		return cacheEntry{keys: zk, expires: zk.expires}, nil
-	})
+	e, err := r.do(ctx, cacheKey{kindKeys, zone}, (*validation).validateKeys)
 	if err != nil {
 		return nil, err
 	}
 	return e.keys, nil
+}
+
+// validateKeys validates the keys of the zone k.name, below a trust
+// anchor, for the validator's cache (zoneKeys).
+func (r *validation) validateKeys(ctx context.Context, k cacheKey) (cacheEntry, error) {
+	zone := k.name
+	var zk *zoneKeys
+	var err error
+	if anchor := r.v.closestAnchor(zone); zone == anchor {
+		zk, err = r.keysFromAnchor(ctx, zone, r.v.anchors[zone])
+	} else {
+		zk, err = r.keysFromParent(ctx, zone)
+	}
+	if err != nil {
+		r.tr.Add(trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: Bogus.String(),
+			Decision: "zone keys not validated: " + err.Error()})
+		return cacheEntry{}, err
+	}
+	ev := trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, zone), DNSSEC: zk.sec.String(),
+		Decision: "zone " + zone + " is " + zk.sec.String() + ": " + zk.how}
+	if d := zk.expires.Sub(r.v.now()); d > 0 {
+		ev.TTL = d.Truncate(time.Second)
+	}
+	r.tr.Add(ev)
+	return cacheEntry{keys: zk, expires: zk.expires}, nil
 }
 
 // keysFromParent validates zone's DS RRset in its parent zone, then its

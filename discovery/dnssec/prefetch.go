@@ -105,7 +105,7 @@ func (v *Validator) Prefetch(ctx context.Context, name string) {
 			}
 			continue
 		}
-		if _, ok := v.inflight[cacheKey{kindKeys, z}]; ok {
+		if v.flights.InFlight(cacheKey{kindKeys, z}) {
 			continue // a validation is asking
 		}
 		if z != anchor {

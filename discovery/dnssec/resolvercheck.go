@@ -147,43 +147,51 @@ func (r *validation) resolverState(ctx context.Context) (ResolverDNSSEC, string,
 	}
 	// The entry is never stored (no expiry): do only makes concurrent
 	// validations share one check.
-	_, _ = r.do(ctx, cacheKey{kindProbe, "."}, func() (cacheEntry, error) {
-		state, why := r.probeResolver(ctx, rs.cfg.Plain)
-		v.mu.Lock()
-		notify := false
-		if v.resolver.state == ResolverUnchecked {
-			v.resolver.state = state
-			if state == ResolverWithoutDNSSEC {
-				v.resolver.why = why
-			}
-			if state == ResolverUnchecked && ctx.Err() == nil {
-				v.resolver.retry = v.now().Add(resolverRecheck)
-			}
-			notify = state == ResolverWithoutDNSSEC && !v.resolver.notified
-			v.resolver.notified = v.resolver.notified || notify
-		}
-		v.mu.Unlock()
-		ev := trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, "."), DNSSEC: state.String()}
-		switch state {
-		case ResolverServesDNSSEC:
-			ev.Decision = "resolver check: the DNS resolver serves DNSSEC data"
-		case ResolverWithoutDNSSEC:
-			ev.Decision = "resolver check: the DNS resolver cannot serve DNSSEC data (" + why + "): answers under the root trust anchor are not validated"
-			if rs.cfg.Require {
-				ev.Decision = "resolver check: the DNS resolver cannot serve DNSSEC data (" + why + "), and validation is required"
-			}
-		default:
-			ev.Decision = "resolver check inconclusive (" + why + "): validating strictly, asking again in " + resolverRecheck.String()
-		}
-		r.tr.Add(ev)
-		if notify && rs.cfg.Notify != nil {
-			rs.cfg.Notify(why)
-		}
-		return cacheEntry{}, nil
-	})
+	_, _ = r.do(ctx, cacheKey{kindProbe, "."}, (*validation).checkResolver)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.resolver.state, v.resolver.why, rs.cfg.Require
+}
+
+// checkResolver runs the resolver check and records its outcome, for
+// resolverState.
+func (r *validation) checkResolver(ctx context.Context, _ cacheKey) (cacheEntry, error) {
+	v := r.v
+	v.mu.Lock()
+	cfg := v.resolver.cfg
+	v.mu.Unlock()
+	state, why := r.probeResolver(ctx, cfg.Plain)
+	v.mu.Lock()
+	notify := false
+	if v.resolver.state == ResolverUnchecked {
+		v.resolver.state = state
+		if state == ResolverWithoutDNSSEC {
+			v.resolver.why = why
+		}
+		if state == ResolverUnchecked && ctx.Err() == nil {
+			v.resolver.retry = v.now().Add(resolverRecheck)
+		}
+		notify = state == ResolverWithoutDNSSEC && !v.resolver.notified
+		v.resolver.notified = v.resolver.notified || notify
+	}
+	v.mu.Unlock()
+	ev := trace.Event{Source: "dns", Query: rrsetString(dns.TypeDNSKEY, "."), DNSSEC: state.String()}
+	switch state {
+	case ResolverServesDNSSEC:
+		ev.Decision = "resolver check: the DNS resolver serves DNSSEC data"
+	case ResolverWithoutDNSSEC:
+		ev.Decision = "resolver check: the DNS resolver cannot serve DNSSEC data (" + why + "): answers under the root trust anchor are not validated"
+		if cfg.Require {
+			ev.Decision = "resolver check: the DNS resolver cannot serve DNSSEC data (" + why + "), and validation is required"
+		}
+	default:
+		ev.Decision = "resolver check inconclusive (" + why + "): validating strictly, asking again in " + resolverRecheck.String()
+	}
+	r.tr.Add(ev)
+	if notify && cfg.Notify != nil {
+		cfg.Notify(why)
+	}
+	return cacheEntry{}, nil
 }
 
 // probeResolver asks the resolver for the root zone's DNSKEY RRset (with

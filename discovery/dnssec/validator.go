@@ -39,6 +39,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
+	"github.com/ocidns/ocidns/internal/flight"
 )
 
 // Security is the DNSSEC status of an answer (RFC 4033 §5).
@@ -112,9 +113,9 @@ type Validator struct {
 	now     func() time.Time
 	anchors map[string]*anchorSet // by canonical zone name
 
-	mu       sync.Mutex
-	cache    map[cacheKey]cacheEntry
-	inflight map[cacheKey]*flight
+	mu      sync.Mutex
+	cache   map[cacheKey]cacheEntry
+	flights flight.Group[cacheKey, computed] // entries being computed
 	// Prefetched answers (prefetch.go), and the prefetch queries in flight.
 	prefetch         map[queryKey]*prefetched
 	prefetchInFlight int
@@ -143,11 +144,11 @@ func NewValidator(q Querier, anchors []dns.RR, now func() time.Time) *Validator 
 		now = time.Now
 	}
 	v := &Validator{
+		flights:  flight.Group[cacheKey, computed]{Timeout: chainTimeout},
 		q:        q,
 		now:      now,
 		anchors:  make(map[string]*anchorSet),
 		cache:    make(map[cacheKey]cacheEntry),
-		inflight: make(map[cacheKey]*flight),
 		prefetch: make(map[queryKey]*prefetched),
 	}
 	for _, rr := range anchors {
@@ -621,7 +622,7 @@ func (r *validation) unsigned(ctx context.Context, name, soaZone string, what rr
 	}
 	zone := dns.CanonicalName(soaZone)
 	if soaZone == "" || !isSubDomain(zone, name) {
-		z, err := r.zoneOf(ctx, name, anchor)
+		z, err := r.zoneOf(ctx, name)
 		if err != nil {
 			return bogusVerdict(&BogusError{RRset: what.String(), KeyTag: -1, Kind: ErrChainUnavailable, Reason: "unsigned, and finding its zone failed", Err: err})
 		}
@@ -653,41 +654,55 @@ func (r *validation) unsigned(ctx context.Context, name, soaZone string, what rr
 // with an underscore (RFC 8552 attribute leaves) are taken to be in the
 // zone above: were one a zone of its own, an unsigned answer in it would
 // be judged by the zone above, which can only make the verdict stricter.
-// Never above anchor.
-func (r *validation) zoneOf(ctx context.Context, name, anchor string) (string, error) {
-	e, err := r.do(ctx, cacheKey{kindZone, name}, func() (cacheEntry, error) {
-		for n := name; ; n = parentZone(n) {
-			if n == anchor || n == "." {
-				return cacheEntry{zone: n}, nil
-			}
-			if n[0] == '_' {
-				continue
-			}
-			a, err := r.query(ctx, n, dns.TypeDNSKEY)
-			if err != nil {
-				return cacheEntry{}, err
-			}
-			if len(a.CNAMEs) > 0 {
-				continue
-			}
-			for _, rr := range a.Records {
-				if k, ok := rr.(*dns.DNSKEY); ok && dns.CanonicalName(k.Hdr.Name) == n {
-					return cacheEntry{zone: n, expires: r.v.now().Add(capTTL(time.Duration(k.Hdr.Ttl) * time.Second))}, nil
-				}
-			}
-			if a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, n) {
-				return cacheEntry{zone: dns.CanonicalName(a.SOA.Hdr.Name), expires: r.v.now().Add(negTTL(a))}, nil
-			}
-			// A referral from a server authoritative only for the parent:
-			// the NS owner is the zone cut, and n lies below it.
-			if a.Msg != nil {
-				for _, rr := range a.Msg.Ns {
-					if ns, ok := rr.(*dns.NS); ok && isSubDomain(ns.Hdr.Name, n) && isSubDomain(anchor, ns.Hdr.Name) {
-						return cacheEntry{zone: dns.CanonicalName(ns.Hdr.Name), expires: r.v.now().Add(capTTL(time.Duration(ns.Hdr.Ttl) * time.Second))}, nil
-					}
-				}
+// Never above name's closest trust anchor.
+func (r *validation) zoneOf(ctx context.Context, name string) (string, error) {
+	e, err := r.do(ctx, cacheKey{kindZone, name}, (*validation).findZone)
+	return e.zone, err
+}
+
+// findZone walks up from k.name asking DNSKEY questions until an answer
+// shows the zone (zoneOf), for the validator's cache.
+func (r *validation) findZone(ctx context.Context, k cacheKey) (cacheEntry, error) {
+	anchor := r.v.closestAnchor(k.name)
+	for n := k.name; ; n = parentZone(n) {
+		if n == anchor || n == "." {
+			return cacheEntry{zone: n}, nil
+		}
+		if n[0] == '_' {
+			continue
+		}
+		a, err := r.query(ctx, n, dns.TypeDNSKEY)
+		if err != nil {
+			return cacheEntry{}, err
+		}
+		if e, ok := r.zoneInAnswer(a, n, anchor); ok {
+			return e, nil
+		}
+	}
+}
+
+// zoneInAnswer reads, from the answer to DNSKEY n, the zone n belongs to,
+// if the answer shows it.
+func (r *validation) zoneInAnswer(a *dnsclient.Answer, n, anchor string) (cacheEntry, bool) {
+	if len(a.CNAMEs) > 0 {
+		return cacheEntry{}, false
+	}
+	for _, rr := range a.Records {
+		if k, ok := rr.(*dns.DNSKEY); ok && dns.CanonicalName(k.Hdr.Name) == n {
+			return cacheEntry{zone: n, expires: r.v.now().Add(capTTL(time.Duration(k.Hdr.Ttl) * time.Second))}, true
+		}
+	}
+	if a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, n) {
+		return cacheEntry{zone: dns.CanonicalName(a.SOA.Hdr.Name), expires: r.v.now().Add(negTTL(a))}, true
+	}
+	// A referral from a server authoritative only for the parent: the NS
+	// owner is the zone cut, and n lies below it.
+	if a.Msg != nil {
+		for _, rr := range a.Msg.Ns {
+			if ns, ok := rr.(*dns.NS); ok && isSubDomain(ns.Hdr.Name, n) && isSubDomain(anchor, ns.Hdr.Name) {
+				return cacheEntry{zone: dns.CanonicalName(ns.Hdr.Name), expires: r.v.now().Add(capTTL(time.Duration(ns.Hdr.Ttl) * time.Second))}, true
 			}
 		}
-	})
-	return e.zone, err
+	}
+	return cacheEntry{}, false
 }

@@ -21,16 +21,18 @@ const module = "github.com/ocidns/ocidns"
 // allowed is, for every package of the module (path relative to the
 // module), the packages of ours its non-test code may import: the arrows
 // of docs/architecture.md. trace ← dnsclient ← dnssec ← discovery ←
-// resolver ← cmd; reference and cache are leaves.
+// resolver ← cmd; reference and internal/flight are leaves, and cache
+// imports only internal/flight.
 var allowed = map[string][]string{
 	"discovery/trace":     {},
 	"discovery/dnsclient": {"discovery/trace"},
-	"discovery/dnssec":    {"discovery/trace", "discovery/dnsclient"},
+	"discovery/dnssec":    {"discovery/trace", "discovery/dnsclient", "internal/flight"},
 	"discovery":           {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "reference"},
 	"reference":           {},
-	"cache":               {},
+	"cache":               {"internal/flight"},
+	"internal/flight":     {},
 	"resolver/signature":  {},
-	"resolver":            {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference", "resolver/signature"},
+	"resolver":            {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference", "resolver/signature", "internal/flight"},
 
 	// Beside the resolver: `ocidns check` judges a host's records with the
 	// discovery code itself.
