@@ -37,6 +37,10 @@ const (
 // an expired value is still within its stale window, Fetch returns that value
 // with stale set. Errors are never cached. A SourceCache must not be shared
 // between Discoverers with different Options.
+//
+// Fetch must return when ctx ends. A call of fn it shares between callers
+// must end when none of them waits any more, as cache.Cache's do: Discover
+// waits only for its own Fetch calls (see Discover).
 type SourceCache interface {
 	Fetch(ctx context.Context, key string, fn func(context.Context) (any, time.Duration, error)) (v any, hit, stale bool, err error)
 }
@@ -115,6 +119,12 @@ func New(opts Options) *Discoverer {
 // what each source said (Result.Hops). Trace events go to
 // trace.FromContext(ctx). Every error is an *Error naming the step, host
 // and record, with the reports of the hops up to the failure.
+//
+// Every lookup Discover starts has ended when it returns, but for one
+// that Options.Cache shares with other callers: that one goes on for them,
+// or, when Discover was its last waiter, is cancelled as Discover returns
+// and ends as soon as its DNS query or HTTP fetch sees it. Nothing it
+// records afterwards reaches Discover's trace.
 func (d *Discoverer) Discover(ctx context.Context, host, path string) (*Result, error) {
 	name := host + "/" + path
 	if path == "" {

@@ -133,9 +133,11 @@ func (lk lookup[T]) wait(tr *trace.Trace) looked[T] {
 }
 
 // finish cancels the lookups no source needs any more and waits for them,
-// so that their events come before the hop's result. A lookup that a
-// SourceCache shares with other callers may go on after this hop; what it
-// records then stays out of this trace (trace.Join).
+// so that their events come before the hop's result. What is waited for
+// is this hop's Fetch of the SourceCache: a call the cache shares with
+// other callers goes on for them after this hop (one this hop alone
+// waited for is cancelled, see Discover), and what it records then stays
+// out of this trace (trace.Join).
 func (l *lookups) finish(tr *trace.Trace) {
 	l.cancel()
 	l.wg.Wait()
