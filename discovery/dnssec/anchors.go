@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -68,68 +69,18 @@ func ParseAnchors(r io.Reader, file string) ([]dns.RR, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s:%w", file, err)
 	}
-	var (
-		out    []dns.RR
-		origin = "."
-		ttl    = ""
-		owner  = ""
-	)
+	var out []dns.RR
+	st := anchorFile{origin: "."}
 	for _, rec := range recs {
-		fail := func(format string, args ...any) error {
-			return fmt.Errorf("%s:%d: %s", file, rec.line, fmt.Sprintf(format, args...))
-		}
-		fields := strings.Fields(rec.text)
-		if strings.HasPrefix(fields[0], "$") {
-			switch strings.ToUpper(fields[0]) {
-			case "$ORIGIN":
-				if len(fields) != 2 {
-					return nil, fail("$ORIGIN takes one domain name")
-				}
-				o := fields[1]
-				if !dns.IsFqdn(o) {
-					o = dns.Fqdn(o + "." + strings.TrimSuffix(origin, "."))
-				}
-				if _, ok := dns.IsDomainName(o); !ok {
-					return nil, fail("$ORIGIN %q is not a domain name", fields[1])
-				}
-				origin = o
-			case "$TTL":
-				if len(fields) != 2 {
-					return nil, fail("$TTL takes one value")
-				}
-				if _, err := parseOne("$TTL "+fields[1]+"\n", "."); err != nil {
-					return nil, fail("%s", err)
-				}
-				ttl = fields[1]
-			default:
-				return nil, fail("%s not allowed in a trust anchor file", fields[0])
-			}
-			continue
-		}
-		text := rec.text
-		if rec.blankOwner {
-			if owner == "" {
-				return nil, fail("record without an owner name")
-			}
-			text = owner + " " + text
-		}
-		prelude := "$ORIGIN " + origin + "\n"
-		if ttl != "" {
-			prelude += "$TTL " + ttl + "\n"
-		}
-		rr, err := parseOne(prelude+text+"\n", origin)
+		rr, err := st.record(rec)
 		if err != nil {
-			return nil, fail("%s", err)
+			return nil, fmt.Errorf("%s:%d: %w", file, rec.line, err)
 		}
 		if rr == nil {
 			continue
 		}
-		owner = rr.Header().Name
-		if err := checkAnchor(rr); err != nil {
-			return nil, fail("%s", err)
-		}
 		if len(out) == maxAnchors {
-			return nil, fail("more than %d trust anchors", maxAnchors)
+			return nil, fmt.Errorf("%s:%d: more than %d trust anchors", file, rec.line, maxAnchors)
 		}
 		out = append(out, rr)
 	}
@@ -137,6 +88,72 @@ func ParseAnchors(r io.Reader, file string) ([]dns.RR, error) {
 		return nil, fmt.Errorf("%s: no DS or DNSKEY record", file)
 	}
 	return out, nil
+}
+
+// anchorFile is the state of a trust anchor file read so far: the
+// $ORIGIN and $TTL in force, and the owner of the last record (for a
+// record that leaves it blank).
+type anchorFile struct {
+	origin, ttl, owner string
+}
+
+// record reads one logical record: a directive (nil RR), or an anchor,
+// checked.
+func (f *anchorFile) record(rec zoneRecord) (dns.RR, error) {
+	fields := strings.Fields(rec.text)
+	if strings.HasPrefix(fields[0], "$") {
+		return nil, f.directive(fields)
+	}
+	text := rec.text
+	if rec.blankOwner {
+		if f.owner == "" {
+			return nil, errors.New("record without an owner name")
+		}
+		text = f.owner + " " + text
+	}
+	prelude := "$ORIGIN " + f.origin + "\n"
+	if f.ttl != "" {
+		prelude += "$TTL " + f.ttl + "\n"
+	}
+	rr, err := parseOne(prelude+text+"\n", f.origin)
+	if err != nil || rr == nil {
+		return nil, err
+	}
+	f.owner = rr.Header().Name
+	if err := checkAnchor(rr); err != nil {
+		return nil, err
+	}
+	return rr, nil
+}
+
+// directive applies $ORIGIN or $TTL; other directives ($INCLUDE,
+// $GENERATE) are refused.
+func (f *anchorFile) directive(fields []string) error {
+	switch strings.ToUpper(fields[0]) {
+	case "$ORIGIN":
+		if len(fields) != 2 {
+			return errors.New("$ORIGIN takes one domain name")
+		}
+		o := fields[1]
+		if !dns.IsFqdn(o) {
+			o = dns.Fqdn(o + "." + strings.TrimSuffix(f.origin, "."))
+		}
+		if _, ok := dns.IsDomainName(o); !ok {
+			return fmt.Errorf("$ORIGIN %q is not a domain name", fields[1])
+		}
+		f.origin = o
+	case "$TTL":
+		if len(fields) != 2 {
+			return errors.New("$TTL takes one value")
+		}
+		if _, err := parseOne("$TTL "+fields[1]+"\n", "."); err != nil {
+			return err
+		}
+		f.ttl = fields[1]
+	default:
+		return fmt.Errorf("%s not allowed in a trust anchor file", fields[0])
+	}
+	return nil
 }
 
 // parseOne parses a single record (after directives) and returns the
@@ -222,77 +239,98 @@ type zoneRecord struct {
 // record, and every error about it, has a line number (miekg/dns reports
 // syntax errors with positions but not the position of a record it parsed).
 func splitZoneRecords(data []byte) ([]zoneRecord, error) {
-	var (
-		recs      []zoneRecord
-		cur       bytes.Buffer
-		line      = 1
-		start     = 0 // line of the current record, 0 when none started
-		depth     = 0 // open parentheses
-		quoted    = false
-		comment   = false
-		openParen = 0 // line of the outermost open parenthesis
-	)
-	flush := func() {
-		if t := strings.TrimSpace(cur.String()); t != "" {
-			raw := cur.String()
-			recs = append(recs, zoneRecord{text: t, line: start, blankOwner: raw[0] == ' ' || raw[0] == '\t'})
-		}
-		cur.Reset()
-		start = 0
-	}
+	z := zoneSplitter{data: data, line: 1}
 	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if c == '\n' {
-			comment = false
-			if quoted {
-				return nil, fmt.Errorf("%d: newline inside a quoted string", line)
-			}
-			if depth == 0 {
-				flush()
-			} else {
-				cur.WriteByte(' ')
-			}
-			line++
-			continue
+		var err error
+		if i, err = z.next(i); err != nil {
+			return nil, err
 		}
-		if comment {
-			continue
-		}
-		if start == 0 {
-			start = line
-		}
-		switch {
-		case quoted && c == '\\' && i+1 < len(data) && data[i+1] != '\n':
-			cur.WriteByte(c)
-			i++
-			c = data[i]
-		case c == '"':
-			quoted = !quoted
-		case quoted:
-		case c == ';':
-			comment = true
-			continue
-		case c == '(':
-			if depth == 0 {
-				openParen = line
-			}
-			depth++
-		case c == ')':
-			if depth == 0 {
-				return nil, fmt.Errorf("%d: \")\" without \"(\"", line)
-			}
-			depth--
-		case c == 0:
-			return nil, fmt.Errorf("%d: NUL byte: not a zone file", line)
-		}
-		cur.WriteByte(c)
 	}
 	switch {
-	case quoted:
-		return nil, fmt.Errorf("%d: unterminated quoted string", start)
-	case depth > 0:
-		return nil, fmt.Errorf("%d: \"(\" never closed", openParen)
+	case z.quoted:
+		return nil, fmt.Errorf("%d: unterminated quoted string", z.start)
+	case z.depth > 0:
+		return nil, fmt.Errorf("%d: \"(\" never closed", z.openParen)
 	}
-	flush()
-	return recs, nil
+	z.flush()
+	return z.recs, nil
+}
+
+// zoneSplitter is splitZoneRecords in progress.
+type zoneSplitter struct {
+	data      []byte
+	recs      []zoneRecord
+	cur       bytes.Buffer
+	line      int
+	start     int // line of the current record, 0 when none started
+	depth     int // open parentheses
+	openParen int // line of the outermost open parenthesis
+	quoted    bool
+	comment   bool
+}
+
+// next reads data[i], and the byte after it when data[i] escapes it, and
+// returns the index of the last byte read.
+func (z *zoneSplitter) next(i int) (int, error) {
+	c := z.data[i]
+	if c == '\n' {
+		return i, z.newline()
+	}
+	if z.comment {
+		return i, nil
+	}
+	if z.start == 0 {
+		z.start = z.line
+	}
+	switch {
+	case z.quoted && c == '\\' && i+1 < len(z.data) && z.data[i+1] != '\n':
+		z.cur.WriteByte(c)
+		i++
+		c = z.data[i]
+	case c == '"':
+		z.quoted = !z.quoted
+	case z.quoted:
+	case c == ';':
+		z.comment = true
+		return i, nil
+	case c == '(':
+		if z.depth == 0 {
+			z.openParen = z.line
+		}
+		z.depth++
+	case c == ')':
+		if z.depth == 0 {
+			return i, fmt.Errorf("%d: \")\" without \"(\"", z.line)
+		}
+		z.depth--
+	case c == 0:
+		return i, fmt.Errorf("%d: NUL byte: not a zone file", z.line)
+	}
+	z.cur.WriteByte(c)
+	return i, nil
+}
+
+// newline ends a comment, and the record unless parentheses continue it.
+func (z *zoneSplitter) newline() error {
+	z.comment = false
+	if z.quoted {
+		return fmt.Errorf("%d: newline inside a quoted string", z.line)
+	}
+	if z.depth == 0 {
+		z.flush()
+	} else {
+		z.cur.WriteByte(' ')
+	}
+	z.line++
+	return nil
+}
+
+// flush ends the current record.
+func (z *zoneSplitter) flush() {
+	if t := strings.TrimSpace(z.cur.String()); t != "" {
+		raw := z.cur.String()
+		z.recs = append(z.recs, zoneRecord{text: t, line: z.start, blankOwner: raw[0] == ' ' || raw[0] == '\t'})
+	}
+	z.cur.Reset()
+	z.start = 0
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -90,38 +91,9 @@ func (r *validation) keysFromParent(ctx context.Context, zone string) (*zoneKeys
 		return nil, budgetError(what, parent, fmt.Sprintf("DS RRset of %d records, more than %d", len(ds), maxDS))
 	}
 	if len(ds) == 0 {
-		// No DS: an unsigned delegation, or no delegation at all. When the
-		// parent side is signed, its NSEC or NSEC3 records must prove that
-		// zone is a delegation point without DS (or lies in an opt-out
-		// span): otherwise an attacker could strip the DS of a signed
-		// child, or make up a zone cut below a signed zone, and have its
-		// data taken as insecure (RFC 4035 §5.2, RFC 5155 §8.6).
-		how := "the parent side is unsigned"
-		if a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, zone) && dns.CanonicalName(a.SOA.Hdr.Name) != zone {
-			soa := a.SOA.Hdr.Name
-			vd := r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
-			if vd.sec == Bogus {
-				return nil, &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
-			}
-			if vd.sec == Secure {
-				zk, err := r.zoneKeys(ctx, vd.proof.zone)
-				if err != nil {
-					return nil, &BogusError{RRset: what, Signer: vd.proof.zone, KeyTag: -1, Kind: kindOf(err), Reason: "denial of DS not trustworthy", Err: err}
-				}
-				nx := a.Rcode == dns.RcodeNameError
-				dn := r.proveDenial(ctx, a, zone, dns.TypeDS, nx, zk)
-				switch {
-				case dn.sec == Bogus:
-					return nil, &BogusError{RRset: what, Signer: zk.zone, KeyTag: -1, Kind: kindOf(dn.err), Reason: "denial of DS not proven", Err: dn.err}
-				case dn.sec == Secure && (nx || !dn.cut):
-					// Proven, but not a delegation point: no zone here.
-					return nil, &BogusError{RRset: what, Signer: zk.zone, KeyTag: -1, Kind: ErrDenialNotProven,
-						Reason: zone + " is no zone cut in " + zk.zone + " (" + dn.why + "), yet an answer was taken to come from it"}
-				}
-				how = dn.why
-			}
-		} else if vd := r.unsigned(ctx, parent, "", rrsetName{dns.TypeDS, zone}); vd.sec == Bogus {
-			return nil, &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
+		how, err := r.noDS(ctx, zone, a)
+		if err != nil {
+			return nil, err
 		}
 		return &zoneKeys{zone: zone, sec: Insecure, how: "no DS for " + zone + ": " + how,
 			expires: now.Add(negTTL(a))}, nil
@@ -152,6 +124,46 @@ func (r *validation) keysFromParent(ctx context.Context, zone string) (*zoneKeys
 	return zk, nil
 }
 
+// noDS judges a, the answer to DS zone without any DS record: an unsigned
+// delegation, or no delegation at all. When the parent side is signed, its
+// NSEC or NSEC3 records must prove that zone is a delegation point without
+// DS (or lies in an opt-out span): otherwise an attacker could strip the
+// DS of a signed child, or make up a zone cut below a signed zone, and
+// have its data taken as insecure (RFC 4035 §5.2, RFC 5155 §8.6). It
+// returns why the zone is insecure, or the *BogusError.
+func (r *validation) noDS(ctx context.Context, zone string, a *dnsclient.Answer) (string, error) {
+	what := rrsetString(dns.TypeDS, zone)
+	if a.SOA == nil || !isSubDomain(a.SOA.Hdr.Name, zone) || dns.CanonicalName(a.SOA.Hdr.Name) == zone {
+		if vd := r.unsigned(ctx, parentZone(zone), "", rrsetName{dns.TypeDS, zone}); vd.sec == Bogus {
+			return "", &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
+		}
+		return "the parent side is unsigned", nil
+	}
+	soa := a.SOA.Hdr.Name
+	vd := r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
+	if vd.sec == Bogus {
+		return "", &BogusError{RRset: what, KeyTag: -1, Kind: kindOf(vd.err), Reason: "denial of DS not trustworthy", Err: vd.err}
+	}
+	if vd.sec != Secure {
+		return "the parent side is unsigned", nil
+	}
+	zk, err := r.zoneKeys(ctx, vd.proof.zone)
+	if err != nil {
+		return "", &BogusError{RRset: what, Signer: vd.proof.zone, KeyTag: -1, Kind: kindOf(err), Reason: "denial of DS not trustworthy", Err: err}
+	}
+	nx := a.Rcode == dns.RcodeNameError
+	dn := r.proveDenial(ctx, a, zone, dns.TypeDS, nx, zk)
+	switch {
+	case dn.sec == Bogus:
+		return "", &BogusError{RRset: what, Signer: zk.zone, KeyTag: -1, Kind: kindOf(dn.err), Reason: "denial of DS not proven", Err: dn.err}
+	case dn.sec == Secure && (nx || !dn.cut):
+		// Proven, but not a delegation point: no zone here.
+		return "", &BogusError{RRset: what, Signer: zk.zone, KeyTag: -1, Kind: ErrDenialNotProven,
+			Reason: zone + " is no zone cut in " + zk.zone + " (" + dn.why + "), yet an answer was taken to come from it"}
+	}
+	return dn.why, nil
+}
+
 // keysFromAnchor validates an anchored zone's DNSKEY RRset against its
 // trust anchors.
 func (r *validation) keysFromAnchor(ctx context.Context, zone string, set *anchorSet) (*zoneKeys, error) {
@@ -172,48 +184,86 @@ func (r *validation) keysFromAnchor(ctx context.Context, zone string, set *ancho
 // keysFromTrust fetches zone's DNSKEY RRset and requires it to be signed by
 // one of its keys that matches ds or equals one of anchorKeys.
 func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.DS, anchorKeys []*dns.DNSKEY, source string, anchored bool) (*zoneKeys, error) {
-	what := rrsetString(dns.TypeDNSKEY, zone)
+	set, err := r.dnskeyRRset(ctx, zone, source)
+	if err != nil {
+		return nil, err
+	}
+	zk := &zoneKeys{zone: zone, sec: Secure}
+	trusted := zk.addUsable(set.keys, ds, anchorKeys)
+	if len(trusted) == 0 {
+		return nil, &BogusError{RRset: rrsetString(dns.TypeDNSKEY, zone), Signer: zone, KeyTag: -1, Kind: ErrDSMismatch,
+			Reason: "DS mismatch: no DNSKEY matches " + source + " (" + describeTrust(ds, anchorKeys) + "; DNSKEY tags " + describeKeyTags(zk.tags) + ")"}
+	}
 	now := r.v.now()
+	k, s, err := r.verifyDNSKEYs(ctx, zone, set, trusted, source, now)
+	if err != nil {
+		return nil, err
+	}
+	zk.expires = earliest(sigTime(s.Expiration, now), now.Add(capTTL(rrsetTTL(set.rrs, s))))
+	zk.how = fmt.Sprintf("DNSKEY signed by key %d (%s), %s", k.tag, algName(k.key.Algorithm), k.by)
+	if anchored {
+		zk.how += " (trust anchor)"
+	}
+	return zk, nil
+}
+
+// dnskeySet is a zone's DNSKEY RRset as served, and the zone's RRSIGs
+// over it.
+type dnskeySet struct {
+	rrs  []dns.RR
+	keys []*dns.DNSKEY
+	sigs []*dns.RRSIG
+}
+
+// trustedKey is a key of a zone that its trust (a DS record or a trust
+// anchor, named by by) vouches for.
+type trustedKey struct {
+	key *dns.DNSKEY
+	tag uint16
+	by  string
+}
+
+// dnskeyRRset asks zone's DNSKEY RRset, which source says is signed: it
+// must be there, within maxDNSKEYs, with RRSIGs by the zone itself.
+func (r *validation) dnskeyRRset(ctx context.Context, zone, source string) (dnskeySet, error) {
+	what := rrsetString(dns.TypeDNSKEY, zone)
 	a, err := r.query(ctx, zone, dns.TypeDNSKEY)
 	if err != nil {
-		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "DNSKEY lookup failed", Err: err}
+		return dnskeySet{}, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrChainUnavailable, Reason: "DNSKEY lookup failed", Err: err}
 	}
-	var rrs []dns.RR
-	var all []*dns.DNSKEY
+	var set dnskeySet
 	if len(a.CNAMEs) == 0 {
 		for _, rr := range a.Records {
 			if k, ok := rr.(*dns.DNSKEY); ok && dns.CanonicalName(k.Hdr.Name) == zone {
-				rrs = append(rrs, k)
-				all = append(all, k)
+				set.rrs = append(set.rrs, k)
+				set.keys = append(set.keys, k)
 			}
 		}
 	}
-	if len(all) == 0 {
-		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
+	if len(set.keys) == 0 {
+		return dnskeySet{}, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
 			Reason: "no DNSKEY RRset, but " + source + " says the zone is signed (unsigned or stripped zone)"}
 	}
-	if len(all) > maxDNSKEYs {
-		return nil, budgetError(what, zone, fmt.Sprintf("DNSKEY RRset of %d keys, more than %d", len(all), maxDNSKEYs))
+	if len(set.keys) > maxDNSKEYs {
+		return dnskeySet{}, budgetError(what, zone, fmt.Sprintf("DNSKEY RRset of %d keys, more than %d", len(set.keys), maxDNSKEYs))
 	}
-	var sigs []*dns.RRSIG
 	for _, s := range rrsigsCovering(a.Sigs, zone, dns.TypeDNSKEY) {
 		if dns.CanonicalName(s.SignerName) == zone {
-			sigs = append(sigs, s)
+			set.sigs = append(set.sigs, s)
 		}
 	}
-	if len(sigs) == 0 {
-		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
+	if len(set.sigs) == 0 {
+		return dnskeySet{}, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrSignaturesStripped,
 			Reason: "DNSKEY RRset has no RRSIG, but " + source + " says the zone is signed (signatures stripped)"}
 	}
+	return set, nil
+}
 
-	zk := &zoneKeys{zone: zone, sec: Secure}
-	type candidate struct {
-		key *dns.DNSKEY
-		tag uint16
-		by  string
-	}
-	var cands []candidate
-	for _, k := range all {
+// addUsable keeps the usable keys among keys in zk and returns those that
+// the DS records or anchor keys vouch for.
+func (zk *zoneKeys) addUsable(keys []*dns.DNSKEY, ds []*dns.DS, anchorKeys []*dns.DNSKEY) []trustedKey {
+	var trusted []trustedKey
+	for _, k := range keys {
 		if !usableDNSKEY(k) {
 			continue
 		}
@@ -221,22 +271,24 @@ func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.D
 		zk.keys = append(zk.keys, k)
 		zk.tags = append(zk.tags, tag)
 		if by := trustedBy(k, tag, ds, anchorKeys); by != "" {
-			cands = append(cands, candidate{k, tag, by})
+			trusted = append(trusted, trustedKey{k, tag, by})
 		}
 	}
-	if len(cands) == 0 {
-		return nil, &BogusError{RRset: what, Signer: zone, KeyTag: -1, Kind: ErrDSMismatch,
-			Reason: "DS mismatch: no DNSKEY matches " + source + " (" + describeTrust(ds, anchorKeys) + "; DNSKEY tags " + describeKeyTags(zk.tags) + ")"}
-	}
-	// Each RRSIG by the zone is tried with the keys the trust vouches for
-	// that carry its tag and algorithm (at most maxKeysPerTag), within
-	// the verification budget.
+	return trusted
+}
+
+// verifyDNSKEYs finds an RRSIG of set that a trusted key verifies: each
+// RRSIG by the zone is tried with the trusted keys that carry its tag and
+// algorithm (at most maxKeysPerTag), within the verification budget. It
+// returns the key and the RRSIG, or the most telling failure.
+func (r *validation) verifyDNSKEYs(ctx context.Context, zone string, set dnskeySet, trusted []trustedKey, source string, now time.Time) (trustedKey, *dns.RRSIG, error) {
+	what := rrsetString(dns.TypeDNSKEY, zone)
 	count := sigCounter{r: r, what: rrsetName{dns.TypeDNSKEY, zone}}
 	var worst sigFailure
-	for _, s := range sigs {
+	for _, s := range set.sigs {
 		f := sigFailure{sig: s, kind: ErrNoDNSKEY}
-		for _, c := range cands {
-			if s.KeyTag != c.tag || s.Algorithm != c.key.Algorithm {
+		for _, k := range trusted {
+			if s.KeyTag != k.tag || s.Algorithm != k.key.Algorithm {
 				continue
 			}
 			if kind := validityKind(s, now); kind != nil {
@@ -248,28 +300,23 @@ func (r *validation) keysFromTrust(ctx context.Context, zone string, ds []*dns.D
 				continue
 			}
 			if e := count.next(ctx, zone); e != nil {
-				return nil, e
+				return trustedKey{}, nil, e
 			}
-			if err := s.Verify(c.key, rrs); err != nil {
+			if err := s.Verify(k.key, set.rrs); err != nil {
 				f.kind, f.err = ErrBadSignature, err
 				continue
 			}
-			zk.expires = earliest(sigTime(s.Expiration, now), now.Add(capTTL(rrsetTTL(rrs, s))))
-			zk.how = fmt.Sprintf("DNSKEY signed by key %d (%s), %s", c.tag, algName(c.key.Algorithm), c.by)
-			if anchored {
-				zk.how += " (trust anchor)"
-			}
-			return zk, nil
+			return k, s, nil
 		}
 		if f.kind != ErrNoDNSKEY {
 			worst = worst.or(f)
 		}
 	}
 	if best := worst.bogus(what, zone, now); best != nil {
-		return nil, best
+		return trustedKey{}, nil, best
 	}
-	return nil, &BogusError{RRset: what, Signer: zone, KeyTag: int(cands[0].tag), Kind: ErrSignaturesStripped,
-		Reason: "no RRSIG by a key that matches " + source + " (DNSKEY RRset signed by " + describeSigTags(sigs) + ")"}
+	return trustedKey{}, nil, &BogusError{RRset: what, Signer: zone, KeyTag: int(trusted[0].tag), Kind: ErrSignaturesStripped,
+		Reason: "no RRSIG by a key that matches " + source + " (DNSKEY RRset signed by " + describeSigTags(set.sigs) + ")"}
 }
 
 // trustedBy says how k is vouched for by ds or anchorKeys, or "" if not.

@@ -216,70 +216,85 @@ func (v *Validator) Validate(ctx context.Context, a *dnsclient.Answer) (Security
 	}
 	ctx, step := trace.Begin(ctx)
 	r := &validation{v: v, tr: trace.FromContext(ctx)}
-	what := rrsetName{a.Qtype, a.Name}
+	// The verdicts are worded for the trace only, and only when there is
+	// one: a validation without a trace formats nothing unless it fails.
+	m := verdicts{worst: verdict{sec: Secure}, word: r.tr != nil}
+	ok := eachRRset(a.CNAMEs, func(set []dns.RR) bool {
+		owner := set[0].Header().Name
+		vd := r.rrset(ctx, set, rrsigsCovering(a.CNAMESigs, owner, dns.TypeCNAME), owner, "")
+		return m.add(r.noCloserMatch(ctx, a, owner, dns.TypeCNAME, vd))
+	})
+	if ok {
+		r.finalRRsets(ctx, a, &m)
+	}
+	if r.tr != nil {
+		ev := trace.Event{Source: "dns", Query: rrsetString(a.Qtype, a.Name), Server: a.Server, DNSSEC: m.worst.sec.String(), Decision: m.why.String()}
+		if m.worst.sec == Bogus {
+			ev.Decision = "rejected: " + m.worst.err.Error()
+		}
+		step.End(ev)
+	}
+	if m.worst.sec == Bogus {
+		return Bogus, m.worst.err
+	}
+	return m.worst.sec, nil
+}
+
+// verdicts merges the verdicts of an answer's RRsets: the worst wins,
+// and, when word is set, the reasons of the others are kept for a trace.
+type verdicts struct {
+	worst verdict
+	why   strings.Builder
+	word  bool
+}
+
+// add merges vd and reports whether the validation goes on (vd is not
+// Bogus).
+func (m *verdicts) add(vd verdict) bool {
+	if m.word && vd.sec != Bogus {
+		if m.why.Len() > 0 {
+			m.why.WriteString("; ")
+		}
+		vd.word(&m.why)
+	}
+	switch vd.sec {
+	case Bogus:
+		m.worst = vd
+		return false
+	case Insecure:
+		m.worst.sec = Insecure
+	}
+	return true
+}
+
+// finalRRsets validates what follows a's CNAME chain: its records, or for
+// a negative answer the SOA of its authority section and the denial.
+func (r *validation) finalRRsets(ctx context.Context, a *dnsclient.Answer, m *verdicts) {
 	final := a.Final
 	if final == "" {
 		final = a.Name
 	}
-	// The verdicts are worded for the trace only, and only when there is
-	// one: a validation without a trace formats nothing unless it fails.
-	var why strings.Builder
-	worst := verdict{sec: Secure}
-	merge := func(vd verdict) bool {
-		if r.tr != nil && vd.sec != Bogus {
-			if why.Len() > 0 {
-				why.WriteString("; ")
-			}
-			vd.word(&why)
+	switch {
+	case len(a.Records) > 0:
+		eachRRset(a.Records, func(set []dns.RR) bool {
+			h := set[0].Header()
+			vd := r.rrset(ctx, set, rrsigsCovering(a.Sigs, h.Name, h.Rrtype), h.Name, "")
+			return m.add(r.noCloserMatch(ctx, a, h.Name, h.Rrtype, vd))
+		})
+	case a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, final):
+		// The signed SOA says which zone denies; the NSEC or NSEC3 records
+		// of that zone prove the denial itself.
+		soa := a.SOA.Hdr.Name
+		vd := r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
+		if vd.sec == Secure {
+			vd = r.denialVerdict(ctx, a, final, a.Qtype, a.Rcode == dns.RcodeNameError, vd.proof.zone)
 		}
-		switch vd.sec {
-		case Bogus:
-			worst = vd
-			return false
-		case Insecure:
-			worst.sec = Insecure
-		}
-		return true
+		m.add(vd)
+	default:
+		// Absent without an SOA of its zone: nothing signed to check, but
+		// the zone it came from may say signatures were required.
+		m.add(r.unsigned(ctx, final, "", rrsetName{a.Qtype, a.Name}))
 	}
-	ok := eachRRset(a.CNAMEs, func(set []dns.RR) bool {
-		owner := set[0].Header().Name
-		vd := r.rrset(ctx, set, rrsigsCovering(a.CNAMESigs, owner, dns.TypeCNAME), owner, "")
-		return merge(r.noCloserMatch(ctx, a, owner, dns.TypeCNAME, vd))
-	})
-	if ok {
-		switch {
-		case len(a.Records) > 0:
-			eachRRset(a.Records, func(set []dns.RR) bool {
-				h := set[0].Header()
-				vd := r.rrset(ctx, set, rrsigsCovering(a.Sigs, h.Name, h.Rrtype), h.Name, "")
-				return merge(r.noCloserMatch(ctx, a, h.Name, h.Rrtype, vd))
-			})
-		case a.SOA != nil && isSubDomain(a.SOA.Hdr.Name, final):
-			// The signed SOA says which zone denies; the NSEC or NSEC3
-			// records of that zone prove the denial itself.
-			soa := a.SOA.Hdr.Name
-			vd := r.rrset(ctx, []dns.RR{a.SOA}, rrsigsCovering(a.AuthoritySigs, soa, dns.TypeSOA), soa, soa)
-			if vd.sec == Secure {
-				vd = r.denialVerdict(ctx, a, final, a.Qtype, a.Rcode == dns.RcodeNameError, vd.proof.zone)
-			}
-			merge(vd)
-		default:
-			// Absent without an SOA of its zone: nothing signed to check,
-			// but the zone it came from may say signatures were required.
-			merge(r.unsigned(ctx, final, "", what))
-		}
-	}
-	if r.tr != nil {
-		ev := trace.Event{Source: "dns", Query: what.String(), Server: a.Server, DNSSEC: worst.sec.String(), Decision: why.String()}
-		if worst.sec == Bogus {
-			ev.Decision = "rejected: " + worst.err.Error()
-		}
-		step.End(ev)
-	}
-	if worst.sec == Bogus {
-		return Bogus, worst.err
-	}
-	return worst.sec, nil
 }
 
 // noCloserMatch passes vd on, unless it is a Secure RRset owned by owner
@@ -429,15 +444,32 @@ func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG,
 		return vd
 	}
 
-	// The usable signatures, and their signers in order of appearance. A
-	// signer must be the zone holding the RRset, so an ancestor of its
-	// owner; for DS, which lives on the parent side of a cut, a proper
-	// ancestor (RFC 4035 §5.3.1). Nearly always one signer.
 	var signerBuf [2]string
-	signers := signerBuf[:0]
-	var unsupported *dns.RRSIG
+	signers, unsupported := usableSigners(sigs, owner, h.Rrtype, signerBuf[:0])
+	if len(signers) == 0 {
+		// Unsigned, or signed only with algorithms we do not implement:
+		// what the zone holding the RRset requires decides (RFC 4035 §5.2;
+		// RFC 6840 §5.11: a secure zone signs with every algorithm of its
+		// DS set, so it must have left a signature we can check).
+		vd := r.unsigned(ctx, unsignedName, soaZone, what)
+		if vd.sec == Insecure && unsupported != nil {
+			vd.why = what.String() + " is signed only with unsupported algorithms (" + algName(unsupported.Algorithm) + "); " + vd.why
+		}
+		return vd
+	}
+	return r.bySigners(ctx, rrs, sigs, signers, anchor, unsignedName, soaZone, what)
+}
+
+// usableSigners appends to buf the signers of the usable signatures among
+// sigs over the RRset owner/rrtype, in order of appearance, and returns
+// the first RRSIG left out for its algorithm only. A signer must be the
+// zone holding the RRset, so an ancestor of its owner; for DS, which
+// lives on the parent side of a cut, a proper ancestor (RFC 4035 §5.3.1).
+// Nearly always one signer.
+func usableSigners(sigs []*dns.RRSIG, owner string, rrtype uint16, buf []string) (signers []string, unsupported *dns.RRSIG) {
+	signers = buf
 	for _, s := range sigs {
-		signer, ok := usableSigner(s, owner, h.Rrtype)
+		signer, ok := usableSigner(s, owner, rrtype)
 		if !ok {
 			continue
 		}
@@ -451,18 +483,14 @@ func (r *validation) rrset(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG,
 			signers = append(signers, signer)
 		}
 	}
-	if len(signers) == 0 {
-		// Unsigned, or signed only with algorithms we do not implement:
-		// what the zone holding the RRset requires decides (RFC 4035 §5.2;
-		// RFC 6840 §5.11: a secure zone signs with every algorithm of its
-		// DS set, so it must have left a signature we can check).
-		vd := r.unsigned(ctx, unsignedName, soaZone, what)
-		if vd.sec == Insecure && unsupported != nil {
-			vd.why = what.String() + " is signed only with unsupported algorithms (" + algName(unsupported.Algorithm) + "); " + vd.why
-		}
-		return vd
-	}
+	return signers, unsupported
+}
 
+// bySigners validates the RRset rrs with the keys of each of its signers
+// in turn, below anchor: the first that verifies it decides. Signed only
+// by zones without a chain of trust, it is judged as if unsigned.
+func (r *validation) bySigners(ctx context.Context, rrs []dns.RR, sigs []*dns.RRSIG, signers []string, anchor, unsignedName, soaZone string, what rrsetName) verdict {
+	owner := dns.CanonicalName(what.owner)
 	var best *BogusError
 	insecureWhy := ""
 	for _, signer := range signers {
