@@ -101,28 +101,9 @@ func loadAuthFile(path string, kind fileKind) (*authFile, error) {
 }
 
 func parseAuthFile(path string, kind fileKind, data []byte) (*authFile, error) {
-	var raw struct {
-		Auths map[string]struct {
-			Auth          string `json:"auth"`
-			Username      string `json:"username"`
-			Password      string `json:"password"`
-			IdentityToken string `json:"identitytoken"`
-		} `json:"auths"`
-		CredsStore  string            `json:"credsStore"`
-		CredHelpers map[string]string `json:"credHelpers"`
-	}
+	var raw rawAuthFile
 	if err := json.Unmarshal(data, &raw); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			line, col := lineCol(data, se.Offset)
-			return nil, fmt.Errorf("credentials file %s:%d:%d: %v", path, line, col, se)
-		case errors.As(err, &te):
-			line, col := lineCol(data, te.Offset)
-			return nil, fmt.Errorf("credentials file %s:%d:%d: field %q: want %s, have %s", path, line, col, te.Field, te.Type, te.Value)
-		}
-		return nil, fmt.Errorf("credentials file %s: %w", path, err)
+		return nil, jsonError(path, data, err)
 	}
 	c := &authFile{path: path, kind: kind, auths: map[string]dockerAuth{}, bad: map[string]error{}, credHelpers: map[string]string{}}
 	if kind == dockerFile && raw.CredsStore != "" {
@@ -139,12 +120,67 @@ func parseAuthFile(path string, kind fileKind, data []byte) (*authFile, error) {
 			c.credHelpers[host] = h
 		}
 	}
+	for _, k := range authKeysInOrder(raw.Auths) {
+		nk := normalizeAuthKey(k)
+		if nk == "" {
+			continue
+		}
+		if _, done := c.auths[nk]; done {
+			continue
+		}
+		a, err := authEntry(path, k, raw.Auths[k])
+		if err != nil {
+			c.bad[nk] = err
+			continue
+		}
+		if a.Username == "" && a.Password == "" && a.IdentityToken == "" {
+			continue // an empty entry: the credentials are in a helper
+		}
+		delete(c.bad, nk)
+		c.auths[nk] = a
+	}
+	return c, nil
+}
 
-	// Several keys may name one entry ("https://index.docker.io/v1/" and
-	// "docker.io"); visit them in a fixed order so the winner is stable:
-	// the key already in normal form first, then the others sorted.
-	keys := make([]string, 0, len(raw.Auths))
-	for k := range raw.Auths {
+// rawAuthFile is what parseAuthFile reads of a docker config.json or a
+// containers auth.json.
+type rawAuthFile struct {
+	Auths       map[string]rawAuth `json:"auths"`
+	CredsStore  string             `json:"credsStore"`
+	CredHelpers map[string]string  `json:"credHelpers"`
+}
+
+// rawAuth is one entry of "auths".
+type rawAuth struct {
+	Auth          string `json:"auth"`
+	Username      string `json:"username"`
+	Password      string `json:"password"`
+	IdentityToken string `json:"identitytoken"`
+}
+
+// jsonError names where in the file at path, holding data, the JSON
+// decoding error err is.
+func jsonError(path string, data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		line, col := lineCol(data, se.Offset)
+		return fmt.Errorf("credentials file %s:%d:%d: %v", path, line, col, se)
+	case errors.As(err, &te):
+		line, col := lineCol(data, te.Offset)
+		return fmt.Errorf("credentials file %s:%d:%d: field %q: want %s, have %s", path, line, col, te.Field, te.Type, te.Value)
+	}
+	return fmt.Errorf("credentials file %s: %w", path, err)
+}
+
+// authKeysInOrder returns the keys of auths in the order they are read.
+// Several keys may name one entry ("https://index.docker.io/v1/" and
+// "docker.io"); a fixed order makes the winner stable: the keys already
+// in normal form first, then the others, each sorted.
+func authKeysInOrder(auths map[string]rawAuth) []string {
+	keys := make([]string, 0, len(auths))
+	for k := range auths {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool {
@@ -154,40 +190,30 @@ func parseAuthFile(path string, kind fileKind, data []byte) (*authFile, error) {
 		}
 		return keys[i] < keys[j]
 	})
-	for _, k := range keys {
-		nk := normalizeAuthKey(k)
-		if nk == "" {
-			continue
-		}
-		if _, done := c.auths[nk]; done {
-			continue
-		}
-		e := raw.Auths[k]
-		a := dockerAuth{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken, Key: k, Source: path}
-		if e.Auth != "" {
-			dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(e.Auth))
-			if err != nil {
-				// Docker accepts unpadded values too.
-				dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(e.Auth), "="))
-			}
-			if err != nil {
-				c.bad[nk] = fmt.Errorf("credentials file %s: auths[%q].auth is not base64: %v", path, k, err)
-				continue
-			}
-			user, pass, ok := strings.Cut(string(dec), ":")
-			if !ok {
-				c.bad[nk] = fmt.Errorf("credentials file %s: auths[%q].auth does not decode to user:password", path, k)
-				continue
-			}
-			a.Username, a.Password = user, strings.Trim(pass, "\x00")
-		}
-		if a.Username == "" && a.Password == "" && a.IdentityToken == "" {
-			continue // an empty entry: the credentials are in a helper
-		}
-		delete(c.bad, nk)
-		c.auths[nk] = a
+	return keys
+}
+
+// authEntry decodes the entry auths[key] of the file at path: "auth"
+// (base64 of user:password, padded or not, as Docker accepts) wins over
+// "username" and "password".
+func authEntry(path, key string, e rawAuth) (dockerAuth, error) {
+	a := dockerAuth{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken, Key: key, Source: path}
+	if e.Auth == "" {
+		return a, nil
 	}
-	return c, nil
+	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(e.Auth))
+	if err != nil {
+		dec, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(strings.TrimSpace(e.Auth), "="))
+	}
+	if err != nil {
+		return a, fmt.Errorf("credentials file %s: auths[%q].auth is not base64: %v", path, key, err)
+	}
+	user, pass, ok := strings.Cut(string(dec), ":")
+	if !ok {
+		return a, fmt.Errorf("credentials file %s: auths[%q].auth does not decode to user:password", path, key)
+	}
+	a.Username, a.Password = user, strings.Trim(pass, "\x00")
+	return a, nil
 }
 
 // inline returns the file's own credentials for repository repo at host,

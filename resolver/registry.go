@@ -319,34 +319,9 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 	}
 	authed := false
 	for retries := 0; ; {
-		req, err := http.NewRequestWithContext(ctx, rq.method, rq.url, nil)
+		resp, ev, err := c.send(ctx, rq, hdr, how)
 		if err != nil {
-			return nil, trace.Event{}, rq.t.err(rq.step, ErrUpstream, err)
-		}
-		req.Header.Set("Accept", rq.accept)
-		req.Header.Set("User-Agent", userAgent)
-		if rq.rangeHeader != "" {
-			req.Header.Set("Range", rq.rangeHeader)
-		}
-		if hdr != "" {
-			req.Header.Set("Authorization", hdr)
-		}
-		start := c.cfg.Now()
-		resp, err := c.client.Do(req)
-		ev := trace.Event{Source: "registry", Query: rq.method + " " + rq.url, Server: rq.t.host, Duration: c.cfg.Now().Sub(start), Request: trace.HTTP, Status: trace.NoResponse}
-		if err != nil {
-			err = redactURLError(err)
-			kind := transportKind(err)
-			ev.Outcome, ev.Decision = "error", err.Error()
-			rq.tr.Add(ev)
-			return nil, ev, rq.t.err(rq.step, kind, err)
-		}
-		ev.Outcome, ev.Status = strconv.Itoa(resp.StatusCode), resp.StatusCode
-		if how != "" {
-			ev.Decision = "sent " + how + "; "
-		}
-		if resp.Request != nil && resp.Request.URL.Host != req.URL.Host {
-			ev.Decision += "answered by " + resp.Request.URL.Host + " after a redirect; "
+			return nil, ev, err
 		}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized && !rq.t.isOrigin(resp.Request):
@@ -372,17 +347,9 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 			how = authScheme(hdr) + " authorization"
 			continue
 		case isRetryable(resp.StatusCode) && retries < c.cfg.MaxRetries:
-			wait, why := c.retryDelay(resp, retries)
-			closeBody(resp)
 			retries++
-			ev.Decision += fmt.Sprintf("retry %d of %d in %v (%s)", retries, c.cfg.MaxRetries, wait, why)
-			rq.tr.Add(ev)
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-				return nil, ev, rq.t.err(rq.step, ErrTimeout,
-					fmt.Errorf("HTTP %d: the registry asks to wait %v, past the deadline", resp.StatusCode, wait))
-			}
-			if err := c.cfg.Sleep(ctx, wait); err != nil {
-				return nil, ev, rq.t.err(rq.step, transportKind(err), fmt.Errorf("waiting to retry: %w", err))
+			if err := c.waitToRetry(ctx, rq, resp, retries, &ev); err != nil {
+				return nil, ev, err
 			}
 			continue
 		}
@@ -391,6 +358,59 @@ func (c *registryClient) do(ctx context.Context, rq *regRequest) (*http.Response
 		}
 		return resp, ev, nil
 	}
+}
+
+// send makes one try of rq with the Authorization header hdr (how names
+// it for the trace, "" when none), and returns the response with its
+// trace event, not yet added unless the request failed.
+func (c *registryClient) send(ctx context.Context, rq *regRequest, hdr, how string) (*http.Response, trace.Event, error) {
+	req, err := http.NewRequestWithContext(ctx, rq.method, rq.url, nil)
+	if err != nil {
+		return nil, trace.Event{}, rq.t.err(rq.step, ErrUpstream, err)
+	}
+	req.Header.Set("Accept", rq.accept)
+	req.Header.Set("User-Agent", userAgent)
+	if rq.rangeHeader != "" {
+		req.Header.Set("Range", rq.rangeHeader)
+	}
+	if hdr != "" {
+		req.Header.Set("Authorization", hdr)
+	}
+	start := c.cfg.Now()
+	resp, err := c.client.Do(req)
+	ev := trace.Event{Source: "registry", Query: rq.method + " " + rq.url, Server: rq.t.host, Duration: c.cfg.Now().Sub(start), Request: trace.HTTP, Status: trace.NoResponse}
+	if err != nil {
+		err = redactURLError(err)
+		ev.Outcome, ev.Decision = "error", err.Error()
+		rq.tr.Add(ev)
+		return nil, ev, rq.t.err(rq.step, transportKind(err), err)
+	}
+	ev.Outcome, ev.Status = strconv.Itoa(resp.StatusCode), resp.StatusCode
+	if how != "" {
+		ev.Decision = "sent " + how + "; "
+	}
+	if resp.Request != nil && resp.Request.URL.Host != req.URL.Host {
+		ev.Decision += "answered by " + resp.Request.URL.Host + " after a redirect; "
+	}
+	return resp, ev, nil
+}
+
+// waitToRetry closes resp, a throttling answer to rq, and waits as long as
+// it asks (bounded, see retryDelay) before try number retry+1: an error
+// when that is past ctx's deadline or ctx ends meanwhile.
+func (c *registryClient) waitToRetry(ctx context.Context, rq *regRequest, resp *http.Response, retry int, ev *trace.Event) error {
+	wait, why := c.retryDelay(resp, retry-1)
+	closeBody(resp)
+	ev.Decision += fmt.Sprintf("retry %d of %d in %v (%s)", retry, c.cfg.MaxRetries, wait, why)
+	rq.tr.Add(*ev)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		return rq.t.err(rq.step, ErrTimeout,
+			fmt.Errorf("HTTP %d: the registry asks to wait %v, past the deadline", resp.StatusCode, wait))
+	}
+	if err := c.cfg.Sleep(ctx, wait); err != nil {
+		return rq.t.err(rq.step, transportKind(err), fmt.Errorf("waiting to retry: %w", err))
+	}
+	return nil
 }
 
 func isRetryable(status int) bool {
@@ -558,6 +578,59 @@ func (c *registryClient) headManifest(ctx context.Context, t *target, tag string
 	return manifestResult{Digest: d, MediaType: mt, Size: size, Endpoint: t.ep}, true, nil
 }
 
+// bodyDigests hash a manifest body as it is read: with the algorithm it
+// is named by (the expected digest's, else the Docker-Content-Digest
+// header's, else sha256), and with the header's too when that differs.
+type bodyDigests struct {
+	digesters  []digest.Digester
+	hdr        digest.Digest // the header's digest, if present and readable
+	hdrPresent bool
+	hdrErr     error // the header names an algorithm this client lacks
+	hdrIdx     int   // the digester of the header's algorithm; -1: none
+}
+
+// newBodyDigests returns the digests for a body with the header value
+// header, named by expected (if any); an error when the header is
+// malformed.
+func newBodyDigests(header string, expected digest.Digest) (bodyDigests, error) {
+	hdr, present, hdrErr := parseDigestHeader(header)
+	if hdrErr != nil && !errors.Is(hdrErr, digest.ErrDigestUnsupported) {
+		return bodyDigests{}, hdrErr
+	}
+	d := bodyDigests{hdr: hdr, hdrPresent: present, hdrErr: hdrErr, hdrIdx: -1}
+	alg := digest.Canonical
+	switch {
+	case expected != "":
+		alg = expected.Algorithm()
+	case present && hdrErr == nil:
+		alg = hdr.Algorithm()
+	}
+	d.digesters = []digest.Digester{alg.Digester()}
+	if present && hdrErr == nil {
+		d.hdrIdx = 0
+		if hdr.Algorithm() != alg {
+			d.digesters = append(d.digesters, hdr.Algorithm().Digester())
+			d.hdrIdx = 1
+		}
+	}
+	return d, nil
+}
+
+// checkHeader compares the body read with the header, once the body is
+// read, and returns a note for the trace; an error when they differ.
+func (d bodyDigests) checkHeader(what string) (note string, err error) {
+	switch {
+	case d.hdrIdx >= 0:
+		if got := d.digesters[d.hdrIdx].Digest(); got != d.hdr {
+			return "", fmt.Errorf("%s: Docker-Content-Digest says %s, content hashes to %s", what, d.hdr, got)
+		}
+		return ", matches Docker-Content-Digest", nil
+	case d.hdrPresent:
+		return fmt.Sprintf(" (%v: not checked)", d.hdrErr), nil
+	}
+	return "", nil
+}
+
 // traceFailure ends a request's trace event with the error it failed with
 // and returns the error.
 func traceFailure(tr *trace.Trace, ev trace.Event, err error) error {
@@ -604,29 +677,13 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 		return fail(ErrTooLarge, &errTooLarge{what: what, limit: c.cfg.MaxManifestBytes, size: resp.ContentLength})
 	}
 
-	hdr, hdrPresent, hdrErr := parseDigestHeader(resp.Header.Get("Docker-Content-Digest"))
-	if hdrErr != nil && !errors.Is(hdrErr, digest.ErrDigestUnsupported) {
+	dg, err := newBodyDigests(resp.Header.Get("Docker-Content-Digest"), expected)
+	if err != nil {
 		// A malformed header cannot match anything: a registry that gets
 		// this wrong is not trusted to name the content.
-		return fail(ErrDigestMismatch, hdrErr)
+		return fail(ErrDigestMismatch, err)
 	}
-	alg := digest.Canonical
-	switch {
-	case expected != "":
-		alg = expected.Algorithm()
-	case hdrPresent && hdrErr == nil:
-		alg = hdr.Algorithm()
-	}
-	digesters := []digest.Digester{alg.Digester()}
-	hdrIdx := -1
-	if hdrPresent && hdrErr == nil {
-		hdrIdx = 0
-		if hdr.Algorithm() != alg {
-			digesters = append(digesters, hdr.Algorithm().Digester())
-			hdrIdx = 1
-		}
-	}
-	body, err := readBounded(resp.Body, c.cfg.MaxManifestBytes, resp.ContentLength, what, digesters...)
+	body, err := readBounded(resp.Body, c.cfg.MaxManifestBytes, resp.ContentLength, what, dg.digesters...)
 	if err != nil {
 		var tl *errTooLarge
 		if errors.As(err, &tl) {
@@ -634,19 +691,13 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 		}
 		return fail(transportKind(err), fmt.Errorf("reading %s: %w", what, err))
 	}
-	m := &fetchedManifest{ref: ref, body: body, digest: digesters[0].Digest()}
+	m := &fetchedManifest{ref: ref, body: body, digest: dg.digesters[0].Digest()}
 	if expected != "" && m.digest != expected {
 		return fail(ErrDigestMismatch, fmt.Errorf("%s: content hashes to %s", what, m.digest))
 	}
-	note := ""
-	switch {
-	case hdrIdx >= 0:
-		if got := digesters[hdrIdx].Digest(); got != hdr {
-			return fail(ErrDigestMismatch, fmt.Errorf("%s: Docker-Content-Digest says %s, content hashes to %s", what, hdr, got))
-		}
-		note = ", matches Docker-Content-Digest"
-	case hdrPresent:
-		note = fmt.Sprintf(" (%v: not checked)", hdrErr)
+	note, err := dg.checkHeader(what)
+	if err != nil {
+		return fail(ErrDigestMismatch, err)
 	}
 	if m.docErr = json.Unmarshal(body, &m.doc); m.docErr != nil {
 		m.docErr = fmt.Errorf("%s is not a JSON manifest: %w", what, m.docErr)
@@ -661,68 +712,79 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 // selectPlatform picks want's manifest: from an index by matchPlatform, or
 // the single image itself when its config names a matching platform.
 func (c *registryClient) selectPlatform(ctx context.Context, t *target, m *fetchedManifest, want reference.Platform, tr *trace.Trace) (*platformResult, error) {
-	wantS := platformString(want)
 	if m.docErr != nil {
 		return nil, t.err("platform", ErrUpstream, m.docErr)
 	}
 	doc := &m.doc
 	switch {
 	case isIndexType(m.mediaType) || (!isImageType(m.mediaType) && doc.Manifests != nil && doc.Config == nil):
-		i := matchPlatform(want, doc.Manifests)
-		if i < 0 {
-			var have []string
-			for _, d := range doc.Manifests {
-				if d.Platform != nil {
-					have = append(have, d.Platform.String())
-				}
-			}
-			err := t.err("platform", ErrNotFound, fmt.Errorf("no manifest for platform %s in index %s (it has: %s)",
-				wantS, m.digest, strings.Join(have, ", ")))
-			tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
-			return nil, err
-		}
-		d := doc.Manifests[i]
-		if err := d.Digest.Validate(); err != nil {
-			return nil, t.err("platform", ErrUpstream, fmt.Errorf("index %s: child for %s has digest %q: %w", m.digest, d.Platform, d.Digest, err))
-		}
-		if d.Size < 0 {
-			return nil, t.err("platform", ErrUpstream, fmt.Errorf("index %s: child %s has negative size", m.digest, d.Digest))
-		}
-		tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: d.Platform.String(),
-			Decision: fmt.Sprintf("index child %s (%s)", d.Digest, d.Platform)})
-		return &platformResult{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size, Platform: d.Platform.reference()}, nil
-
+		return platformFromIndex(t, m, want, tr)
 	case isImageType(m.mediaType) || doc.Config != nil:
-		cfgDesc := doc.Config
-		if cfgDesc == nil {
-			return nil, t.err("platform", ErrUpstream, fmt.Errorf("image manifest %s has no config", m.digest))
-		}
-		if err := cfgDesc.Digest.Validate(); err != nil {
-			return nil, t.err("platform", ErrUpstream, fmt.Errorf("image manifest %s: config digest %q: %w", m.digest, cfgDesc.Digest, err))
-		}
-		if cfgDesc.Size > c.cfg.MaxConfigBytes {
-			return nil, t.err("GET config", ErrTooLarge, &errTooLarge{what: "image config " + cfgDesc.Digest.String(), limit: c.cfg.MaxConfigBytes, size: cfgDesc.Size})
-		}
-		blob, err := c.getBlob(ctx, t, cfgDesc.Digest, c.cfg.MaxConfigBytes, "image config", tr)
-		if err != nil {
-			return nil, err
-		}
-		var ic imageConfig
-		if err := json.Unmarshal(blob, &ic); err != nil {
-			return nil, t.err("GET config", ErrUpstream, fmt.Errorf("image config %s is not JSON: %v", cfgDesc.Digest, err))
-		}
-		have := ociPlatform{OS: ic.OS, Architecture: ic.Architecture, Variant: ic.Variant}
-		if matchPlatform(want, []descriptor{{Platform: &have}}) < 0 {
-			err := t.err("platform", ErrNotFound, fmt.Errorf("no manifest for platform %s: %s is a single-platform image for %s",
-				wantS, m.digest, have))
-			tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
-			return nil, err
-		}
-		tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: have.String(),
-			Decision: "single-platform image; its config says " + have.String()})
-		return &platformResult{Digest: m.digest, MediaType: m.mediaType, Size: int64(len(m.body)), Platform: have.reference()}, nil
+		return c.platformFromConfig(ctx, t, m, want, tr)
 	}
 	return nil, t.err("platform", ErrUpstream, fmt.Errorf("cannot select a platform from a manifest of media type %q", m.mediaType))
+}
+
+// platformFromIndex picks the child of the index m for want.
+func platformFromIndex(t *target, m *fetchedManifest, want reference.Platform, tr *trace.Trace) (*platformResult, error) {
+	wantS := platformString(want)
+	i := matchPlatform(want, m.doc.Manifests)
+	if i < 0 {
+		var have []string
+		for _, d := range m.doc.Manifests {
+			if d.Platform != nil {
+				have = append(have, d.Platform.String())
+			}
+		}
+		err := t.err("platform", ErrNotFound, fmt.Errorf("no manifest for platform %s in index %s (it has: %s)",
+			wantS, m.digest, strings.Join(have, ", ")))
+		tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
+		return nil, err
+	}
+	d := m.doc.Manifests[i]
+	if err := d.Digest.Validate(); err != nil {
+		return nil, t.err("platform", ErrUpstream, fmt.Errorf("index %s: child for %s has digest %q: %w", m.digest, d.Platform, d.Digest, err))
+	}
+	if d.Size < 0 {
+		return nil, t.err("platform", ErrUpstream, fmt.Errorf("index %s: child %s has negative size", m.digest, d.Digest))
+	}
+	tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: d.Platform.String(),
+		Decision: fmt.Sprintf("index child %s (%s)", d.Digest, d.Platform)})
+	return &platformResult{Digest: d.Digest, MediaType: d.MediaType, Size: d.Size, Platform: d.Platform.reference()}, nil
+}
+
+// platformFromConfig checks that the single-platform image m is for want,
+// by its config.
+func (c *registryClient) platformFromConfig(ctx context.Context, t *target, m *fetchedManifest, want reference.Platform, tr *trace.Trace) (*platformResult, error) {
+	wantS := platformString(want)
+	cfgDesc := m.doc.Config
+	if cfgDesc == nil {
+		return nil, t.err("platform", ErrUpstream, fmt.Errorf("image manifest %s has no config", m.digest))
+	}
+	if err := cfgDesc.Digest.Validate(); err != nil {
+		return nil, t.err("platform", ErrUpstream, fmt.Errorf("image manifest %s: config digest %q: %w", m.digest, cfgDesc.Digest, err))
+	}
+	if cfgDesc.Size > c.cfg.MaxConfigBytes {
+		return nil, t.err("GET config", ErrTooLarge, &errTooLarge{what: "image config " + cfgDesc.Digest.String(), limit: c.cfg.MaxConfigBytes, size: cfgDesc.Size})
+	}
+	blob, err := c.getBlob(ctx, t, cfgDesc.Digest, c.cfg.MaxConfigBytes, "image config", tr)
+	if err != nil {
+		return nil, err
+	}
+	var ic imageConfig
+	if err := json.Unmarshal(blob, &ic); err != nil {
+		return nil, t.err("GET config", ErrUpstream, fmt.Errorf("image config %s is not JSON: %v", cfgDesc.Digest, err))
+	}
+	have := ociPlatform{OS: ic.OS, Architecture: ic.Architecture, Variant: ic.Variant}
+	if matchPlatform(want, []descriptor{{Platform: &have}}) < 0 {
+		err := t.err("platform", ErrNotFound, fmt.Errorf("no manifest for platform %s: %s is a single-platform image for %s",
+			wantS, m.digest, have))
+		tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: "no match", Decision: err.Error()})
+		return nil, err
+	}
+	tr.Add(trace.Event{Source: "registry", Query: "platform " + wantS, Server: t.host, Outcome: have.String(),
+		Decision: "single-platform image; its config says " + have.String()})
+	return &platformResult{Digest: m.digest, MediaType: m.mediaType, Size: int64(len(m.body)), Platform: have.reference()}, nil
 }
 
 func platformString(p reference.Platform) string {

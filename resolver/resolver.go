@@ -229,69 +229,24 @@ func newEngine(o options, results *resultCache, sources *cache.Cache[string, any
 	}
 	r.dns = dc
 
-	if o.httpClient != nil {
-		if o.addrPolicy != nil {
-			return nil, errPolicyNeedsTransport
-		}
-		r.http = o.httpClient
-	} else {
-		trust, err := newTLSTrust(o.rootCAs, o.caFiles)
-		if err != nil {
+	if err := r.buildHTTP(o, dc); err != nil {
+		return nil, err
+	}
+	r.trustAD = o.trustAD
+	if !o.trustADSet {
+		r.trustAD = dc.TrustAD()
+	}
+	if !o.dnssecOff {
+		if r.validator, err = newValidator(o, dc, r.trustAD); err != nil {
 			return nil, err
 		}
-		r.transport = newTransport(trust.config(), dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect, o.maxUpstream)
-		var rt http.RoundTripper = r.transport
-		if trust.split() {
-			names := r.transport
-			r.ipTransport = &lazyTransport{make: func() *http.Transport {
-				t := names.Clone() // the same dials, their bound and policy included
-				t.TLSClientConfig = trust.ipConfig()
-				return t
-			}}
-			rt = splitIP{names: names, ips: r.ipTransport}
-		}
-		r.http = &http.Client{Transport: requestScoped{rt}}
-		// A client pushed out closes its idle connections; one with a
-		// request in flight keeps that connection until IdleConnTimeout.
-		r.byTLSName, _ = lru.NewWithEvict(maxTLSNameClients, func(_ string, c *registryClient) {
-			c.cfg.HTTP.CloseIdleConnections()
-		})
-	}
-
-	var validator *dnssec.Validator
-	if !o.dnssecOff {
-		anchors := append(dnssec.RootAnchors(), o.anchors...)
-		for _, f := range o.anchorFiles {
-			rrs, err := readAnchors(f)
-			if err != nil {
-				return nil, err
-			}
-			anchors = append(anchors, rrs...)
-		}
-		validator = dnssec.NewValidator(dc, anchors, o.now)
-	}
-	trustAD := o.trustAD
-	if !o.trustADSet {
-		trustAD = dc.TrustAD()
-	}
-	r.validator, r.trustAD = validator, trustAD
-	if validator != nil {
-		// Find out once whether the DNS resolver serves DNSSEC data; if it
-		// cannot, answers under the root are unauthenticated rather than
-		// bogus (docs/protocol.md §8.2).
-		check := dnssec.ResolverCheck{Plain: dc.WithoutDNSSEC(), Require: o.requireDNSSEC}
-		if warn := o.dnssecWarning; warn != nil && !o.requireDNSSEC && !trustAD {
-			servers := strings.Join(dc.Servers(), ", ")
-			check.Notify = func(why string) { warn(dnssecWarning(servers, why)) }
-		}
-		validator.CheckResolver(check)
 	}
 
 	r.disc = discovery.New(discovery.Options{
 		DNS:           dc,
 		HTTP:          r.http,
-		Validator:     validator,
-		TrustAD:       trustAD,
+		Validator:     r.validator,
+		TrustAD:       r.trustAD,
 		DNSSECOff:     o.dnssecOff,
 		DNSSECRequire: o.requireDNSSEC,
 		NoWellKnown:   o.noWellKnown,
@@ -303,16 +258,8 @@ func newEngine(o options, results *resultCache, sources *cache.Cache[string, any
 		Cache:         sourceCache{r.sources},
 	})
 
-	if o.requireSignature && o.noVerifySigs {
-		return nil, errors.New("--require-signature and --verify-signatures=false contradict each other: a required signature is always checked")
-	}
-	r.trustKeys = append(r.trustKeys, o.trustKeys...)
-	for _, f := range o.trustKeyFiles {
-		k, err := readTrustKey(f)
-		if err != nil {
-			return nil, err
-		}
-		r.trustKeys = append(r.trustKeys, k)
+	if err := r.loadTrustKeys(o); err != nil {
+		return nil, err
 	}
 
 	creds, err := loadCredentials(credPathsFor(&o), o.helperTimeout)
@@ -325,6 +272,80 @@ func newEngine(o options, results *resultCache, sources *cache.Cache[string, any
 		r.platformKey = o.platform.String()
 	}
 	return r, nil
+}
+
+// loadTrustKeys sets the keys o trusts for signatures besides the
+// owners' (--trust-key).
+func (r *engine) loadTrustKeys(o options) error {
+	if o.requireSignature && o.noVerifySigs {
+		return errors.New("--require-signature and --verify-signatures=false contradict each other: a required signature is always checked")
+	}
+	r.trustKeys = append(r.trustKeys, o.trustKeys...)
+	for _, f := range o.trustKeyFiles {
+		k, err := readTrustKey(f)
+		if err != nil {
+			return err
+		}
+		r.trustKeys = append(r.trustKeys, k)
+	}
+	return nil
+}
+
+// buildHTTP sets r's HTTP client: o's own, or one on a transport of ours
+// that dials through dc under o's address policy.
+func (r *engine) buildHTTP(o options, dc *dnsclient.Client) error {
+	if o.httpClient != nil {
+		if o.addrPolicy != nil {
+			return errPolicyNeedsTransport
+		}
+		r.http = o.httpClient
+		return nil
+	}
+	trust, err := newTLSTrust(o.rootCAs, o.caFiles)
+	if err != nil {
+		return err
+	}
+	r.transport = newTransport(trust.config(), dc, len(o.dnsServers) > 0, o.addrPolicy, o.connect, o.maxUpstream)
+	var rt http.RoundTripper = r.transport
+	if trust.split() {
+		names := r.transport
+		r.ipTransport = &lazyTransport{make: func() *http.Transport {
+			t := names.Clone() // the same dials, their bound and policy included
+			t.TLSClientConfig = trust.ipConfig()
+			return t
+		}}
+		rt = splitIP{names: names, ips: r.ipTransport}
+	}
+	r.http = &http.Client{Transport: requestScoped{rt}}
+	// A client pushed out closes its idle connections; one with a request
+	// in flight keeps that connection until IdleConnTimeout.
+	r.byTLSName, _ = lru.NewWithEvict(maxTLSNameClients, func(_ string, c *registryClient) {
+		c.cfg.HTTP.CloseIdleConnections()
+	})
+	return nil
+}
+
+// newValidator returns the validator of o's trust anchors asking dc, with
+// the resolver check set up: found out once whether the DNS resolver
+// serves DNSSEC data; if it cannot, answers under the root are
+// unauthenticated rather than bogus (docs/protocol.md §8.2).
+func newValidator(o options, dc *dnsclient.Client, trustAD bool) (*dnssec.Validator, error) {
+	anchors := append(dnssec.RootAnchors(), o.anchors...)
+	for _, f := range o.anchorFiles {
+		rrs, err := readAnchors(f)
+		if err != nil {
+			return nil, err
+		}
+		anchors = append(anchors, rrs...)
+	}
+	validator := dnssec.NewValidator(dc, anchors, o.now)
+	check := dnssec.ResolverCheck{Plain: dc.WithoutDNSSEC(), Require: o.requireDNSSEC}
+	if warn := o.dnssecWarning; warn != nil && !o.requireDNSSEC && !trustAD {
+		servers := strings.Join(dc.Servers(), ", ")
+		check.Notify = func(why string) { warn(dnssecWarning(servers, why)) }
+	}
+	validator.CheckResolver(check)
+	return validator, nil
 }
 
 // Resolve resolves ref (docker or appc form) to a manifest digest, using
