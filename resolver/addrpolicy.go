@@ -8,8 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/trace"
 )
 
@@ -152,92 +152,46 @@ type lookupFunc func(ctx context.Context, host string) ([]netip.Addr, error)
 // dialFunc is http.Transport.DialContext.
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// Dial bounds, as discovery's dialer: each address gets an equal share of
-// the time left, but never less than dialMinPerAddr.
-const (
-	dialMinPerAddr     = 2 * time.Second
-	dialDefaultTimeout = 30 * time.Second
-)
-
 // dialContext returns a DialContext that lets allowed hosts through to
 // next as they are, and for any other host resolves it with lookup, drops
-// the addresses p refuses and connects to the others, in order, with next.
-// next is given IP literals only, so it resolves nothing itself.
+// the addresses p refuses and connects to the others, in order, with next
+// (dnsclient.Dialer). next is given IP literals only, so it resolves
+// nothing itself.
 func (p *addressPolicy) dialContext(lookup lookupFunc, next dialFunc) dialFunc {
+	d := dnsclient.Dialer{Lookup: lookup, Keep: p.keep, Dial: next}
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, portStr, err := net.SplitHostPort(addr)
+		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 		}
-		if p.allows(host, portStr) {
+		if p.allows(host, port) {
 			return next(ctx, network, addr)
 		}
-		port, err := strconv.ParseUint(portStr, 10, 16)
-		if err != nil {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: fmt.Errorf("port %q is not a number", portStr)}
-		}
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, dialDefaultTimeout)
-			defer cancel()
-		}
-		ips, err := lookup(ctx, host)
-		if err != nil {
-			return nil, &net.OpError{Op: "dial", Net: network, Err: err}
-		}
-		var usable []netip.AddrPort
-		var refused []*AddressRefusedError
-		for _, ip := range ips {
-			switch {
-			case strings.HasSuffix(network, "4") && !ip.Unmap().Is4(),
-				strings.HasSuffix(network, "6") && ip.Is4():
-				continue
-			}
-			ap := netip.AddrPortFrom(ip, uint16(port))
-			if class := p.refuses(ip); class != "" {
-				refused = append(refused, &AddressRefusedError{Target: addr, Addr: ap, Class: class})
-				continue
-			}
-			usable = append(usable, ap)
-		}
-		if len(usable) == 0 {
-			if len(refused) > 0 {
-				return nil, refused[0]
-			}
-			return nil, &net.OpError{Op: "dial", Net: network, Err: &net.AddrError{Err: "no suitable address found", Addr: host}}
-		}
-		if len(refused) > 0 {
-			trace.FromContext(ctx).Add(trace.Event{Source: "discovery", Query: "connect " + addr,
-				Decision: fmt.Sprintf("%d of its addresses refused, e.g. %s (%s); trying the others", len(refused), refused[0].Addr, refused[0].Class)})
-		}
-		var first error
-		for i, ap := range usable {
-			actx, cancel := dialShare(ctx, len(usable)-i)
-			conn, err := next(actx, network, ap.String())
-			cancel()
-			if err == nil {
-				return conn, nil
-			}
-			if first == nil {
-				first = err
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
-		return nil, first
+		return d.DialContext(ctx, network, addr)
 	}
 }
 
-// dialShare gives one of n remaining addresses its share of ctx's time.
-func dialShare(ctx context.Context, n int) (context.Context, context.CancelFunc) {
-	dl, _ := ctx.Deadline()
-	left := time.Until(dl)
-	share := max(left/time.Duration(n), dialMinPerAddr)
-	if share >= left {
-		return context.WithCancel(ctx)
+// keep returns the addresses of addr that p does not refuse; when it
+// refuses them all, the error says why for the first.
+func (p *addressPolicy) keep(ctx context.Context, addr string, addrs []netip.AddrPort) ([]netip.AddrPort, error) {
+	var usable []netip.AddrPort
+	var refused []*AddressRefusedError
+	for _, ap := range addrs {
+		if class := p.refuses(ap.Addr()); class != "" {
+			refused = append(refused, &AddressRefusedError{Target: addr, Addr: ap, Class: class})
+			continue
+		}
+		usable = append(usable, ap)
 	}
-	return context.WithTimeout(ctx, share)
+	switch {
+	case len(refused) == 0:
+	case len(usable) == 0:
+		return nil, refused[0]
+	default:
+		trace.FromContext(ctx).Add(trace.Event{Source: "discovery", Query: "connect " + addr,
+			Decision: fmt.Sprintf("%d of its addresses refused, e.g. %s (%s); trying the others", len(refused), refused[0].Addr, refused[0].Class)})
+	}
+	return usable, nil
 }
 
 // systemLookup resolves with the system resolver, as net.Dialer would.

@@ -91,6 +91,31 @@ func (c *Client) LookupIP(ctx context.Context, host string) ([]netip.Addr, error
 // has none). It fits http.Transport.DialContext. The error is the first
 // address's, as with net.Dialer, noting how many more addresses failed.
 func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{KeepAlive: dialKeepAlive}
+	return Dialer{Lookup: c.LookupIP, Dial: d.DialContext}.DialContext(ctx, network, addr)
+}
+
+// Dialer connects to "host:port" by resolving host itself and trying its
+// addresses one after another: the dialing of Client.DialContext, with the
+// lookup, a filter of the addresses and the connection to one address as
+// parameters.
+type Dialer struct {
+	// Lookup resolves a host name or IP literal to its addresses.
+	Lookup func(ctx context.Context, host string) ([]netip.Addr, error)
+	// Keep, when set, returns the addresses of addr that may be dialled
+	// (in order), or the error that says why none may.
+	Keep func(ctx context.Context, addr string, addrs []netip.AddrPort) ([]netip.AddrPort, error)
+	// Dial connects to one address, an IP literal and a port.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// DialContext connects to addr ("host:port") on network ("tcp", "tcp4",
+// "tcp6", "udp"...): it looks host up, keeps the addresses network can
+// reach (and Keep allows), and dials them in order until one connects,
+// within ctx's deadline (30 s when it has none). Each address gets an
+// equal share of the time left, but at least 2 s. The error is the first
+// address's, as with net.Dialer, noting how many more addresses failed.
+func (d Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	switch network {
 	case "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6":
 	default:
@@ -109,28 +134,45 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 		ctx, cancel = context.WithTimeout(ctx, dialDefaultTimeout)
 		defer cancel()
 	}
-	ips, err := c.LookupIP(ctx, host)
+	ips, err := d.Lookup(ctx, host)
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
 	}
-	var usable []netip.Addr
+	addrs := reachable(network, ips, uint16(port))
+	if len(addrs) == 0 {
+		return nil, &net.OpError{Op: "dial", Net: network,
+			Err: &net.AddrError{Err: "no suitable address found", Addr: host}}
+	}
+	if d.Keep != nil {
+		if addrs, err = d.Keep(ctx, addr, addrs); err != nil {
+			return nil, err
+		}
+	}
+	return d.dialEach(ctx, network, host, addrs)
+}
+
+// reachable returns, with port, the addresses among ips that network can
+// reach: IPv4 only for "tcp4" and "udp4", IPv6 only for "tcp6" and "udp6".
+func reachable(network string, ips []netip.Addr, port uint16) []netip.AddrPort {
+	var addrs []netip.AddrPort
 	for _, ip := range ips {
 		switch {
 		case strings.HasSuffix(network, "4") && !ip.Unmap().Is4(),
 			strings.HasSuffix(network, "6") && ip.Is4():
 			continue
 		}
-		usable = append(usable, ip)
+		addrs = append(addrs, netip.AddrPortFrom(ip, port))
 	}
-	if len(usable) == 0 {
-		return nil, &net.OpError{Op: "dial", Net: network,
-			Err: &net.AddrError{Err: "no suitable address found", Addr: host}}
-	}
-	d := net.Dialer{KeepAlive: dialKeepAlive}
+	return addrs
+}
+
+// dialEach dials addrs, host's, in order until one connects, each with
+// its share of the time left (dialShare).
+func (d Dialer) dialEach(ctx context.Context, network, host string, addrs []netip.AddrPort) (net.Conn, error) {
 	var first error
-	for i, ip := range usable {
-		actx, cancel := dialShare(ctx, len(usable)-i)
-		conn, err := d.DialContext(actx, network, netip.AddrPortFrom(ip, uint16(port)).String())
+	for i, ap := range addrs {
+		actx, cancel := dialShare(ctx, len(addrs)-i)
+		conn, err := d.Dial(actx, network, ap.String())
 		cancel()
 		if err == nil {
 			return conn, nil
@@ -145,8 +187,8 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 	if first == nil {
 		first = errors.New("no address tried")
 	}
-	if len(usable) > 1 {
-		return nil, fmt.Errorf("%w (and %d more addresses of %s failed)", first, len(usable)-1, host)
+	if len(addrs) > 1 {
+		return nil, fmt.Errorf("%w (and %d more addresses of %s failed)", first, len(addrs)-1, host)
 	}
 	return nil, first
 }
@@ -155,10 +197,7 @@ func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Con
 func dialShare(ctx context.Context, n int) (context.Context, context.CancelFunc) {
 	dl, _ := ctx.Deadline()
 	left := time.Until(dl)
-	share := left / time.Duration(n)
-	if share < dialMinPerAddr {
-		share = dialMinPerAddr
-	}
+	share := max(left/time.Duration(n), dialMinPerAddr)
 	if share >= left {
 		return context.WithCancel(ctx)
 	}
