@@ -314,7 +314,7 @@ func mismatch(req, resp *dns.Msg) string {
 		return fmt.Sprintf("%d questions", len(resp.Question))
 	}
 	got, want := resp.Question[0], req.Question[0]
-	if got.Qtype != want.Qtype || got.Qclass != want.Qclass || !nameEqual(got.Name, want.Name) {
+	if got.Qtype != want.Qtype || got.Qclass != want.Qclass || !NameEqual(got.Name, want.Name) {
 		return fmt.Sprintf("question %s %s, want %s %s", dns.Type(got.Qtype), got.Name, dns.Type(want.Qtype), want.Name)
 	}
 	return ""

@@ -164,7 +164,7 @@ func (a *Answer) collect(resp *dns.Msg, target string, seen map[string]bool) (ne
 	for {
 		for _, rr := range resp.Answer {
 			h := rr.Header()
-			if h.Rrtype == a.Qtype && h.Class == dns.ClassINET && nameEqual(h.Name, cur) {
+			if h.Rrtype == a.Qtype && h.Class == dns.ClassINET && NameEqual(h.Name, cur) {
 				a.Records = append(a.Records, rr)
 			}
 		}
@@ -175,13 +175,7 @@ func (a *Answer) collect(resp *dns.Msg, target string, seen map[string]bool) (ne
 		if a.Qtype == dns.TypeCNAME {
 			break
 		}
-		var cn *dns.CNAME
-		for _, rr := range resp.Answer {
-			if c, ok := rr.(*dns.CNAME); ok && c.Hdr.Class == dns.ClassINET && nameEqual(c.Hdr.Name, cur) {
-				cn = c
-				break
-			}
-		}
+		cn := cnameAt(resp.Answer, cur)
 		if cn == nil {
 			break
 		}
@@ -198,8 +192,34 @@ func (a *Answer) collect(resp *dns.Msg, target string, seen map[string]bool) (ne
 		cur = t
 	}
 	a.Final = cur
+	a.readAuthority(resp.Ns)
+	if len(a.Records) > 0 || cur == target || resp.Rcode != dns.RcodeSuccess {
+		return "", nil
+	}
+	// NOERROR, no data at the end of the chain: a recursive resolver says
+	// NODATA with the SOA of the target's zone; an authoritative server for
+	// only the first zone says nothing about the target, so ask for it.
+	if a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, cur) {
+		return "", nil
+	}
+	return cur, nil
+}
+
+// cnameAt returns the CNAME owned by name in rrs, if any.
+func cnameAt(rrs []dns.RR, name string) *dns.CNAME {
+	for _, rr := range rrs {
+		if c, ok := rr.(*dns.CNAME); ok && c.Hdr.Class == dns.ClassINET && NameEqual(c.Hdr.Name, name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// readAuthority keeps what validation reads of the authority section ns:
+// the first SOA, the RRSIGs, the NSEC and NSEC3 records.
+func (a *Answer) readAuthority(ns []dns.RR) {
 	a.SOA = nil
-	for _, rr := range resp.Ns {
+	for _, rr := range ns {
 		switch rr := rr.(type) {
 		case *dns.SOA:
 			if a.SOA == nil {
@@ -211,16 +231,6 @@ func (a *Answer) collect(resp *dns.Msg, target string, seen map[string]bool) (ne
 			a.Denial = append(a.Denial, rr)
 		}
 	}
-	if len(a.Records) > 0 || cur == target || resp.Rcode != dns.RcodeSuccess {
-		return "", nil
-	}
-	// NOERROR, no data at the end of the chain: a recursive resolver says
-	// NODATA with the SOA of the target's zone; an authoritative server for
-	// only the first zone says nothing about the target, so ask for it.
-	if a.SOA != nil && dns.IsSubDomain(a.SOA.Hdr.Name, cur) {
-		return "", nil
-	}
-	return cur, nil
 }
 
 func (a *Answer) setTTLs() {
@@ -250,19 +260,28 @@ func cnameChain(from string, cnames []dns.RR) string {
 	return b.String()
 }
 
+// rrsigsOver returns the RRSIGs among rrs that cover type covered at
+// owner.
 func rrsigsOver(rrs []dns.RR, owner string, covered uint16) []*dns.RRSIG {
 	var sigs []*dns.RRSIG
 	for _, rr := range rrs {
-		if s, ok := rr.(*dns.RRSIG); ok && s.TypeCovered == covered && nameEqual(s.Hdr.Name, owner) {
+		if s, ok := rr.(*dns.RRSIG); ok && Covers(s, owner, covered) {
 			sigs = append(sigs, s)
 		}
 	}
 	return sigs
 }
 
-// nameEqual compares names as DNS does: ASCII case-insensitively, and
-// nothing else (strings.EqualFold would also fold non-ASCII runes).
-func nameEqual(a, b string) bool {
+// Covers reports whether the RRSIG s covers the RRset of type covered at
+// owner.
+func Covers(s *dns.RRSIG, owner string, covered uint16) bool {
+	return s != nil && s.TypeCovered == covered && NameEqual(s.Hdr.Name, owner)
+}
+
+// NameEqual reports whether two domain names are equal as DNS compares
+// them: ASCII letters without regard to case, every other byte exactly
+// (strings.EqualFold would also fold non-ASCII runes).
+func NameEqual(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -61,7 +61,7 @@ func parseNSEC3(rr *dns.NSEC3, zone string) (nsec3Rec, bool) {
 		return rec, false
 	}
 	i, end := dns.NextLabel(rr.Hdr.Name, 0)
-	if end || !asciiEqualFold(dns.Fqdn(rr.Hdr.Name[i:]), zone) {
+	if end || !dnsclient.NameEqual(dns.Fqdn(rr.Hdr.Name[i:]), zone) {
 		return rec, false
 	}
 	if !decodeHash(rec.owner[:], rr.Hdr.Name[:i-1]) || !decodeHash(rec.next[:], rr.NextDomain) {

@@ -92,7 +92,7 @@ outer:
 		h := rr.Header()
 		for i, set := range sets {
 			h0 := set[0].Header()
-			if h0.Rrtype == h.Rrtype && h0.Class == h.Class && strings.EqualFold(h0.Name, h.Name) {
+			if h0.Rrtype == h.Rrtype && h0.Class == h.Class && dnsclient.NameEqual(h0.Name, h.Name) {
 				sets[i] = append(set, rr)
 				continue outer
 			}
@@ -124,7 +124,7 @@ func oneRRset(rrs []dns.RR) bool {
 	h0 := rrs[0].Header()
 	for _, rr := range rrs[1:] {
 		h := rr.Header()
-		if h.Rrtype != h0.Rrtype || h.Class != h0.Class || !strings.EqualFold(h.Name, h0.Name) {
+		if h.Rrtype != h0.Rrtype || h.Class != h0.Class || !dnsclient.NameEqual(h.Name, h0.Name) {
 			return false
 		}
 	}
@@ -134,19 +134,16 @@ func oneRRset(rrs []dns.RR) bool {
 // rrsigsCovering returns the RRSIGs in sigs that cover type covered at
 // owner: sigs itself when all do, the common case.
 func rrsigsCovering(sigs []*dns.RRSIG, owner string, covered uint16) []*dns.RRSIG {
-	covers := func(s *dns.RRSIG) bool {
-		return s != nil && s.TypeCovered == covered && strings.EqualFold(s.Hdr.Name, owner)
-	}
 	all := true
 	for _, s := range sigs {
-		all = all && covers(s)
+		all = all && dnsclient.Covers(s, owner, covered)
 	}
 	if all {
 		return sigs
 	}
 	var out []*dns.RRSIG
 	for _, s := range sigs {
-		if covers(s) {
+		if dnsclient.Covers(s, owner, covered) {
 			out = append(out, s)
 		}
 	}
@@ -176,28 +173,7 @@ func isSubDomain(parent, child string) bool {
 	case len(child) > len(parent) && child[len(child)-len(parent)-1] != '.':
 		return false
 	}
-	return asciiEqualFold(child[len(child)-len(parent):], parent)
-}
-
-// asciiEqualFold compares names as DNS does: ASCII letters without regard
-// to case, every other byte exactly.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return dnsclient.NameEqual(child[len(child)-len(parent):], parent)
 }
 
 // parentZone returns the name one label up; "." has none ("").
