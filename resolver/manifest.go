@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/internal/bytesize"
 )
 
 // This file knows the manifest formats: which media types exist, how to
@@ -106,19 +108,9 @@ type errTooLarge struct {
 
 func (e *errTooLarge) Error() string {
 	if e.size >= 0 {
-		return fmt.Sprintf("%s is %d bytes, over the %s limit", e.what, e.size, humanBytes(e.limit))
+		return fmt.Sprintf("%s is %d bytes, over the %s limit", e.what, e.size, bytesize.Limit(e.limit))
 	}
-	return fmt.Sprintf("%s exceeds the %s limit", e.what, humanBytes(e.limit))
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d-byte", n)
+	return fmt.Sprintf("%s exceeds the %s limit", e.what, bytesize.Limit(e.limit))
 }
 
 // readBounded reads r to the end into memory, failing with *errTooLarge

@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocidns/ocidns/discovery/trace"
+	"github.com/ocidns/ocidns/internal/bytesize"
 	"github.com/ocidns/ocidns/resolver/signature"
 )
 
@@ -93,7 +94,7 @@ func (f signatureFetcher) get(ctx context.Context, path, accept, step, what stri
 		return nil, "", resp.StatusCode, traceFailure(f.tr, ev, f.c.statusError(rq, resp, what))
 	}
 	if resp.ContentLength > limit {
-		err := fmt.Errorf("%w: %s is %d bytes, over the %s limit", signature.ErrTooLarge, what, resp.ContentLength, humanBytes(limit))
+		err := fmt.Errorf("%w: %s is %d bytes, over the %s limit", signature.ErrTooLarge, what, resp.ContentLength, bytesize.Limit(limit))
 		return nil, "", resp.StatusCode, traceFailure(f.tr, ev, err)
 	}
 	body, err := readBounded(resp.Body, limit, resp.ContentLength, what)

@@ -31,8 +31,9 @@ var allowed = map[string][]string{
 	"reference":           {},
 	"cache":               {"internal/flight"},
 	"internal/flight":     {},
-	"resolver/signature":  {},
-	"resolver":            {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference", "resolver/signature", "internal/flight"},
+	"internal/bytesize":   {},
+	"resolver/signature":  {"internal/bytesize"},
+	"resolver":            {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference", "resolver/signature", "internal/flight", "internal/bytesize"},
 
 	// Beside the resolver: `ocidns check` judges a host's records with the
 	// discovery code itself.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/internal/bytesize"
 )
 
 // This file verifies cosign's bundle format: a referrer manifest of the
@@ -64,7 +66,7 @@ func (v *verifier) referrers() (*manifestDoc, string, bool) {
 		return nil, where, false
 	}
 	if len(body) > MaxIndexBytes {
-		v.fail(FormatBundle, where, "", ReasonTooLarge, fmt.Errorf("%w: %s is over the %s limit", ErrTooLarge, where, humanBytes(MaxIndexBytes)))
+		v.fail(FormatBundle, where, "", ReasonTooLarge, fmt.Errorf("%w: %s is over the %s limit", ErrTooLarge, where, bytesize.Limit(MaxIndexBytes)))
 		return nil, where, false
 	}
 	idx, err := parseManifest(body)

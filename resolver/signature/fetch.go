@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/internal/bytesize"
 )
 
 // Fetcher reads the objects signatures are stored as, from the repository
@@ -148,19 +150,9 @@ func checkDescriptor(d digest.Digest, size, limit int64) (Reason, error) {
 		return ReasonMalformed, fmt.Errorf("descriptor size %d", size)
 	}
 	if size > limit {
-		return ReasonTooLarge, fmt.Errorf("%w: %s is %d bytes, over the %s limit", ErrTooLarge, d, size, humanBytes(limit))
+		return ReasonTooLarge, fmt.Errorf("%w: %s is %d bytes, over the %s limit", ErrTooLarge, d, size, bytesize.Limit(limit))
 	}
 	return "", nil
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // mediaTypeOf strips parameters from a Content-Type.

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/internal/bytesize"
 )
 
 // Request says what to verify: that an owner's key signed the digest a
@@ -384,7 +386,7 @@ func (v *verifier) fetchManifest(ref string, limit int64, want *descriptor) (*ma
 		return nil, fetchFailure(err), fmt.Errorf("GET manifest %s: %w", ref, err)
 	}
 	if int64(len(body)) > limit {
-		return nil, ReasonTooLarge, fmt.Errorf("%w: manifest %s is over the %s limit", ErrTooLarge, ref, humanBytes(limit))
+		return nil, ReasonTooLarge, fmt.Errorf("%w: manifest %s is over the %s limit", ErrTooLarge, ref, bytesize.Limit(limit))
 	}
 	if want != nil {
 		if err := blobCheck(body, want.Digest, want.Size); err != nil {
