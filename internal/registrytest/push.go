@@ -174,19 +174,29 @@ func (t Target) options(ctx context.Context) []remote.Option {
 
 // tag names repo:tag at the target; tag may also be a digest ("sha256:...").
 func (t Target) tag(repo, tag string) (name.Reference, error) {
+	host, nopts, err := t.nameOptions()
+	if err != nil {
+		return nil, err
+	}
+	ref, err := name.NewTag(host+"/"+repo+":"+tag, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: %s/%s:%s: %w", host, repo, tag, err)
+	}
+	return ref, nil
+}
+
+// nameOptions returns the target's host[:port] and the options image names
+// at it are parsed with.
+func (t Target) nameOptions() (string, []name.Option, error) {
 	u, err := url.Parse(t.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%w: %q", errNoRegistry, t.URL)
+		return "", nil, fmt.Errorf("%w: %q", errNoRegistry, t.URL)
 	}
-	var nopts []name.Option
+	nopts := []name.Option{name.StrictValidation}
 	if u.Scheme == "http" {
 		nopts = append(nopts, name.Insecure)
 	}
-	ref, err := name.NewTag(u.Host+"/"+repo+":"+tag, append(nopts, name.StrictValidation)...)
-	if err != nil {
-		return nil, fmt.Errorf("registrytest: %s/%s:%s: %w", u.Host, repo, tag, err)
-	}
-	return ref, nil
+	return u.Host, nopts, nil
 }
 
 func hashDigest(h v1.Hash) digest.Digest { return digest.Digest(h.String()) }

@@ -3,7 +3,6 @@ package registrytest
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -21,17 +20,13 @@ func (t Target) Ref(repo, ref string) (name.Reference, error) {
 	if !strings.Contains(ref, ":") {
 		return t.tag(repo, ref)
 	}
-	u, err := url.Parse(t.URL)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("%w: %q", errNoRegistry, t.URL)
-	}
-	var nopts []name.Option
-	if u.Scheme == "http" {
-		nopts = append(nopts, name.Insecure)
-	}
-	d, err := name.NewDigest(u.Host+"/"+repo+"@"+ref, append(nopts, name.StrictValidation)...)
+	host, nopts, err := t.nameOptions()
 	if err != nil {
-		return nil, fmt.Errorf("registrytest: %s/%s@%s: %w", u.Host, repo, ref, err)
+		return nil, err
+	}
+	d, err := name.NewDigest(host+"/"+repo+"@"+ref, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: %s/%s@%s: %w", host, repo, ref, err)
 	}
 	return d, nil
 }
