@@ -3,6 +3,7 @@ package dnstest
 import (
 	"net"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -10,73 +11,15 @@ import (
 // ServeDNS answers one query; it implements dns.Handler.
 func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	_, udp := w.LocalAddr().(*net.UDPAddr)
-	network := "tcp"
-	if udp {
-		network = "udp"
-	}
 	if len(req.Question) != 1 {
 		_ = w.WriteMsg(new(dns.Msg).SetRcodeFormatError(req))
 		return
 	}
-	q := req.Question[0]
-	key := questionOf(q.Name, q.Qtype)
-	opt := req.IsEdns0()
-	do := opt != nil && opt.Do()
-	s.mu.Lock()
-	s.counts[key]++
-	s.total++
-	if do {
-		s.withDO++
-	}
-	f := s.faultFor(key, network)
-	delay := s.delay
-	s.mu.Unlock()
-
+	f, delay := s.count(req, udp)
 	if f == FaultDrop || !s.hold(delay) {
 		return
 	}
-	if f == FaultServFailDO {
-		f = FaultNone
-		if do {
-			f = FaultServFail
-		}
-	}
-	switch f {
-	case FaultServFail, FaultRefused, FaultNXDomain:
-		resp := new(dns.Msg).SetReply(req)
-		switch f {
-		case FaultServFail:
-			resp.Rcode = dns.RcodeServerFailure
-		case FaultRefused:
-			resp.Rcode = dns.RcodeRefused
-		default:
-			resp.Rcode = dns.RcodeNameError
-			resp.RecursionAvailable = true
-		}
-		if opt != nil {
-			resp.SetEdns0(serverEDNSSize, do)
-		}
-		_ = w.WriteMsg(resp)
-		return
-	case FaultMalformed:
-		// Right ID, QR set, one question announced, then the message ends.
-		_, _ = w.Write([]byte{byte(req.Id >> 8), byte(req.Id), 0x84, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'b', 'a'})
-		return
-	}
-
-	if f == FaultDenyWithoutProof {
-		resp := new(dns.Msg).SetReply(req)
-		resp.Rcode = dns.RcodeNameError
-		s.zmu.RLock()
-		if z := s.findZone(q.Name, q.Qtype); z != nil {
-			resp.Authoritative = true
-			resp.Ns = z.negativeSOA(do && z.signedBy)
-		}
-		s.zmu.RUnlock()
-		if opt != nil {
-			resp.SetEdns0(serverEDNSSize, do)
-		}
-		_ = w.WriteMsg(resp)
+	if s.serveFault(w, req, f) {
 		return
 	}
 	resp := s.answer(req, udp && f != FaultNoTruncate, f == FaultOversize, f == FaultStripDNSSEC)
@@ -92,11 +35,80 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			return
 		}
 	case FaultWrongQuestion:
+		q := req.Question[0]
 		forged := resp.Copy()
 		forged.Question = []dns.Question{{Name: "wrong-question.invalid.", Qtype: q.Qtype, Qclass: q.Qclass}}
 		_ = w.WriteMsg(forged)
 	}
 	_ = w.WriteMsg(resp)
+}
+
+// count counts req's question and returns the fault that applies to it
+// over udp or TCP (FaultServFailDO resolved by req's DO bit) and the
+// delay before answering.
+func (s *Server) count(req *dns.Msg, udp bool) (Fault, time.Duration) {
+	network := "tcp"
+	if udp {
+		network = "udp"
+	}
+	q := req.Question[0]
+	key := questionOf(q.Name, q.Qtype)
+	opt := req.IsEdns0()
+	do := opt != nil && opt.Do()
+	s.mu.Lock()
+	s.counts[key]++
+	s.total++
+	if do {
+		s.withDO++
+	}
+	f := s.faultFor(key, network)
+	delay := s.delay
+	s.mu.Unlock()
+	if f == FaultServFailDO {
+		f = FaultNone
+		if do {
+			f = FaultServFail
+		}
+	}
+	return f, delay
+}
+
+// serveFault answers req as fault f has the server answer in place of
+// the zones' answer, and reports whether it did: false for the faults
+// that alter the answer itself (or none).
+func (s *Server) serveFault(w dns.ResponseWriter, req *dns.Msg, f Fault) bool {
+	opt := req.IsEdns0()
+	do := opt != nil && opt.Do()
+	resp := new(dns.Msg).SetReply(req)
+	switch f {
+	case FaultServFail:
+		resp.Rcode = dns.RcodeServerFailure
+	case FaultRefused:
+		resp.Rcode = dns.RcodeRefused
+	case FaultNXDomain:
+		resp.Rcode = dns.RcodeNameError
+		resp.RecursionAvailable = true
+	case FaultDenyWithoutProof:
+		resp.Rcode = dns.RcodeNameError
+		q := req.Question[0]
+		s.zmu.RLock()
+		if z := s.findZone(q.Name, q.Qtype); z != nil {
+			resp.Authoritative = true
+			resp.Ns = z.negativeSOA(do && z.signedBy)
+		}
+		s.zmu.RUnlock()
+	case FaultMalformed:
+		// Right ID, QR set, one question announced, then the message ends.
+		_, _ = w.Write([]byte{byte(req.Id >> 8), byte(req.Id), 0x84, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'b', 'a'})
+		return true
+	default:
+		return false
+	}
+	if opt != nil {
+		resp.SetEdns0(serverEDNSSize, do)
+	}
+	_ = w.WriteMsg(resp)
+	return true
 }
 
 // answer builds the response to req from the zones; strip leaves out the

@@ -25,6 +25,48 @@ func (z *zone) optedOut(name string, n *node) bool {
 	return z.cfg.NSEC3OptOut && name != z.origin && len(n.rrsets[dns.TypeNS]) > 0 && len(n.rrsets[dns.TypeDS]) == 0
 }
 
+// nsec3Names returns the names that get an NSEC3 record: every name with
+// data above the zone's cuts, unless opted out, and its ancestors (empty
+// non-terminals have a record too).
+func (z *zone) nsec3Names() map[string]bool {
+	in := map[string]bool{}
+	for name, n := range z.nodes {
+		if len(n.rrsets) == 0 || z.belowCut(name) || z.optedOut(name, n) {
+			continue
+		}
+		for m := name; !in[m]; {
+			in[m] = true
+			if m == z.origin {
+				break
+			}
+			i, _ := dns.NextLabel(m, 0)
+			m = m[i:]
+		}
+	}
+	return in
+}
+
+// nsec3Types returns the type bitmap of name's NSEC3 record, sorted: at a
+// zone cut only NS and DS, and RRSIG when something there is signed.
+func (z *zone) nsec3Types(name string) []uint16 {
+	n := z.nodes[name]
+	isCut := name != z.origin && len(n.rrsets[dns.TypeNS]) > 0
+	var types []uint16
+	signed := false
+	for t := range n.rrsets {
+		if isCut && t != dns.TypeNS && t != dns.TypeDS {
+			continue
+		}
+		types = append(types, t)
+		signed = signed || !isCut || t == dns.TypeDS
+	}
+	if signed {
+		types = append(types, dns.TypeRRSIG)
+	}
+	sort.Slice(types, func(i, j int) bool { return types[i] < types[j] })
+	return types
+}
+
 // buildNSEC3 adds NSEC3PARAM at the apex and replaces the zone's NSEC3
 // chain (RFC 5155 §7.1): one record for every authoritative name, every
 // delegation point (less the unsigned ones under opt-out) and every empty
@@ -37,41 +79,14 @@ func (z *zone) buildNSEC3() {
 		Hash: dns.SHA1, Iterations: z.cfg.NSEC3Iterations,
 		SaltLength: uint8(len(z.cfg.NSEC3Salt) / 2), Salt: z.cfg.NSEC3Salt,
 	}}
-	in := map[string]bool{}
-	for name, n := range z.nodes {
-		if len(n.rrsets) == 0 || z.belowCut(name) || z.optedOut(name, n) {
-			continue
-		}
-		for m := name; !in[m]; {
-			in[m] = true // and its ancestors: empty non-terminals have a record too
-			if m == z.origin {
-				break
-			}
-			i, _ := dns.NextLabel(m, 0)
-			m = m[i:]
-		}
-	}
+	in := z.nsec3Names()
 	var flags uint8
 	if z.cfg.NSEC3OptOut {
 		flags = 1
 	}
 	z.nsec3 = z.nsec3[:0]
 	for name := range in {
-		n := z.nodes[name]
-		isCut := name != z.origin && len(n.rrsets[dns.TypeNS]) > 0
-		var types []uint16
-		signed := false
-		for t := range n.rrsets {
-			if isCut && t != dns.TypeNS && t != dns.TypeDS {
-				continue
-			}
-			types = append(types, t)
-			signed = signed || !isCut || t == dns.TypeDS
-		}
-		if signed {
-			types = append(types, dns.TypeRRSIG)
-		}
-		sort.Slice(types, func(i, j int) bool { return types[i] < types[j] })
+		types := z.nsec3Types(name)
 		h := z.nsec3Hash(name)
 		z.nsec3 = append(z.nsec3, &nsec3Rec{hash: h, rr: &dns.NSEC3{
 			Hdr:        dns.RR_Header{Name: strings.ToLower(h) + "." + z.origin, Rrtype: dns.TypeNSEC3, Class: dns.ClassINET, Ttl: ttl},

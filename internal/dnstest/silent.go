@@ -18,69 +18,80 @@ const maxSilentConns = 1024
 // server stops when the test ends; it returns the host:port to query.
 func StartSilent(t testing.TB) string {
 	t.Helper()
-	var (
-		pc  net.PacketConn
-		ln  net.Listener
-		err error
-	)
-	// The UDP port is free; the same TCP port almost always is. Retry the
-	// pair a few times rather than fail on the rare collision.
-	for range 10 {
-		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
-			t.Fatal(err)
-		}
-		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
-			break
-		}
-		pc.Close()
-	}
+	pc, ln, err := listenPair()
 	if err != nil {
 		t.Fatalf("dnstest: silent server: %v", err)
 	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, 65535)
-		for {
-			if _, _, err := pc.ReadFrom(buf); errors.Is(err, net.ErrClosed) {
-				return
-			}
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-				time.Sleep(10 * time.Millisecond) // out of descriptors: let them drain
-				continue
-			}
-			mu.Lock()
-			if len(conns) < maxSilentConns {
-				conns = append(conns, c)
-			} else {
-				c.Close()
-			}
-			mu.Unlock()
-		}
-	}()
+	var s silent
+	s.wg.Add(2)
+	go s.drain(pc)
+	go s.hold(ln)
 	t.Cleanup(func() {
 		pc.Close()
 		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		for _, c := range conns {
+		s.wg.Wait()
+		s.mu.Lock()
+		for _, c := range s.conns {
 			c.Close()
 		}
-		mu.Unlock()
+		s.mu.Unlock()
 	})
 	return pc.LocalAddr().String()
+}
+
+// listenPair listens on UDP and TCP on one loopback port. The UDP port is
+// free; the same TCP port almost always is: the pair is retried a few
+// times rather than fail on the rare collision.
+func listenPair() (pc net.PacketConn, ln net.Listener, err error) {
+	for range 10 {
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, nil, err
+		}
+		if ln, err = net.Listen("tcp", pc.LocalAddr().String()); err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+	}
+	return nil, nil, err
+}
+
+// silent is a server that reads and holds everything and answers nothing.
+type silent struct {
+	mu    sync.Mutex
+	conns []net.Conn // held open, at most maxSilentConns
+	wg    sync.WaitGroup
+}
+
+// drain reads and drops datagrams until pc is closed.
+func (s *silent) drain(pc net.PacketConn) {
+	defer s.wg.Done()
+	buf := make([]byte, 65535)
+	for {
+		if _, _, err := pc.ReadFrom(buf); errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+// hold accepts connections and keeps them open, silent, until ln is
+// closed.
+func (s *silent) hold(ln net.Listener) {
+	defer s.wg.Done()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond) // out of descriptors: let them drain
+			continue
+		}
+		s.mu.Lock()
+		if len(s.conns) < maxSilentConns {
+			s.conns = append(s.conns, c)
+		} else {
+			c.Close()
+		}
+		s.mu.Unlock()
+	}
 }

@@ -51,23 +51,8 @@ func loadZone(zc Zone) (*zone, error) {
 	if _, ok := dns.IsDomainName(origin); !ok {
 		return nil, fmt.Errorf("dnstest: zone origin %q is not a domain name", zc.Origin)
 	}
-	if !zc.Sign && !zc.StripSigs && (zc.NoDS || zc.Expired || zc.CSK || zc.Algorithm != 0) {
-		return nil, fmt.Errorf("dnstest: zone %s: NoDS, Expired, CSK and Algorithm need Sign", origin)
-	}
-	if (zc.CollidingKeys != 0 || zc.BogusSigs != 0) && (!zc.Sign || zc.StripSigs) {
-		return nil, fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs need Sign", origin)
-	}
-	if (zc.NSEC3 || zc.NSEC3OptOut || zc.NSEC3Iterations != 0 || zc.NSEC3Salt != "") && (!zc.Sign || zc.StripSigs) {
-		return nil, fmt.Errorf("dnstest: zone %s: NSEC3 and its parameters need Sign", origin)
-	}
-	if !zc.NSEC3 && (zc.NSEC3OptOut || zc.NSEC3Iterations != 0 || zc.NSEC3Salt != "") {
-		return nil, fmt.Errorf("dnstest: zone %s: NSEC3OptOut, NSEC3Iterations and NSEC3Salt need NSEC3", origin)
-	}
-	if salt, err := hex.DecodeString(zc.NSEC3Salt); err != nil || len(salt) > 255 {
-		return nil, fmt.Errorf("dnstest: zone %s: NSEC3Salt %q: want at most 255 bytes in hex", origin, zc.NSEC3Salt)
-	}
-	if zc.CollidingKeys < 0 || zc.CollidingKeys > maxAttackRecords || zc.BogusSigs < 0 || zc.BogusSigs > maxAttackRecords {
-		return nil, fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs must be from 0 to %d (answers must fit 64 KiB)", origin, maxAttackRecords)
+	if err := zc.checkOptions(origin); err != nil {
+		return nil, err
 	}
 	var (
 		r    io.Reader
@@ -101,31 +86,65 @@ func loadZone(zc Zone) (*zone, error) {
 	if z.soa == nil {
 		return nil, fmt.Errorf("dnstest: %s: zone %s has no SOA record at its apex", file, origin)
 	}
+	if err := z.checkRecords(file); err != nil {
+		return nil, err
+	}
+	return z, nil
+}
+
+// checkOptions refuses options that contradict each other.
+func (zc Zone) checkOptions(origin string) error {
+	if !zc.Sign && !zc.StripSigs && (zc.NoDS || zc.Expired || zc.CSK || zc.Algorithm != 0) {
+		return fmt.Errorf("dnstest: zone %s: NoDS, Expired, CSK and Algorithm need Sign", origin)
+	}
+	if (zc.CollidingKeys != 0 || zc.BogusSigs != 0) && (!zc.Sign || zc.StripSigs) {
+		return fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs need Sign", origin)
+	}
+	if (zc.NSEC3 || zc.NSEC3OptOut || zc.NSEC3Iterations != 0 || zc.NSEC3Salt != "") && (!zc.Sign || zc.StripSigs) {
+		return fmt.Errorf("dnstest: zone %s: NSEC3 and its parameters need Sign", origin)
+	}
+	if !zc.NSEC3 && (zc.NSEC3OptOut || zc.NSEC3Iterations != 0 || zc.NSEC3Salt != "") {
+		return fmt.Errorf("dnstest: zone %s: NSEC3OptOut, NSEC3Iterations and NSEC3Salt need NSEC3", origin)
+	}
+	if salt, err := hex.DecodeString(zc.NSEC3Salt); err != nil || len(salt) > 255 {
+		return fmt.Errorf("dnstest: zone %s: NSEC3Salt %q: want at most 255 bytes in hex", origin, zc.NSEC3Salt)
+	}
+	if zc.CollidingKeys < 0 || zc.CollidingKeys > maxAttackRecords || zc.BogusSigs < 0 || zc.BogusSigs > maxAttackRecords {
+		return fmt.Errorf("dnstest: zone %s: CollidingKeys and BogusSigs must be from 0 to %d (answers must fit 64 KiB)", origin, maxAttackRecords)
+	}
+	return nil
+}
+
+// checkRecords refuses what the zone file may not hold: a CNAME beside
+// other data, and, in a zone the server signs, signatures and DNSSEC
+// records of its own.
+func (z *zone) checkRecords(file string) error {
 	for name, n := range z.nodes {
 		if cn := n.rrsets[dns.TypeCNAME]; len(cn) > 0 {
 			if len(cn) > 1 {
-				return nil, fmt.Errorf("dnstest: %s: %s has %d CNAME records; at most one is allowed", file, name, len(cn))
+				return fmt.Errorf("dnstest: %s: %s has %d CNAME records; at most one is allowed", file, name, len(cn))
 			}
 			for t := range n.rrsets {
 				if t != dns.TypeCNAME && t != dns.TypeRRSIG && t != dns.TypeNSEC {
-					return nil, fmt.Errorf("dnstest: %s: %s has a CNAME and %s records; a CNAME must be alone (RFC 1034 §3.6.2)", file, name, dns.Type(t))
+					return fmt.Errorf("dnstest: %s: %s has a CNAME and %s records; a CNAME must be alone (RFC 1034 §3.6.2)", file, name, dns.Type(t))
 				}
 			}
 		}
 	}
-	if zc.Sign {
-		for name, n := range z.nodes {
-			for t := range n.sigs {
-				return nil, fmt.Errorf("dnstest: %s: %s has an RRSIG over %s but the zone is to be signed by the server: remove the signatures or set Sign to false", file, name, dns.Type(t))
-			}
-			for _, t := range []uint16{dns.TypeDNSKEY, dns.TypeNSEC, dns.TypeNSEC3, dns.TypeNSEC3PARAM} {
-				if len(n.rrsets[t]) > 0 && !(t == dns.TypeDNSKEY && name != origin) {
-					return nil, fmt.Errorf("dnstest: %s: %s has %s records but the zone is to be signed by the server: remove them or set Sign to false", file, name, dns.Type(t))
-				}
+	if !z.cfg.Sign {
+		return nil
+	}
+	for name, n := range z.nodes {
+		for t := range n.sigs {
+			return fmt.Errorf("dnstest: %s: %s has an RRSIG over %s but the zone is to be signed by the server: remove the signatures or set Sign to false", file, name, dns.Type(t))
+		}
+		for _, t := range []uint16{dns.TypeDNSKEY, dns.TypeNSEC, dns.TypeNSEC3, dns.TypeNSEC3PARAM} {
+			if len(n.rrsets[t]) > 0 && !(t == dns.TypeDNSKEY && name != z.origin) {
+				return fmt.Errorf("dnstest: %s: %s has %s records but the zone is to be signed by the server: remove them or set Sign to false", file, name, dns.Type(t))
 			}
 		}
 	}
-	return z, nil
+	return nil
 }
 
 // add stores one parsed RR.
@@ -236,42 +255,19 @@ func (z *zone) resolve(resp *dns.Msg, qname string, qtype uint16, do bool) {
 			}
 			return
 		}
-		n := z.nodes[name]
-		wild, ce := false, ""
-		if n == nil {
-			if n, ce = z.wildcard(name); n == nil {
-				resp.Rcode = dns.RcodeNameError
-				resp.Ns = append(resp.Ns, z.negativeSOA(sign)...)
-				if sign {
-					resp.Ns = append(resp.Ns, z.denyName(name)...)
-				}
+		m := match{node: z.nodes[name], name: name, owner: owner, sign: sign}
+		if m.node == nil {
+			if m.node, m.ce = z.wildcard(name); m.node == nil {
+				z.nxdomain(resp, name, sign)
 				return
 			}
-			wild = true
+			m.wild = true
 		}
-		// An answer synthesized from a wildcard carries the proof that no
-		// closer name exists.
-		proveWild := func() {
-			if wild && sign {
-				resp.Ns = append(resp.Ns, z.proveWildcard(name, ce)...)
-			}
-		}
-		if qtype == dns.TypeANY {
-			for _, t := range sortedTypes(n.rrsets) {
-				resp.Answer = append(resp.Answer, z.rrset(n, t, owner, wild, sign)...)
-			}
-			if len(n.rrsets) > 0 {
-				proveWild()
-				return
-			}
-		} else if len(n.rrsets[qtype]) > 0 {
-			resp.Answer = append(resp.Answer, z.rrset(n, qtype, owner, wild, sign)...)
-			proveWild()
+		if z.answerData(resp, m, qtype) {
 			return
 		}
-		if cn := n.rrsets[dns.TypeCNAME]; len(cn) > 0 && qtype != dns.TypeCNAME {
-			resp.Answer = append(resp.Answer, z.rrset(n, dns.TypeCNAME, owner, wild, sign)...)
-			proveWild()
+		if cn := m.node.rrsets[dns.TypeCNAME]; len(cn) > 0 && qtype != dns.TypeCNAME {
+			z.answerRRset(resp, m, dns.TypeCNAME)
 			target := dns.CanonicalName(cn[0].(*dns.CNAME).Target)
 			// Only the zone's own data is chased; a resolver asks again
 			// for a target elsewhere, as it must with any authoritative
@@ -282,15 +278,71 @@ func (z *zone) resolve(resp *dns.Msg, qname string, qtype uint16, do bool) {
 			name, owner = target, cn[0].(*dns.CNAME).Target
 			continue
 		}
-		// NODATA.
-		resp.Ns = append(resp.Ns, z.negativeSOA(sign)...)
-		switch {
-		case sign && wild:
-			resp.Ns = append(resp.Ns, z.denyWildcardType(name, ce)...)
-		case sign:
-			resp.Ns = append(resp.Ns, z.denyType(name)...)
-		}
+		z.nodata(resp, m)
 		return
+	}
+}
+
+// match is the node a name resolved to: its own, or the wildcard (wild)
+// below the closest encloser ce that synthesizes it.
+type match struct {
+	node        *node
+	name, owner string // canonical, and as asked
+	ce          string
+	wild, sign  bool
+}
+
+// answerData adds the RRset of qtype at m (every RRset for ANY), and
+// reports whether there was one.
+func (z *zone) answerData(resp *dns.Msg, m match, qtype uint16) bool {
+	if qtype == dns.TypeANY {
+		if len(m.node.rrsets) == 0 {
+			return false
+		}
+		for _, t := range sortedTypes(m.node.rrsets) {
+			resp.Answer = append(resp.Answer, z.rrset(m.node, t, m.owner, m.wild, m.sign)...)
+		}
+		z.proveWild(resp, m)
+		return true
+	}
+	if len(m.node.rrsets[qtype]) == 0 {
+		return false
+	}
+	z.answerRRset(resp, m, qtype)
+	return true
+}
+
+// answerRRset adds the RRset of t at m.
+func (z *zone) answerRRset(resp *dns.Msg, m match, t uint16) {
+	resp.Answer = append(resp.Answer, z.rrset(m.node, t, m.owner, m.wild, m.sign)...)
+	z.proveWild(resp, m)
+}
+
+// proveWild adds to an answer synthesized from a wildcard the proof that
+// no closer name exists.
+func (z *zone) proveWild(resp *dns.Msg, m match) {
+	if m.wild && m.sign {
+		resp.Ns = append(resp.Ns, z.proveWildcard(m.name, m.ce)...)
+	}
+}
+
+// nxdomain answers that name does not exist.
+func (z *zone) nxdomain(resp *dns.Msg, name string, sign bool) {
+	resp.Rcode = dns.RcodeNameError
+	resp.Ns = append(resp.Ns, z.negativeSOA(sign)...)
+	if sign {
+		resp.Ns = append(resp.Ns, z.denyName(name)...)
+	}
+}
+
+// nodata answers that m has no RRset of the type asked.
+func (z *zone) nodata(resp *dns.Msg, m match) {
+	resp.Ns = append(resp.Ns, z.negativeSOA(m.sign)...)
+	switch {
+	case m.sign && m.wild:
+		resp.Ns = append(resp.Ns, z.denyWildcardType(m.name, m.ce)...)
+	case m.sign:
+		resp.Ns = append(resp.Ns, z.denyType(m.name)...)
 	}
 }
 
