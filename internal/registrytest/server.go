@@ -159,33 +159,13 @@ func (r *Registry) serveMain(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	kind, name := route(req.URL.Path)
-
 	r.mu.Lock()
-	a := r.auth
-	f := r.faults
+	a, f := r.auth, r.faults
 	r.mu.Unlock()
-	if f.Delay > 0 && !push {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-req.Context().Done():
-			t.Stop()
-			return
-		}
+	if !push && !hold(req, f.Delay) {
+		return
 	}
-	r.mu.Lock()
-	if !push {
-		switch {
-		case kind == routeManifest && req.Method == http.MethodHead:
-			r.counts.ManifestHEAD++
-		case kind == routeManifest && req.Method == http.MethodGet:
-			r.counts.ManifestGET++
-		case kind == routeBlob && req.Method == http.MethodGet:
-			r.counts.BlobGET++
-		}
-	}
-	r.mu.Unlock()
-
+	r.count(req, kind, push)
 	if !r.authorize(rw, req, a, name) {
 		if !push {
 			r.mu.Lock()
@@ -198,10 +178,52 @@ func (r *Registry) serveMain(w http.ResponseWriter, req *http.Request) {
 		r.inner.ServeHTTP(rw, req)
 		return
 	}
+	if r.manifestFault(rw, req, f) {
+		return
+	}
+	rw.faults = f
+	r.inner.ServeHTTP(rw, req)
+}
 
+// count counts a pull request of kind.
+func (r *Registry) count(req *http.Request, kind routeKind, push bool) {
+	if push {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case kind == routeManifest && req.Method == http.MethodHead:
+		r.counts.ManifestHEAD++
+	case kind == routeManifest && req.Method == http.MethodGet:
+		r.counts.ManifestGET++
+	case kind == routeBlob && req.Method == http.MethodGet:
+		r.counts.BlobGET++
+	}
+}
+
+// hold holds req back for d (the Delay fault); false when its client left
+// meanwhile.
+func hold(req *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-req.Context().Done():
+		return false
+	}
+}
+
+// manifestFault answers a manifest request as fault f has the registry
+// answer in place of the manifest, and reports whether it did.
+func (r *Registry) manifestFault(rw *faultWriter, req *http.Request, f Faults) bool {
 	if f.NotFound {
 		writeError(rw, http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown (registrytest NotFound fault)")
-		return
+		return true
 	}
 	r.mu.Lock()
 	throttled := r.throttle > 0
@@ -210,7 +232,8 @@ func (r *Registry) serveMain(w http.ResponseWriter, req *http.Request) {
 		r.counts.Throttled++
 	}
 	r.mu.Unlock()
-	if throttled {
+	switch {
+	case throttled:
 		status := f.ThrottleStatus
 		if status == 0 {
 			status = http.StatusTooManyRequests
@@ -219,23 +242,19 @@ func (r *Registry) serveMain(w http.ResponseWriter, req *http.Request) {
 			rw.Header().Set("Retry-After", f.RetryAfter)
 		}
 		writeError(rw, status, "TOOMANYREQUESTS", "slow down (registrytest Throttle fault)")
-		return
-	}
-	if f.HeadNotAllowed && req.Method == http.MethodHead {
+	case f.HeadNotAllowed && req.Method == http.MethodHead:
 		rw.Header().Set("Allow", "GET")
 		rw.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
-	if f.Redirect {
+	case f.Redirect:
 		target := r.other.URL + req.URL.Path
 		if req.URL.RawQuery != "" {
 			target += "?" + req.URL.RawQuery
 		}
 		http.Redirect(rw, req, target, http.StatusTemporaryRedirect)
-		return
+	default:
+		return false
 	}
-	rw.faults = f
-	r.inner.ServeHTTP(rw, req)
+	return true
 }
 
 // serveOther is the "other" host: a token endpoint when the realm is there,

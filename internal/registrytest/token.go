@@ -58,54 +58,24 @@ func (r *Registry) serveToken(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no token endpoint: registry does not use token auth")
 		return
 	}
-
-	var service string
-	var scopes []string
-	authenticated := a.Username == "" && a.RefreshToken == ""
-	switch req.Method {
-	case http.MethodGet:
-		q := req.URL.Query()
-		service, scopes = q.Get("service"), q["scope"]
-		if u, p, ok := req.BasicAuth(); ok {
-			authenticated = a.Username != "" && u == a.Username && p == a.Password
-		}
-	case http.MethodPost:
-		req.Body = http.MaxBytesReader(w, req.Body, 64<<10)
-		if err := req.ParseForm(); err != nil {
-			writeError(w, http.StatusBadRequest, "INVALID_REQUEST", "form: "+err.Error())
-			return
-		}
-		service, scopes = req.PostForm.Get("service"), req.PostForm["scope"]
-		switch req.PostForm.Get("grant_type") {
-		case "refresh_token":
-			authenticated = a.RefreshToken != "" && req.PostForm.Get("refresh_token") == a.RefreshToken
-		case "password":
-			authenticated = a.Username != "" && req.PostForm.Get("username") == a.Username &&
-				req.PostForm.Get("password") == a.Password
-		default:
-			writeError(w, http.StatusBadRequest, "UNSUPPORTED_GRANT_TYPE", "grant_type must be refresh_token or password")
-			return
-		}
-	default:
-		writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "token endpoint takes GET or POST")
+	tr, ok := readTokenRequest(w, req, a)
+	if !ok {
 		return
 	}
-
 	if !isPush(req) {
 		r.mu.Lock()
 		r.counts.Token++
 		if r.counts.TokenByScope == nil {
 			r.counts.TokenByScope = map[string]int{}
 		}
-		r.counts.TokenByScope[strings.Join(scopes, " ")]++
+		r.counts.TokenByScope[strings.Join(tr.scopes, " ")]++
 		r.mu.Unlock()
 	}
-
-	if service != a.service() {
-		writeError(w, http.StatusBadRequest, "INVALID_SERVICE", fmt.Sprintf("service %q is not %q", service, a.service()))
+	if tr.service != a.service() {
+		writeError(w, http.StatusBadRequest, "INVALID_SERVICE", fmt.Sprintf("service %q is not %q", tr.service, a.service()))
 		return
 	}
-	if !authenticated {
+	if !tr.authenticated {
 		w.Header().Set("WWW-Authenticate", `Basic realm="registrytest token"`)
 		writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", "bad credentials")
 		return
@@ -114,7 +84,7 @@ func (r *Registry) serveToken(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.tokenSeq++
 	tok := fmt.Sprintf("registrytest-token-%d", r.tokenSeq)
-	r.tokens[tok] = grant{service: service, repos: parseScopes(scopes)}
+	r.tokens[tok] = grant{service: tr.service, repos: parseScopes(tr.scopes)}
 	r.mu.Unlock()
 
 	resp := map[string]any{"token": tok, "access_token": tok}
@@ -124,4 +94,48 @@ func (r *Registry) serveToken(w http.ResponseWriter, req *http.Request) {
 	body, _ := json.Marshal(resp)
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
+}
+
+// tokenRequest is what a token request asks for, and whether its
+// credentials are a's.
+type tokenRequest struct {
+	service       string
+	scopes        []string
+	authenticated bool
+}
+
+// readTokenRequest reads a GET (Basic credentials, or none) or a POST (an
+// OAuth2 refresh-token or password grant); on a malformed request it
+// answers it and returns false.
+func readTokenRequest(w http.ResponseWriter, req *http.Request, a Auth) (tokenRequest, bool) {
+	tr := tokenRequest{authenticated: a.Username == "" && a.RefreshToken == ""}
+	switch req.Method {
+	case http.MethodGet:
+		q := req.URL.Query()
+		tr.service, tr.scopes = q.Get("service"), q["scope"]
+		if u, p, ok := req.BasicAuth(); ok {
+			tr.authenticated = a.Username != "" && u == a.Username && p == a.Password
+		}
+	case http.MethodPost:
+		req.Body = http.MaxBytesReader(w, req.Body, 64<<10)
+		if err := req.ParseForm(); err != nil {
+			writeError(w, http.StatusBadRequest, "INVALID_REQUEST", "form: "+err.Error())
+			return tr, false
+		}
+		tr.service, tr.scopes = req.PostForm.Get("service"), req.PostForm["scope"]
+		switch req.PostForm.Get("grant_type") {
+		case "refresh_token":
+			tr.authenticated = a.RefreshToken != "" && req.PostForm.Get("refresh_token") == a.RefreshToken
+		case "password":
+			tr.authenticated = a.Username != "" && req.PostForm.Get("username") == a.Username &&
+				req.PostForm.Get("password") == a.Password
+		default:
+			writeError(w, http.StatusBadRequest, "UNSUPPORTED_GRANT_TYPE", "grant_type must be refresh_token or password")
+			return tr, false
+		}
+	default:
+		writeError(w, http.StatusMethodNotAllowed, "UNSUPPORTED", "token endpoint takes GET or POST")
+		return tr, false
+	}
+	return tr, true
 }
