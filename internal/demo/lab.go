@@ -71,32 +71,59 @@ func Start(ctx context.Context) (lab *Lab, err error) {
 	if err != nil {
 		return nil, err
 	}
-	regCert, err := ca.leaf(now, "registry.example.test", "mirror.example.test", "insecure.test", "vendor.test", "127.0.0.1")
+	regPort, err := lab.startRegistry(ca, now)
 	if err != nil {
 		return nil, err
 	}
-	wkCert, err := ca.leaf(now, "wellknown.example.test", "127.0.0.1")
-	if err != nil {
+	if err := lab.startWellKnown(ca, now, regPort); err != nil {
 		return nil, err
 	}
+	if err := lab.startDNS(regPort); err != nil {
+		return nil, fmt.Errorf("demo DNS server: %w", err)
+	}
+	if err := lab.writeFiles(ca); err != nil {
+		return nil, err
+	}
+	if err := lab.push(ctx, ca, regPort); err != nil {
+		return nil, fmt.Errorf("demo registry: %w", err)
+	}
+	return lab, nil
+}
 
-	regLn, err := net.Listen("tcp", "127.0.0.1:0")
+// startRegistry serves the registry, under its own name and its mirror's,
+// over TLS with a certificate of ca, and returns its port.
+func (lab *Lab) startRegistry(ca *authority, now time.Time) (int, error) {
+	cert, err := ca.leaf(now, "registry.example.test", "mirror.example.test", "insecure.test", "vendor.test", "127.0.0.1")
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	regPort := regLn.Addr().(*net.TCPAddr).Port
-	lab.RegistryHost = "registry.example.test:" + strconv.Itoa(regPort)
-	lab.MirrorHost = "mirror.example.test:" + strconv.Itoa(regPort)
-	lab.serveTLS(regLn, regCert, registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	lab.RegistryHost = "registry.example.test:" + strconv.Itoa(port)
+	lab.MirrorHost = "mirror.example.test:" + strconv.Itoa(port)
+	lab.serveTLS(ln, cert, registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	return port, nil
+}
 
-	wkLn, err := net.Listen("tcp", "127.0.0.1:0")
+// startWellKnown serves the well-known document, naming the registry at
+// regPort, over TLS with a certificate of ca.
+func (lab *Lab) startWellKnown(ca *authority, now time.Time, regPort int) error {
+	cert, err := ca.leaf(now, "wellknown.example.test", "127.0.0.1")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	lab.WellKnownHost = "wellknown.example.test:" + strconv.Itoa(wkLn.Addr().(*net.TCPAddr).Port)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	lab.WellKnownHost = "wellknown.example.test:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	doc, err := lab.render("testdata/wellknown.json", regPort)
 	if err != nil {
-		return nil, err
+		ln.Close()
+		return err
 	}
 	wk := http.NewServeMux()
 	wk.HandleFunc("GET /.well-known/oci-discovery", func(w http.ResponseWriter, _ *http.Request) {
@@ -104,8 +131,12 @@ func Start(ctx context.Context) (lab *Lab, err error) {
 		w.Header().Set("Cache-Control", "max-age=3600")
 		w.Write([]byte(doc))
 	})
-	lab.serveTLS(wkLn, wkCert, wk)
+	lab.serveTLS(ln, cert, wk)
+	return nil
+}
 
+// startDNS serves the demo zones, naming the registry at regPort.
+func (lab *Lab) startDNS(regPort int) error {
 	var zones []dnstest.Zone
 	for _, z := range []struct {
 		origin string
@@ -119,16 +150,21 @@ func Start(ctx context.Context) (lab *Lab, err error) {
 	} {
 		text, err := lab.render("testdata/"+strings.TrimSuffix(z.origin, ".")+".zone", regPort)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		zones = append(zones, dnstest.Zone{Origin: z.origin, Text: text, Sign: z.sign})
 	}
-	if lab.DNS, err = dnstest.Start(dnstest.Config{Zones: zones}); err != nil {
-		return nil, fmt.Errorf("demo DNS server: %w", err)
-	}
+	var err error
+	lab.DNS, err = dnstest.Start(dnstest.Config{Zones: zones})
+	return err
+}
 
+// writeFiles writes ca's certificate and the zones' trust anchors into a
+// new Dir, for --ca-file and --trust-anchor.
+func (lab *Lab) writeFiles(ca *authority) error {
+	var err error
 	if lab.Dir, err = os.MkdirTemp("", "ocidns-demo-"); err != nil {
-		return nil, err
+		return err
 	}
 	lab.ownDir = true
 	lab.CAFile = filepath.Join(lab.Dir, "ca.pem")
@@ -139,15 +175,9 @@ func Start(ctx context.Context) (lab *Lab, err error) {
 		anchors.WriteString(rr.String() + "\n")
 	}
 	if err := os.WriteFile(lab.CAFile, ca.pem, 0o644); err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.WriteFile(lab.AnchorFile, []byte(anchors.String()), 0o644); err != nil {
-		return nil, err
-	}
-	if err := lab.push(ctx, ca, regPort); err != nil {
-		return nil, fmt.Errorf("demo registry: %w", err)
-	}
-	return lab, nil
+	return os.WriteFile(lab.AnchorFile, []byte(anchors.String()), 0o644)
 }
 
 // push fills the registry with the demo's images.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/ocidns/ocidns/internal/frontdoor"
 	"github.com/ocidns/ocidns/resolver"
@@ -44,23 +45,9 @@ func (lab *Lab) PullThroughFrontDoor(ctx context.Context, w io.Writer, r *resolv
 	fmt.Fprintf(w, "\n== %d. a whole image pulled through the registry front door (ocidns serve's /v2/)\n", len(lab.scenarios())+1)
 	fmt.Fprintf(w, "$ crane pull %s/example.test/org/app:v1.0.0   (go-containerregistry's client, as Docker names it)\n", door)
 	wantIndex := lab.Digests["example/org/app:v1.0.0"]
-
-	// containerd's form first: the host in ?ns=, the path unchanged.
-	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+door+"/v2/org/app/manifests/v1.0.0?ns=example.test", nil)
-	if err != nil {
+	if err := headContainerdForm(ctx, w, door, wantIndex); err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	fmt.Fprintf(w, "   HEAD /v2/org/app/manifests/v1.0.0?ns=example.test (containerd's form) -> %d, Docker-Content-Digest %s\n",
-		resp.StatusCode, resp.Header.Get("Docker-Content-Digest"))
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Docker-Content-Digest") != wantIndex.String() {
-		return fmt.Errorf("HEAD through the front door: %d %s, want 200 %s", resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), wantIndex)
-	}
-
 	ref, err := name.ParseReference(door+"/example.test/org/app:v1.0.0", name.Insecure)
 	if err != nil {
 		return err
@@ -76,30 +63,61 @@ func (lab *Lab) PullThroughFrontDoor(ctx context.Context, w io.Writer, r *resolv
 	if got := sha(raw); got != wantIndex.String() {
 		return fmt.Errorf("index hashes to %s, the registry holds %s", got, wantIndex)
 	}
-	im, err := idx.IndexManifest()
+	total, err := lab.pullPlatforms(w, idx, wantIndex, len(raw))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "   index %s: %d bytes, %d platforms, digest checked\n", wantIndex, len(raw), len(im.Manifests))
+	fmt.Fprintf(w, "=> pulled %d bytes through the front door; each one from the registry example.test's records name\n", total+int64(len(raw)))
+	return nil
+}
+
+// headContainerdForm asks the front door at door for the index in
+// containerd's form: the host in ?ns=, the path unchanged.
+func headContainerdForm(ctx context.Context, w io.Writer, door string, want digest.Digest) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodHead, "http://"+door+"/v2/org/app/manifests/v1.0.0?ns=example.test", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	fmt.Fprintf(w, "   HEAD /v2/org/app/manifests/v1.0.0?ns=example.test (containerd's form) -> %d, Docker-Content-Digest %s\n",
+		resp.StatusCode, resp.Header.Get("Docker-Content-Digest"))
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Docker-Content-Digest") != want.String() {
+		return fmt.Errorf("HEAD through the front door: %d %s, want 200 %s", resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), want)
+	}
+	return nil
+}
+
+// pullPlatforms pulls every platform's image of idx, of rawLen bytes,
+// checking each digest against what the lab pushed, and returns the bytes
+// pulled.
+func (lab *Lab) pullPlatforms(w io.Writer, idx v1.ImageIndex, want digest.Digest, rawLen int) (int64, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return 0, err
+	}
+	fmt.Fprintf(w, "   index %s: %d bytes, %d platforms, digest checked\n", want, rawLen, len(im.Manifests))
 	var total int64
 	for _, desc := range im.Manifests {
 		plat := desc.Platform.String()
 		if want := lab.Digests["example/org/app:v1.0.0@"+plat]; want.String() != desc.Digest.String() {
-			return fmt.Errorf("%s: index names %s, the registry holds %s", plat, desc.Digest, want)
+			return 0, fmt.Errorf("%s: index names %s, the registry holds %s", plat, desc.Digest, want)
 		}
 		img, err := idx.Image(desc.Digest)
 		if err != nil {
-			return fmt.Errorf("%s manifest: %w", plat, err)
+			return 0, fmt.Errorf("%s manifest: %w", plat, err)
 		}
 		n, err := pullChecked(img, desc.Digest)
 		if err != nil {
-			return fmt.Errorf("%s: %w", plat, err)
+			return 0, fmt.Errorf("%s: %w", plat, err)
 		}
 		total += n
 		fmt.Fprintf(w, "   %s manifest %s, config and layers: %d bytes, every digest checked\n", plat, desc.Digest, n)
 	}
-	fmt.Fprintf(w, "=> pulled %d bytes through the front door; each one from the registry example.test's records name\n", total+int64(len(raw)))
-	return nil
+	return total, nil
 }
 
 // pullChecked reads img's manifest, config and layers, hashing each and
