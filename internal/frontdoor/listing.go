@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/ocidns/ocidns/reference"
 	"github.com/ocidns/ocidns/resolver"
 )
 
@@ -23,7 +24,7 @@ func (h *Handler) serveTags(w http.ResponseWriter, r *http.Request, req request)
 			return o
 		}
 	}
-	if last != "" && !validTag(last) {
+	if last != "" && reference.ValidateTag(last) != nil {
 		o.fail(w, newAPIError(http.StatusBadRequest, codeUnsupported, "last=%q: want a tag", truncate(last)))
 		return o
 	}

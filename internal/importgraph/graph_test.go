@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	// Above the resolver, below the command line.
 	"internal/daemon":    {"discovery/trace", "cache", "reference", "resolver", "internal/tracepage"},
 	"internal/tracepage": {"discovery/trace", "discovery", "resolver"},
-	"internal/frontdoor": {"discovery", "resolver"},
+	"internal/frontdoor": {"discovery", "reference", "resolver"},
 	"internal/demo": {"discovery/trace", "discovery", "resolver", "resolver/signature", "internal/frontdoor", "internal/dnstest",
 		"internal/registrytest", "internal/signtest"},
 	"cmd/ocidns": {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference",
