@@ -50,16 +50,8 @@ func (h *Handler) statBlob(w http.ResponseWriter, r *http.Request, req request) 
 // with no bound in total but IdleTimeout between any two writes.
 func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request) outcome {
 	var o outcome
-	wait := time.NewTimer(h.cfg.StreamWait)
-	select {
-	case h.streams <- struct{}{}:
-		wait.Stop()
-	case <-wait.C:
-		o.fail(w, newAPIError(http.StatusTooManyRequests, codeTooManyRequests, "too many blob streams in flight"))
-		return o
-	case <-r.Context().Done():
-		wait.Stop()
-		o.fail(w, upstreamError(req.name, r.Context().Err(), codeBlobUnknown))
+	if aerr := h.takeStream(r, req); aerr != nil {
+		o.fail(w, aerr)
 		return o
 	}
 	defer func() { <-h.streams }()
@@ -98,7 +90,36 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request)
 	// The engine learns at once that the stream is open, and each piece
 	// goes out as it arrives rather than when a buffer fills.
 	_ = rc.Flush()
+	if rerr := h.copyBlob(w, rc, b, &o); rerr != nil {
+		o.code, o.err = codeOf(rerr), rerr
+		h.log(r, req, o, 0)
+		// Cut the connection: a clean end would pass a short or wrong blob
+		// off as whole.
+		panic(http.ErrAbortHandler)
+	}
+	return o
+}
 
+// takeStream waits up to StreamWait for one of the MaxStreams places of a
+// blob stream; the caller gives it back.
+func (h *Handler) takeStream(r *http.Request, req request) *apiError {
+	wait := time.NewTimer(h.cfg.StreamWait)
+	defer wait.Stop()
+	select {
+	case h.streams <- struct{}{}:
+		return nil
+	case <-wait.C:
+		return newAPIError(http.StatusTooManyRequests, codeTooManyRequests, "too many blob streams in flight")
+	case <-r.Context().Done():
+		return upstreamError(req.name, r.Context().Err(), codeBlobUnknown)
+	}
+}
+
+// copyBlob copies b to the engine, counting the bytes in o, each write
+// with IdleTimeout of its own and flushed at once. It returns the error of
+// reading b, if any: an engine that went away is recorded in o, not
+// returned.
+func (h *Handler) copyBlob(w http.ResponseWriter, rc *http.ResponseController, b io.Reader, o *outcome) error {
 	bufp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bufp)
 	buf := *bufp
@@ -121,18 +142,14 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request)
 			if werr != nil {
 				// The engine went away or stopped reading: nothing to tell it.
 				o.code, o.err = "CLIENT_GONE", werr
-				return o
+				return nil
 			}
 		}
 		if rerr == io.EOF {
-			return o
+			return nil
 		}
 		if rerr != nil {
-			o.code, o.err = codeOf(rerr), rerr
-			h.log(r, req, o, 0)
-			// Cut the connection: a clean end would pass a short or wrong
-			// blob off as whole.
-			panic(http.ErrAbortHandler)
+			return rerr
 		}
 	}
 }
