@@ -21,86 +21,126 @@ func parseAppc(s string) (Reference, error) {
 	if j := strings.IndexByte(name, '/'); j > 0 && (strings.IndexByte(name[:j], '.') >= 0 || name[:j] == "localhost") {
 		r.domain, r.path = name[:j], name[j+1:]
 	}
-
 	i := end
 	if s[i] == ':' {
-		v, vEnd, err := scanValue(s, i+1, "version")
-		if err != nil {
-			return Reference{}, err
-		}
-		r.tag, r.short = v, true
-		i = vEnd
-		if i < len(s) && s[i] == ':' { // scanValue stops only at ',' or ':' or the end
-			return Reference{}, newError(s, i, s[end:componentEndComma(s, i)], ErrInvalidLabel,
-				"at most one ':' (name:version), before the first ','")
+		if i, f = r.scanShortVersion(s, end); f != nil {
+			return Reference{}, f
 		}
 	}
-	// Duplicate keys are found by rereading the labels already accepted;
-	// past a few, a map keeps hostile inputs linear.
-	const scanLimit = 16
-	count := 0
+	if f := r.scanLabels(s, end, i); f != nil {
+		return Reference{}, f
+	}
+	return r, nil
+}
+
+// scanShortVersion reads the version of name:version, the name ending at
+// end, and returns where it ends.
+func (r *Reference) scanShortVersion(s string, end int) (int, *ParseError) {
+	v, vEnd, err := scanValue(s, end+1, "version")
+	if err != nil {
+		return 0, err
+	}
+	r.tag, r.short = v, true
+	if vEnd < len(s) && s[vEnd] == ':' { // scanValue stops only at ',' or ':' or the end
+		return 0, newError(s, vEnd, s[end:componentEndComma(s, vEnd)], ErrInvalidLabel,
+			"at most one ':' (name:version), before the first ','")
+	}
+	return vEnd, nil
+}
+
+// scanLabels reads the labels ",key=value" from s[i:] to the end, the name
+// ending at end; the version label sets r's tag.
+func (r *Reference) scanLabels(s string, end, i int) *ParseError {
+	dups := labelDups{short: r.short}
 	if r.short {
-		count = 1
+		dups.count = 1
 	}
-	var seen map[string]bool
 	for i < len(s) {
 		// s[i] == ',' here: scanValue and the name scan stop nowhere else.
 		labelAt := i + 1
-		kEnd, kf := scanIdentifier(s, labelAt, false)
-		if kf != nil {
-			return Reference{}, kf
-		}
-		if kEnd == len(s) || s[kEnd] != '=' {
-			detail := "a label is key=value"
-			if kEnd < len(s) && s[kEnd] != ',' {
-				detail = "unexpected " + describe(s[kEnd]) + " in label key; keys are lowercase a-z, 0-9 and single '-', '.', '_', '~', '/' between them"
-			}
-			return Reference{}, newError(s, kEnd, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel, detail)
+		kEnd, f := scanLabelKey(s, labelAt)
+		if f != nil {
+			return f
 		}
 		key := s[labelAt:kEnd]
-		if key == "name" {
-			return Reference{}, newError(s, labelAt, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel,
-				"\"name\" is not a label: the name comes first, before any ','")
-		}
-		var dup bool
-		if count < scanLimit {
-			it := labelIter{rest: s[end:i], short: r.short}
-			for k, _, ok := it.next(); ok && !dup; k, _, ok = it.next() {
-				dup = k == key
-			}
-		} else {
-			if seen == nil {
-				seen = make(map[string]bool, 2*scanLimit)
-				it := labelIter{rest: s[end:i], short: r.short}
-				for k, _, ok := it.next(); ok; k, _, ok = it.next() {
-					seen[k] = true
-				}
-			}
-			dup = seen[key]
-			seen[key] = true
-		}
-		if dup {
+		if dups.seen(s[end:i], key) {
 			detail := "duplicate label " + quote(key)
 			if key == "version" && r.short {
 				detail += "; name:version already set it"
 			}
-			return Reference{}, newError(s, labelAt, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel, detail)
+			return newError(s, labelAt, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel, detail)
 		}
 		v, vEnd, err := scanValue(s, kEnd+1, key)
 		if err != nil {
-			return Reference{}, err
+			return err
 		}
 		if vEnd < len(s) && s[vEnd] == ':' {
-			return Reference{}, newError(s, vEnd, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel,
+			return newError(s, vEnd, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel,
 				"':' is allowed only once, between the name and its version, before the first ','")
 		}
 		if key == "version" {
 			r.tag = v
 		}
-		count++
 		i = vEnd
 	}
-	return r, nil
+	return nil
+}
+
+// scanLabelKey reads the key of the label at labelAt, up to its '=', and
+// returns where it ends.
+func scanLabelKey(s string, labelAt int) (int, *ParseError) {
+	kEnd, f := scanIdentifier(s, labelAt, false)
+	if f != nil {
+		return 0, f
+	}
+	if kEnd == len(s) || s[kEnd] != '=' {
+		detail := "a label is key=value"
+		if kEnd < len(s) && s[kEnd] != ',' {
+			detail = "unexpected " + describe(s[kEnd]) + " in label key; keys are lowercase a-z, 0-9 and single '-', '.', '_', '~', '/' between them"
+		}
+		return 0, newError(s, kEnd, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel, detail)
+	}
+	if s[labelAt:kEnd] == "name" {
+		return 0, newError(s, labelAt, s[labelAt:componentEndComma(s, labelAt)], ErrInvalidLabel,
+			"\"name\" is not a label: the name comes first, before any ','")
+	}
+	return kEnd, nil
+}
+
+// labelDups finds duplicate label keys by rereading the labels already
+// accepted; past a few, a map keeps hostile inputs linear.
+type labelDups struct {
+	short bool // the labels read begin with name:version
+	count int  // labels read, the version of name:version included
+	keys  map[string]bool
+}
+
+// maxLabelRescan is how many labels are reread before a map takes over.
+const maxLabelRescan = 16
+
+// seen reports whether key is among the labels in read (the input after
+// the name, up to key's label), and counts key's label.
+func (d *labelDups) seen(read, key string) bool {
+	defer func() { d.count++ }()
+	if d.count < maxLabelRescan {
+		it := labelIter{rest: read, short: d.short}
+		for k, _, ok := it.next(); ok; k, _, ok = it.next() {
+			if k == key {
+				return true
+			}
+		}
+		return false
+	}
+	if d.keys == nil {
+		d.keys = make(map[string]bool, 2*maxLabelRescan)
+		it := labelIter{rest: read, short: d.short}
+		for k, _, ok := it.next(); ok; k, _, ok = it.next() {
+			d.keys[k] = true
+		}
+	}
+	dup := d.keys[key]
+	d.keys[key] = true
+	return dup
 }
 
 // normalizeAppc qualifies a short appc name with docker.io like Docker
