@@ -93,6 +93,12 @@ func parseNormalized(s string, explain bool) (Reference, error) {
 		}
 		return Reference{}, err
 	}
+	return parseFamiliar(s, pre, tailAt, explain)
+}
+
+// parseFamiliar is parseNormalized for s, a familiar Docker Hub name (pre
+// says which kind) whose part after the implied prefix begins at tailAt.
+func parseFamiliar(s string, pre uint8, tailAt int, explain bool) (Reference, error) {
 	tail := s[tailAt:]
 	extra := 0
 	if pre == preLibrary {
