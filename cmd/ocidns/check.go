@@ -86,7 +86,24 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 		return exitUsage
 	}
 	defer r.Close()
-	cfg := check.Config{
+	cfg := checkConfig(r, &f, *noProbe, names)
+	if fs.Changed("timeout") {
+		cfg.Timeout = f.timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	host := fs.Arg(0)
+	findings, err := check.Run(ctx, host, cfg)
+	if errors.Is(err, check.ErrInvalidHost) {
+		return usageError(stdio, "check", "%v", err)
+	}
+	return reportCheck(ctx, stdio, &f, host, findings, err)
+}
+
+// checkConfig is the configuration of a check through r's DNS and HTTP
+// clients, validator and policy.
+func checkConfig(r *resolver.Resolver, f *resolverFlags, noProbe bool, names []string) check.Config {
+	return check.Config{
 		DNS:             r.DNSClient(),
 		HTTP:            r.HTTPClient(),
 		Validator:       r.Validator(),
@@ -94,21 +111,15 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 		DNSSECOff:       f.dnssec == "off",
 		NoWellKnown:     f.noWellKnown,
 		Insecure:        r.Insecure,
-		NoRegistryProbe: *noProbe,
+		NoRegistryProbe: noProbe,
 		Names:           names,
 		CheckName:       checkName(r),
 	}
-	total := f.timeout
-	if fs.Changed("timeout") {
-		cfg.Timeout = f.timeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, total)
-	defer cancel()
-	host := fs.Arg(0)
-	findings, err := check.Run(ctx, host, cfg)
-	if errors.Is(err, check.ErrInvalidHost) {
-		return usageError(stdio, "check", "%v", err)
-	}
+}
+
+// reportCheck writes the findings of the check of host, which ended with
+// err, and returns the exit code.
+func reportCheck(ctx context.Context, stdio IO, f *resolverFlags, host string, findings []check.Finding, err error) int {
 	if f.output == "json" {
 		for _, fd := range findings {
 			writeJSON(stdio.Out, fd)
@@ -119,15 +130,14 @@ func runCheck(ctx context.Context, args []string, stdio IO) int {
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		fmt.Fprintf(stdio.Err, "ocidns check: %s: stopped at --timeout %v: the findings above are incomplete\n", host, total)
+		fmt.Fprintf(stdio.Err, "ocidns check: %s: stopped at --timeout %v: the findings above are incomplete\n", host, f.timeout)
 		return exitFailed
 	}
 	if err != nil {
 		fmt.Fprintf(stdio.Err, "ocidns check: %s: %v\n", host, err)
 		return exitFailed
 	}
-	errs := summarize(stdio.Err, host, findings, f.output == "text")
-	if errs > 0 {
+	if errs := summarize(stdio.Err, host, findings, f.output == "text"); errs > 0 {
 		return exitFailed
 	}
 	return exitOK

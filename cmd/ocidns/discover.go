@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -77,36 +78,42 @@ func runDiscover(ctx context.Context, args []string, stdio IO) int {
 		writeJSON(stdio.Out, out)
 		return exitOK
 	}
-	fmt.Fprintf(stdio.Out, "; <<>> ocidns discover <<>> %s\n", res.Name)
+	printDiscovery(stdio.Out, res)
+	return exitOK
+}
+
+// printDiscovery writes res as text, in the manner of dig: the chain, the
+// endpoints and the signing keys.
+func printDiscovery(w io.Writer, res *discovery.Result) {
+	fmt.Fprintf(w, "; <<>> ocidns discover <<>> %s\n", res.Name)
 	if res.DNSSECOff {
-		fmt.Fprintln(stdio.Out, "; WARNING: --dnssec off: unauthenticated mappings were followed")
+		fmt.Fprintln(w, "; WARNING: --dnssec off: unauthenticated mappings were followed")
 	}
-	fmt.Fprintln(stdio.Out, ";; delegation chain:")
+	fmt.Fprintln(w, ";; delegation chain:")
 	for i, s := range res.Chain {
 		rec := s.Record
 		if rec == "" {
 			rec = "(none: " + s.Host + " is its own registry)"
 		}
-		fmt.Fprintf(stdio.Out, "%d. %s/%s\t%s\tttl=%s\tauth=%s\n   %s\n", i+1, s.Host, s.Path, s.Source, s.TTL, s.Authenticated, rec)
+		fmt.Fprintf(w, "%d. %s/%s\t%s\tttl=%s\tauth=%s\n   %s\n", i+1, s.Host, s.Path, s.Source, s.TTL, s.Authenticated, rec)
 	}
-	fmt.Fprintf(stdio.Out, ";; endpoints (ttl %s):\n", res.TTL)
-	tw := tabwriter.NewWriter(stdio.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, ";; endpoints (ttl %s):\n", res.TTL)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "URL\tREPOSITORY\tPRIO\tWEIGHT\tCAPS\tSOURCE\tAUTH")
 	for _, ep := range res.Endpoints {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", ep.URL, ep.Repository, ep.Priority, ep.Weight, ep.Caps, ep.Source, ep.Authenticated)
 	}
 	tw.Flush()
 	if p := res.Signers; p != nil {
-		fmt.Fprintf(stdio.Out, ";; signing keys of %s: %s", p.Host, p.Signers)
+		fmt.Fprintf(w, ";; signing keys of %s: %s", p.Host, p.Signers)
 		if p.RequiredBy != "" {
-			fmt.Fprintf(stdio.Out, " (required by %s)", p.RequiredBy)
+			fmt.Fprintf(w, " (required by %s)", p.RequiredBy)
 		}
-		fmt.Fprintln(stdio.Out)
+		fmt.Fprintln(w)
 		for _, k := range p.Keys {
-			fmt.Fprintf(stdio.Out, "   %s from %s: %s\n", k.Alg, k.Source, k.Record)
+			fmt.Fprintf(w, "   %s from %s: %s\n", k.Alg, k.Source, k.Record)
 		}
 	}
-	return exitOK
 }
 
 // splitName takes NAME as host/path, or as a reference whose tag or digest is

@@ -78,21 +78,7 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 	if f.output != "text" && f.output != "json" && !slices.Contains(f.outputs, f.output) {
 		return nil, fmt.Errorf("-o must be %s, not %q", strings.Join(append([]string{"text", "json"}, f.outputs...), ", "), f.output)
 	}
-	if len(f.dns) > 0 {
-		opts = append(opts, resolver.WithDNSServers(f.dns...))
-	}
-	for _, a := range f.trustAnchors {
-		opts = append(opts, resolver.WithTrustAnchorFile(a))
-	}
-	if f.trustAD {
-		opts = append(opts, resolver.WithTrustAD(true))
-	}
-	for _, c := range f.caFiles {
-		opts = append(opts, resolver.WithCAFile(c))
-	}
-	if len(f.insecure) > 0 {
-		opts = append(opts, resolver.WithInsecureRegistries(f.insecure...))
-	}
+	opts = append(opts, f.trustOptions()...)
 	if f.platform != "" {
 		p, err := reference.ParsePlatform(f.platform)
 		if err != nil {
@@ -116,6 +102,35 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 		resolver.WithVerify(f.verify),
 		resolver.WithTagTTL(f.tagTTL),
 	)
+	return append(opts, f.credentialOptions()...), nil
+}
+
+// trustOptions are the options of whom to ask and trust on the network:
+// DNS servers, trust anchors, the AD bit, CA files, insecure registries.
+func (f *resolverFlags) trustOptions() []resolver.Option {
+	var opts []resolver.Option
+	if len(f.dns) > 0 {
+		opts = append(opts, resolver.WithDNSServers(f.dns...))
+	}
+	for _, a := range f.trustAnchors {
+		opts = append(opts, resolver.WithTrustAnchorFile(a))
+	}
+	if f.trustAD {
+		opts = append(opts, resolver.WithTrustAD(true))
+	}
+	for _, c := range f.caFiles {
+		opts = append(opts, resolver.WithCAFile(c))
+	}
+	if len(f.insecure) > 0 {
+		opts = append(opts, resolver.WithInsecureRegistries(f.insecure...))
+	}
+	return opts
+}
+
+// credentialOptions are the options of signing keys and of registry
+// credentials.
+func (f *resolverFlags) credentialOptions() []resolver.Option {
+	var opts []resolver.Option
 	for _, k := range f.trustKeys {
 		opts = append(opts, resolver.WithTrustKeyFile(k))
 	}
@@ -131,7 +146,7 @@ func (f *resolverFlags) options() ([]resolver.Option, error) {
 	if f.dockerConfig != "" {
 		opts = append(opts, resolver.WithDockerConfig(f.dockerConfig))
 	}
-	return opts, nil
+	return opts
 }
 
 // newResolver builds the Resolver the flags describe, plus the command's

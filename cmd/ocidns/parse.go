@@ -207,66 +207,84 @@ func (p *parsePrinter) write(s string) {
 
 // explain describes a valid reference for a person, one part a line.
 func explain(r reference.Reference, input string, plat reference.Platform, hasPlat bool) string {
-	var b strings.Builder
-	line := func(k, v, note string) {
-		fmt.Fprintf(&b, "  %-10s %s", k+":", v)
-		if note != "" {
-			b.WriteString("  (" + note + ")")
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteString(input + "\n")
-	if r.Form() == reference.FormAppc {
-		line("form", "appc", "name[:version],key=value,...")
-	} else {
-		line("form", "docker", "[domain/]path[:tag][@digest]")
-	}
-	switch {
-	case r.Domain() == "":
-		line("domain", "-", "none: a short name; qualify it with a search domain or --normalize")
-	case r.IsShort():
-		line("domain", r.Domain(), "parses as a host, but with no '.' or ':' and not localhost Docker calls this a short name: qualify it")
-	default:
-		line("domain", r.Domain(), "registry host")
-	}
-	line("path", r.Path(), "repository on that registry")
-	if r.Tag() != "" {
-		note := "a mutable name, resolved to a digest"
-		if r.Form() == reference.FormAppc {
-			note = "the version label"
-		}
-		line("tag", r.Tag(), note)
-	}
-	if r.Digest() != "" {
-		line("digest", r.Digest().String(), "content address: pins exact bytes, no resolution needed")
-	}
+	var e explanation
+	e.b.WriteString(input + "\n")
+	e.parts(r)
 	if ls := r.Labels(); len(ls) > 0 {
 		kv := make([]string, len(ls))
 		for i, l := range ls {
 			kv[i] = l.Key + "=" + l.Value
 		}
-		line("labels", strings.Join(kv, " "), "")
+		e.line("labels", strings.Join(kv, " "), "")
 	}
 	if hasPlat {
-		line("platform", plat.String(), "from the os/arch/variant labels")
+		e.line("platform", plat.String(), "from the os/arch/variant labels")
 	}
 	if r.String() != input {
-		line("normalized", r.String(), "")
+		e.line("normalized", r.String(), "")
 	}
+	e.otherForm(r)
+	e.b.WriteByte('\n')
+	return e.b.String()
+}
+
+// explanation is the text of explain, a line a part of the name.
+type explanation struct{ b strings.Builder }
+
+// line writes part k, its value v and a note on it.
+func (e *explanation) line(k, v, note string) {
+	fmt.Fprintf(&e.b, "  %-10s %s", k+":", v)
+	if note != "" {
+		e.b.WriteString("  (" + note + ")")
+	}
+	e.b.WriteByte('\n')
+}
+
+// parts explains r's form, domain, path, tag and digest.
+func (e *explanation) parts(r reference.Reference) {
 	if r.Form() == reference.FormAppc {
-		if r.Canonical() != r.String() {
-			line("canonical", r.Canonical(), "labels sorted")
-		}
-		if d, err := r.ToDocker(); err == nil {
-			line("as docker", d.String(), "")
-		} else {
-			line("as docker", "-", err.Error())
-		}
-	} else if a, err := r.ToAppc(); err == nil {
-		line("as appc", a.String(), "")
+		e.line("form", "appc", "name[:version],key=value,...")
 	} else {
-		line("as appc", "-", err.Error())
+		e.line("form", "docker", "[domain/]path[:tag][@digest]")
 	}
-	b.WriteByte('\n')
-	return b.String()
+	switch {
+	case r.Domain() == "":
+		e.line("domain", "-", "none: a short name; qualify it with a search domain or --normalize")
+	case r.IsShort():
+		e.line("domain", r.Domain(), "parses as a host, but with no '.' or ':' and not localhost Docker calls this a short name: qualify it")
+	default:
+		e.line("domain", r.Domain(), "registry host")
+	}
+	e.line("path", r.Path(), "repository on that registry")
+	if r.Tag() != "" {
+		note := "a mutable name, resolved to a digest"
+		if r.Form() == reference.FormAppc {
+			note = "the version label"
+		}
+		e.line("tag", r.Tag(), note)
+	}
+	if r.Digest() != "" {
+		e.line("digest", r.Digest().String(), "content address: pins exact bytes, no resolution needed")
+	}
+}
+
+// otherForm explains r in the other form (and an appc name's canonical
+// order), or why it has none.
+func (e *explanation) otherForm(r reference.Reference) {
+	if r.Form() != reference.FormAppc {
+		if a, err := r.ToAppc(); err == nil {
+			e.line("as appc", a.String(), "")
+		} else {
+			e.line("as appc", "-", err.Error())
+		}
+		return
+	}
+	if r.Canonical() != r.String() {
+		e.line("canonical", r.Canonical(), "labels sorted")
+	}
+	if d, err := r.ToDocker(); err == nil {
+		e.line("as docker", d.String(), "")
+	} else {
+		e.line("as docker", "-", err.Error())
+	}
 }

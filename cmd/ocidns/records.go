@@ -300,26 +300,12 @@ func mappingsFromFlags(events []flagEvent, opt discovery.ParseOptions, stdio IO)
 			if ev.flag == "delegate" && len(attrs) > 0 {
 				return nil, usageError(stdio, "records", "--%s %s before --delegate %s: priorities, weights and capabilities belong to registries, not to delegations", attrs[0].flag, attrs[0].value, ev.value)
 			}
-			pairs := []string{"v=oci1"}
-			from := fmt.Sprintf("mapping %d (", len(ms)+1)
-			if prefix != "" {
-				pairs = append(pairs, "prefix="+prefix)
-				from += "--prefix " + prefix + " "
+			record, from, err := mappingRecord(len(ms)+1, prefix, ev, attrs)
+			if err != nil {
+				fmt.Fprintln(stdio.Err, "ocidns records:", err)
+				return nil, exitFailed
 			}
-			pairs = append(pairs, ev.flag+"="+ev.value)
-			from += "--" + ev.flag + " " + ev.value
-			for _, a := range attrs {
-				pairs = append(pairs, a.flag+"="+a.value)
-				from += " --" + a.flag + " " + a.value
-			}
-			from += ")"
-			for _, p := range pairs {
-				if strings.ContainsAny(p, ";\"\\") {
-					fmt.Fprintf(stdio.Err, "ocidns records: %s: %q: a value must not contain ';', '\"' or '\\'\n", from, p)
-					return nil, exitFailed
-				}
-			}
-			sm, err := parseMapping(strings.Join(pairs, "; "), from, opt)
+			sm, err := parseMapping(record, from, opt)
 			if err != nil {
 				fmt.Fprintln(stdio.Err, "ocidns records:", err)
 				return nil, exitFailed
@@ -335,6 +321,31 @@ func mappingsFromFlags(events []flagEvent, opt discovery.ParseOptions, stdio IO)
 		return nil, usageError(stdio, "records", "--prefix %s is not followed by a --registry or --delegate: give --prefix before the mappings it applies to", prefix)
 	}
 	return ms, exitOK
+}
+
+// mappingRecord is the v=oci1 record of mapping n: --registry or
+// --delegate (ev) under prefix, with the attributes given before it; from
+// names the flags for messages.
+func mappingRecord(n int, prefix string, ev flagEvent, attrs []flagEvent) (record, from string, err error) {
+	pairs := []string{"v=oci1"}
+	from = fmt.Sprintf("mapping %d (", n)
+	if prefix != "" {
+		pairs = append(pairs, "prefix="+prefix)
+		from += "--prefix " + prefix + " "
+	}
+	pairs = append(pairs, ev.flag+"="+ev.value)
+	from += "--" + ev.flag + " " + ev.value
+	for _, a := range attrs {
+		pairs = append(pairs, a.flag+"="+a.value)
+		from += " --" + a.flag + " " + a.value
+	}
+	from += ")"
+	for _, p := range pairs {
+		if strings.ContainsAny(p, ";\"\\") {
+			return "", from, fmt.Errorf("%s: %q: a value must not contain ';', '\"' or '\\'", from, p)
+		}
+	}
+	return strings.Join(pairs, "; "), from, nil
 }
 
 // mappingsFromFile reads one v=oci1 record a line.
