@@ -39,7 +39,9 @@
 //   - Bounded upstream work. With Config.MaxCalls, at most that many
 //     upstream functions run at once, abandoned ones still unwinding
 //     included; further calls queue for a slot. A Fetch from inside an
-//     upstream function of the same Cache runs on its caller's slot.
+//     upstream function of the same Cache runs on its caller's slot, and
+//     a function that waits for something other than upstream work gives
+//     its slot back for that long (Idle).
 //
 //   - Counters. Stats reports hits, misses, stale serves, coalesced waits,
 //     evictions, upstream loads, refresh failures, abandoned calls, the

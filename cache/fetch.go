@@ -17,11 +17,6 @@ type outcome[V any] struct {
 	st  Status
 }
 
-// slotKey marks, in the context of an upstream call, that the call holds a
-// slot of the semaphore sem: a Fetch on the same Cache from inside fn runs
-// on that slot instead of waiting for another (which could deadlock).
-type slotKey struct{ sem chan struct{} }
-
 // Fetch returns the value for key: the cached one while fresh, otherwise the
 // result of fn, called at most once at a time per key however many callers
 // Fetch it concurrently.
@@ -116,29 +111,6 @@ func (c *Cache[K, V]) load(ctx context.Context, fn func(context.Context) (V, tim
 	defer c.counters.running.Add(-1)
 	v, ttl, err := fn(ctx)
 	return outcome[V]{val: v, ttl: ttl}, err
-}
-
-// acquire waits for a slot of Config.MaxCalls for a call with ctx, unless
-// there is no bound or the call was started from inside a call that holds
-// one. It returns ctx marked as holding the slot and the function that
-// frees it; err is ctx's error when the call ended while queued.
-func (c *Cache[K, V]) acquire(ctx context.Context) (_ context.Context, release func(), err error) {
-	if c.slots == nil || ctx.Value(slotKey{c.slots}) != nil {
-		return ctx, func() {}, nil
-	}
-	select {
-	case c.slots <- struct{}{}:
-	default:
-		c.counters.queued.Add(1)
-		select {
-		case c.slots <- struct{}{}:
-			c.counters.queued.Add(-1)
-		case <-ctx.Done():
-			c.counters.queued.Add(-1)
-			return ctx, nil, ctx.Err()
-		}
-	}
-	return context.WithValue(ctx, slotKey{c.slots}, true), func() { <-c.slots }, nil
 }
 
 // finish stores the outcome of a shared call for key, or falls back to a

@@ -43,6 +43,13 @@ const (
 // waits only for its own Fetch calls (see Discover).
 type SourceCache interface {
 	Fetch(ctx context.Context, key string, fn func(context.Context) (any, time.Duration, error)) (v any, hit, stale bool, err error)
+	// Idle runs wait inside fn, when fn waits for its hop rather than for
+	// an upstream (a lookup's answer waits until the hop consults its
+	// source): a cache that bounds the calls of fn running at once gives
+	// fn's place back meanwhile, as cache.Idle does, since the hop may be
+	// waiting for another of its lookups to get one. Without a bound it
+	// just runs wait.
+	Idle(ctx context.Context, wait func() error) error
 }
 
 // Options configure a Discoverer. The zero value of every field is a safe

@@ -125,3 +125,5 @@ func (c *coalescing) Fetch(ctx context.Context, key string, fn func(context.Cont
 		return nil, false, false, ctx.Err()
 	}
 }
+
+func (c *coalescing) Idle(_ context.Context, wait func() error) error { return wait() }

@@ -57,6 +57,8 @@ func (c *keepAll) Fetch(ctx context.Context, key string, fn func(context.Context
 	return v, false, false, nil
 }
 
+func (c *keepAll) Idle(_ context.Context, wait func() error) error { return wait() }
+
 // heapInUse is the live heap after two collections.
 func heapInUse() uint64 {
 	var ms runtime.MemStats

@@ -181,7 +181,7 @@ func (d *Discoverer) lookupDNS(ctx context.Context, l *lookups, use <-chan struc
 		if err != nil {
 			return nil, 0, err
 		}
-		if err := awaitUse(ctx, use, l.gone); err != nil {
+		if err := d.idle(ctx, func() error { return awaitUse(ctx, use, l.gone) }); err != nil {
 			return nil, 0, err // not consulted: left unvalidated, and uncached
 		}
 		// A denial is validated too: a bogus one (expired or stripped
@@ -269,6 +269,16 @@ func (d *Discoverer) lookupWellKnown(ctx context.Context, host string) looked[*w
 		return looked[*wellKnownAnswer]{err: err}
 	}
 	return looked[*wellKnownAnswer]{v: v.(*wellKnownAnswer), cache: cache}
+}
+
+// idle runs wait, which waits for the hop, through the cache's Idle: a
+// lookup waiting to be consulted must not hold a place of the cache's
+// bound that the hop's other lookups need.
+func (d *Discoverer) idle(ctx context.Context, wait func() error) error {
+	if d.opts.Cache == nil {
+		return wait()
+	}
+	return d.opts.Cache.Idle(ctx, wait)
 }
 
 // fetch asks the cache, or fn when there is none.

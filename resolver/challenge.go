@@ -138,28 +138,16 @@ func (p *chParser) challenge() (challenge, error) {
 	}
 	for first := true; ; first = false {
 		start := p.i
-		name := p.token()
-		p.skipOWS()
-		if name == "" || p.eof() || p.s[p.i] != '=' {
+		name, val, ok, err := p.param()
+		if err != nil {
+			return c, err
+		}
+		if !ok {
+			p.i = start
 			if first {
-				p.i = start
 				return c, p.fail("expected an auth-param (name=value)")
 			}
-			// Not a parameter: the next challenge starts here.
-			p.i = start
-			return c, nil
-		}
-		p.i++ // '='
-		p.skipOWS()
-		var val string
-		if !p.eof() && p.s[p.i] == '"' {
-			v, err := p.quoted()
-			if err != nil {
-				return c, err
-			}
-			val = v
-		} else if val = p.token(); val == "" {
-			return c, p.fail(fmt.Sprintf("expected a token or quoted-string value for %q", name))
+			return c, nil // not a parameter: the next challenge starts here
 		}
 		key := strings.ToLower(name)
 		if c.Params == nil {
@@ -182,6 +170,27 @@ func (p *chParser) challenge() (challenge, error) {
 			return c, nil
 		}
 	}
+}
+
+// param reads one auth-param, name=value with the value a token or a
+// quoted-string; ok is false, and nothing read counts, when what follows
+// is no name and '='.
+func (p *chParser) param() (name, val string, ok bool, err error) {
+	name = p.token()
+	p.skipOWS()
+	if name == "" || p.eof() || p.s[p.i] != '=' {
+		return "", "", false, nil
+	}
+	p.i++ // '='
+	p.skipOWS()
+	if !p.eof() && p.s[p.i] == '"' {
+		val, err = p.quoted()
+		return name, val, err == nil, err
+	}
+	if val = p.token(); val == "" {
+		return name, "", false, p.fail(fmt.Sprintf("expected a token or quoted-string value for %q", name))
+	}
+	return name, val, true, nil
 }
 
 // token68 consumes a token68 when the rest of the list element is exactly

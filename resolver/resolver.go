@@ -603,26 +603,32 @@ func (r *engine) askRegistries(ctx context.Context, input string, ref reference.
 			}
 			return res, err
 		}
-		res.Digest, res.MediaType, res.Size = m.Digest, m.MediaType, m.Size
-		res.Descriptor = ocispec.Descriptor{MediaType: m.MediaType, Digest: m.Digest, Size: m.Size}
-		if m.Platform != nil {
-			res.PlatformDigest = m.Platform.Digest
-			res.Platform = m.Platform.Platform.String()
-			res.Descriptor = ocispec.Descriptor{MediaType: m.Platform.MediaType, Digest: m.Platform.Digest,
-				Size: m.Platform.Size, Platform: ociPlatformOf(&m.Platform.Platform)}
-		}
-		res.Pinned = pinned(ep, res.Descriptor.Digest.String())
-		res.TTL = r.opts.tagTTL
-		if dgst != "" {
-			res.TTL = digestTTL
-		}
-		res.TTLSeconds = int64(res.TTL / time.Second)
+		r.fill(&res, ep, m, dgst != "")
 		return res, nil
 	}
 	if len(errs) == 0 {
 		return res, newError(input, ref.Domain(), "registry", ErrNotFound, fmt.Errorf("no endpoint can resolve tags (all are pull-only)"))
 	}
 	return res, mostTelling(errs)
+}
+
+// fill sets in res what the registry at ep answered (m), and the TTL: a
+// digest reference's, or a tag's.
+func (r *engine) fill(res *Result, ep discovery.Endpoint, m manifestResult, byDigest bool) {
+	res.Digest, res.MediaType, res.Size = m.Digest, m.MediaType, m.Size
+	res.Descriptor = ocispec.Descriptor{MediaType: m.MediaType, Digest: m.Digest, Size: m.Size}
+	if m.Platform != nil {
+		res.PlatformDigest = m.Platform.Digest
+		res.Platform = m.Platform.Platform.String()
+		res.Descriptor = ocispec.Descriptor{MediaType: m.Platform.MediaType, Digest: m.Platform.Digest,
+			Size: m.Platform.Size, Platform: ociPlatformOf(&m.Platform.Platform)}
+	}
+	res.Pinned = pinned(ep, res.Descriptor.Digest.String())
+	res.TTL = r.opts.tagTTL
+	if byDigest {
+		res.TTL = digestTTL
+	}
+	res.TTLSeconds = int64(res.TTL / time.Second)
 }
 
 // mostTelling picks the error to report from the endpoints' failures:
@@ -778,6 +784,10 @@ func (s sourceCache) Fetch(ctx context.Context, key string, fn func(context.Cont
 	v, st, err := s.c.Fetch(ctx, key, fn)
 	return v, st.Hit, st.Stale, err
 }
+
+// Idle gives the lookup's place under WithMaxUpstream back while it waits
+// for its hop (cache.Idle).
+func (s sourceCache) Idle(ctx context.Context, wait func() error) error { return cache.Idle(ctx, wait) }
 
 func readAnchors(path string) ([]dns.RR, error) {
 	f, err := os.Open(path)

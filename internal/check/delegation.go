@@ -222,3 +222,7 @@ func (c *memo) Fetch(ctx context.Context, key string, fn func(context.Context) (
 	c.mu.Unlock()
 	return v, false, false, nil
 }
+
+// Idle implements discovery.SourceCache: a memo bounds nothing, so it
+// just waits.
+func (c *memo) Idle(_ context.Context, wait func() error) error { return wait() }
