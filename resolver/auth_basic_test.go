@@ -25,7 +25,8 @@ func writeDockerConfig(t *testing.T, body string) string {
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// Issue 5: "basic auth from a docker config file".
+// docs/protocol.md §12: a Basic challenge is answered with the credentials
+// of a docker config file.
 func TestBasicAuthCredentialsFromDockerConfig(t *testing.T) {
 	reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: registrytest.Auth{Mode: registrytest.AuthBasic, Username: "alice", Password: "s3cret:with:colons"}})
 	want := reg.MustPushImage(t, "org/app", "v1")

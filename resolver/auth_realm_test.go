@@ -11,7 +11,8 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "realm must be HTTPS unless the host is marked insecure".
+// docs/protocol.md §12: a Bearer token realm MUST be HTTPS unless the
+// registry is marked insecure.
 func TestPlainHTTPTokenRealmRefusedForSecureRegistry(t *testing.T) {
 	reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: registrytest.Auth{Mode: registrytest.AuthToken}})
 	reg.MustPushImage(t, "org/app", "v1")

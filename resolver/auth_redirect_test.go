@@ -8,7 +8,7 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "credentials never sent to another host" — including on
+// docs/protocol.md §12: credentials MUST NOT be sent to another host — including on
 // redirects. The registry answers manifest requests with 307 to the
 // "other" server (127.0.0.1, another port: net/http alone would forward the
 // header, since it compares host names only), which records what arrived.

@@ -11,7 +11,8 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "401 → the registry's Bearer challenge (anonymous token)".
+// docs/protocol.md §12: a 401 is answered with the registry's challenge,
+// here a Bearer one, by an anonymous token.
 func TestAnonymousBearerTokenIsFetchedAndUsed(t *testing.T) {
 	for _, realm := range []registrytest.RealmMode{registrytest.RealmSameHost, registrytest.RealmOtherHost} {
 		reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: registrytest.Auth{Mode: registrytest.AuthToken, Realm: realm}})

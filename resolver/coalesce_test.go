@@ -8,7 +8,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Issue 6: 1,000 concurrent identical cold lookups cause exactly one
+// docs/protocol.md §10: 1,000 concurrent identical cold lookups cause exactly one
 // upstream DNS query per record and one registry request.
 func TestConcurrentColdLookupsShareOneUpstreamCall(t *testing.T) {
 	regs := startRegistries(t, 1)

@@ -17,7 +17,7 @@ import (
 // This file knows the manifest formats: which media types exist, how to
 // tell an index from an image, and how to read one within bounds.
 
-// Manifest media types a resolver asks for (DESIGN §3).
+// Manifest media types a resolver asks for (docs/protocol.md §12).
 const (
 	mediaTypeOCIIndex       = "application/vnd.oci.image.index.v1+json"
 	mediaTypeOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
@@ -29,7 +29,7 @@ const (
 // so a registry that can serve either returns the multi-platform form.
 const acceptManifests = mediaTypeOCIIndex + ", " + mediaTypeOCIManifest + ", " + mediaTypeDockerList + ", " + mediaTypeDockerManifest
 
-// Size limits (DESIGN §3; the OCI distribution spec asks registries to
+// Size limits (docs/protocol.md §11; the OCI distribution spec asks registries to
 // accept manifests of at least 4 MiB, so nothing valid is larger).
 const (
 	defaultMaxManifestBytes = 4 << 20

@@ -11,9 +11,9 @@ import (
 
 var threePlatforms = []string{"linux/amd64", "linux/arm64/v8", "linux/arm/v7"}
 
-// Issue 5: "an index with linux/amd64, linux/arm64/v8 and linux/arm/v7";
-// DESIGN §3: "With a platform and an index, also return the matching child
-// manifest's digest".
+// docs/protocol.md §12: with a platform and an index (here linux/amd64,
+// linux/arm64/v8 and linux/arm/v7), the matching child's digest is
+// returned too.
 func TestIndexResolvesEachPlatformsChild(t *testing.T) {
 	for _, docker := range []bool{false, true} {
 		reg := registrytest.StartT(t, registrytest.Options{TLS: true})

@@ -21,7 +21,7 @@ import (
 )
 
 // This file is the registry client: it turns (endpoint, tag or digest,
-// platform) into manifest digests over the OCI distribution API (DESIGN §3).
+// platform) into manifest digests over the OCI distribution API (docs/protocol.md §12).
 //
 //	tag, no platform:  HEAD /v2/<repo>/manifests/<tag>; its Docker-Content-Digest
 //	                   when valid and the response complete, else GET and hash.

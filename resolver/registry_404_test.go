@@ -8,7 +8,7 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "404 → next endpoint, then not found" — the client's part is
+// docs/protocol.md §12: 404, the next endpoint, then "not found" — the client's part is
 // a typed ErrNotFound the resolver can act on.
 func TestUnknownTagIsNotFound(t *testing.T) {
 	reg := registrytest.StartT(t, registrytest.Options{})

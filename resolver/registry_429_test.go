@@ -12,8 +12,8 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "429/408 → retry honouring Retry-After"; issue 5: "429/503
-// honour Retry-After (bounded)". Sleep is injected: the test asserts the
+// docs/protocol.md §12: 429, 408 and 503 are retried honouring
+// Retry-After, bounded (§11). Sleep is injected: the test asserts the
 // waits asked for, never the time taken.
 func TestThrottledRequestRetriesAfterRetryAfter(t *testing.T) {
 	reg := registrytest.StartT(t, registrytest.Options{TLS: true})

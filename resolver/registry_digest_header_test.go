@@ -9,8 +9,8 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "otherwise GET with a streaming size cap (4 MiB), hash it with
-// go-digest, and require any header digest to match".
+// docs/protocol.md §12: without a usable Docker-Content-Digest, GET the
+// manifest (at most 4 MiB), hash it, and require any header digest to match.
 func TestMissingDigestHeaderFallsBackToGETAndHash(t *testing.T) {
 	for _, f := range []registrytest.Faults{
 		{StripDigest: true},

@@ -6,7 +6,7 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "405 on HEAD → GET".
+// docs/protocol.md §12: 405 on HEAD, use GET.
 func TestHEAD405FallsBackToGET(t *testing.T) {
 	reg := registrytest.StartT(t, registrytest.Options{TLS: true, Faults: registrytest.Faults{HeadNotAllowed: true}})
 	want := reg.MustPushImage(t, "org/app", "v1")

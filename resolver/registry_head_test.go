@@ -9,9 +9,9 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §3: "HEAD /v2/<repository>/manifests/<tag> with the full Accept
-// list ... Use Docker-Content-Digest when it is a valid digest and the
-// response is complete".
+// docs/protocol.md §12: HEAD /v2/<repository>/manifests/<tag> with the full
+// Accept list, and Docker-Content-Digest used when it is a valid digest of a
+// complete response.
 func TestTagResolvesFromHEADWithoutFetchingTheManifest(t *testing.T) {
 	for _, tlsOn := range []bool{true, false} {
 		reg := registrytest.StartT(t, registrytest.Options{TLS: tlsOn})

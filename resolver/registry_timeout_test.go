@@ -8,7 +8,7 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// Issue 5: "a slow body past the timeout". The registry sends half the
+// docs/protocol.md §11: a slow body past the timeout. The registry sends half the
 // manifest and stalls for a minute; the caller's deadline (or the client's
 // own per-operation Timeout) must end the read with ErrTimeout. Only the
 // error kind is asserted, never how long it took.

@@ -15,7 +15,7 @@ func bigManifest() []byte {
 		strings.Repeat("0", 64) + `","size":2},"layers":[],"annotations":{"pad":"` + pad + `"}}`)
 }
 
-// DESIGN §3: "GET with a streaming size cap (4 MiB)". Whichever way the
+// docs/protocol.md §11, §12: a manifest GET is capped at 4 MiB. Whichever way the
 // registry announces the size — a HEAD Content-Length, a GET
 // Content-Length, or none at all (chunked) — the answer is ErrTooLarge
 // naming the limit, and never more than limit+1 bytes are read.

@@ -10,7 +10,8 @@ import (
 	"github.com/ocidns/ocidns/internal/registrytest"
 )
 
-// DESIGN §5: every step emits an event — and never a secret.
+// Every request is a trace event (docs/engines.md, Results: Events) — and
+// no event carries a secret.
 func TestTraceRecordsEveryRequestWithoutSecrets(t *testing.T) {
 	reg := registrytest.StartT(t, registrytest.Options{TLS: true,
 		Auth: registrytest.Auth{Mode: registrytest.AuthToken, Username: "carol", Password: "hunter2-pass", ExpiresIn: 120}})

@@ -13,7 +13,7 @@ import (
 	"github.com/ocidns/ocidns/reference"
 )
 
-// DESIGN §2: a signed TXT mapping sends the name to a registry, whose URL
+// docs/protocol.md §7, §8.2: a signed TXT mapping sends the name to a registry, whose URL
 // path is a repository prefix; the result says it was authenticated by DNSSEC.
 func TestResolveThroughSignedTXTMapping(t *testing.T) {
 	regs := startRegistries(t, 1)
@@ -81,7 +81,7 @@ func TestResolveTwoHopDelegation(t *testing.T) {
 	}
 }
 
-// DESIGN §3: 404 at the first endpoint → the next endpoint.
+// docs/protocol.md §12: 404 at the first endpoint, then the next endpoint.
 func TestNotFoundAtFirstMirrorTriesTheSecond(t *testing.T) {
 	regs := startRegistries(t, 2)
 	want := push(t, regs[1], "app", "1.0")
@@ -97,7 +97,7 @@ func TestNotFoundAtFirstMirrorTriesTheSecond(t *testing.T) {
 	}
 }
 
-// DESIGN §2: "a pull-only mirror never decides what a tag means".
+// docs/protocol.md §6: a pull-only mirror MUST NOT be asked what a tag means.
 func TestPullOnlyMirrorNeverResolvesATag(t *testing.T) {
 	regs := startRegistries(t, 2)
 	push(t, regs[0], "app", "1.0") // the mirror holds a (different) image under the same tag
@@ -139,7 +139,7 @@ func TestShortNameTriesSearchDomainsInOrder(t *testing.T) {
 	}
 }
 
-// DESIGN §1: a short name with no search list and no --normalize is an
+// docs/protocol.md §1: a short name with no search list and no --normalize is an
 // error that says how to qualify it.
 func TestShortNameWithoutSearchSaysHowToQualify(t *testing.T) {
 	l := startLab(t, nil, zone("example.test.", "", false))

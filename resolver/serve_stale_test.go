@@ -27,7 +27,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// Issue 6 / RFC 8767: with the DNS server stopped and the registry answering
+// docs/protocol.md §10, RFC 8767: with the DNS server stopped and the registry answering
 // 503, every previously resolved name still resolves, marked stale, within
 // the stale window; past it, resolution fails.
 func TestUpstreamDownServesStale(t *testing.T) {

@@ -144,7 +144,8 @@ func splitName(name string, f resolverFlags) (host, path string, err error) {
 	return ref.Domain(), ref.Path(), nil
 }
 
-// oneLine keeps an error message on one line, as DESIGN §6 asks of stderr.
+// oneLine keeps an error message on one line: errors go to standard error
+// one line each (README, Command-line reference).
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", "; ") }
 
 const discoverAbout = "Runs discovery only: prints the endpoints that serve NAME (registry URL, repository, priority, weight, capabilities, source, authentication) and the delegation chain that produced them, hop by hop with each record and TTL, and the signing keys that apply to NAME with whether a signature is required (JSON: signers)."

@@ -13,7 +13,7 @@ import (
 )
 
 // resolverFlags are the common flags of every command that resolves or
-// discovers (DESIGN §6).
+// discovers (README, Resolver flags).
 type resolverFlags struct {
 	dns          []string
 	dnssec       string

@@ -120,7 +120,7 @@ type parsePrinter struct {
 	writeErr  error
 }
 
-// parseResult is the JSON shape of one reference, as issue 2 specifies.
+// parseResult is the JSON shape of one reference (README, `ocidns parse`).
 type parseResult struct {
 	Input    string     `json:"input"`
 	Valid    bool       `json:"valid"`

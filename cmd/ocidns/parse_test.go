@@ -34,7 +34,8 @@ func jsonLines(t *testing.T, s string) []map[string]any {
 	return out
 }
 
-// TestParseJSONShape pins the JSON objects issue 2 specifies.
+// TestParseJSONShape pins the JSON objects of `ocidns parse -o json`
+// (README, Command-line reference).
 func TestParseJSONShape(t *testing.T) {
 	h := strings.Repeat("0123456789abcdef", 4)
 	tests := []struct {

@@ -48,7 +48,7 @@ func labFlags(t *testing.T) (*demo.Lab, []string) {
 	return cliLab, []string{"--dns", cliLab.DNS.Addr(), "--trust-anchor", cliLab.AnchorFile, "--ca-file", cliLab.CAFile}
 }
 
-// DESIGN §6: one digest a line in input order; errors one line each on
+// README (`ocidns resolve`): one digest a line in input order; errors one line each on
 // stderr naming the reference; exit 1 when any reference fails.
 func TestResolveCLIPrintsOneDigestALine(t *testing.T) {
 	lab, flags := labFlags(t)
@@ -69,7 +69,8 @@ func TestResolveCLIPrintsOneDigestALine(t *testing.T) {
 	}
 }
 
-// Issue 5: the JSON object of each reference, or of its error with a code.
+// README (`ocidns resolve`): the JSON object of each reference, or of its
+// error with a code.
 func TestResolveCLIJSON(t *testing.T) {
 	lab, flags := labFlags(t)
 	code, out, _ := runCLI(t, "", append(append([]string{"resolve", "-o", "json"}, flags...),
@@ -107,7 +108,8 @@ func TestResolveCLIJSON(t *testing.T) {
 	}
 }
 
-// Issue 3: discover's JSON object, and text that reads like dig +trace.
+// README (`ocidns discover`): the JSON object, and text that reads like
+// dig +trace.
 func TestDiscoverCLI(t *testing.T) {
 	_, flags := labFlags(t)
 	code, out, errOut := runCLI(t, "", append(append([]string{"discover", "-o", "json"}, flags...), "example.test/partners/acme/tool")...)
@@ -153,7 +155,7 @@ func TestDiscoverCLI(t *testing.T) {
 	}
 }
 
-// Issue 5: trace prints every step; -o json one event a line.
+// README (`ocidns trace`): every step printed; -o json one event a line.
 func TestTraceCLI(t *testing.T) {
 	_, flags := labFlags(t)
 	code, out, errOut := runCLI(t, "", append(append([]string{"trace"}, flags...), "example.test/org/app:v1.0.0")...)
@@ -233,7 +235,7 @@ func allowLab(lab *demo.Lab) []string {
 	return flags
 }
 
-// Issue 6: serve answers /v1/resolve and stops cleanly when its context
+// README (`ocidns serve`): serve answers /v1/resolve and stops cleanly when its context
 // ends (as on SIGINT/SIGTERM).
 func TestServeCLI(t *testing.T) {
 	lab, flags := labFlags(t)
