@@ -139,7 +139,7 @@ func New[K comparable, V any](cfg Config) *Cache[K, V] {
 	if cfg.MaxCalls > 0 {
 		c.slots = make(chan struct{}, cfg.MaxCalls)
 	}
-	c.flights.Finish = c.finish
+	c.flights.Finish, c.flights.Lookup = c.finish, c.lookup
 	return c
 }
 
@@ -278,7 +278,7 @@ func (c *Cache[K, V]) Stats() Stats {
 		StaleServes:     c.counters.staleServes.Load(),
 		Coalesced:       calls.Joined,
 		Evictions:       c.counters.evictions.Load(),
-		Loads:           calls.Started,
+		Loads:           calls.Started - calls.Found,
 		RefreshFailures: c.counters.refreshFailures.Load(),
 		Abandoned:       calls.Abandoned,
 		Entries:         uint64(c.Len()),

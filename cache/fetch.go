@@ -113,6 +113,23 @@ func (c *Cache[K, V]) load(ctx context.Context, fn func(context.Context) (V, tim
 	return outcome[V]{val: v, ttl: ttl}, err
 }
 
+// lookup returns key's fresh entry as the outcome of a call starting for
+// it: one stored after the Fetch that starts the call looked, by a call
+// that ended meanwhile (flight.Group.Lookup), so that no second upstream
+// call is made for it.
+func (c *Cache[K, V]) lookup(key K) (outcome[V], bool) {
+	now := c.clock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.lru.get(key)
+	if !ok || now >= e.expires {
+		return outcome[V]{}, false
+	}
+	st := c.status(e, now)
+	st.Hit = true
+	return outcome[V]{val: e.val, st: st}, true
+}
+
 // finish stores the outcome of a shared call for key, or falls back to a
 // stale entry; it is the flight.Group's Finish, called once a call before
 // its waiters are released.

@@ -88,15 +88,29 @@ type authState struct {
 	flights flight.Group[authKey, tokenOutcome]
 }
 
-// newAuthState returns an empty memory whose token requests take at most
-// timeout (or their first caller's later deadline).
-func newAuthState(timeout time.Duration) *authState {
+// newAuthState returns an empty memory, on the clock now, whose token
+// requests take at most timeout (or their first caller's later deadline).
+func newAuthState(timeout time.Duration, now func() time.Time) *authState {
 	tokens, _ := simplelru.NewLRU[authKey, cachedAuth](maxCachedTokens, nil)
 	bearer, _ := simplelru.NewLRU[string, challenge](maxAuthOrigins, nil)
 	basic, _ := simplelru.NewLRU[string, string](maxAuthOrigins, nil)
 	a := &authState{tokens: tokens, bearer: bearer, basic: basic}
 	a.flights.Timeout = timeout
+	a.flights.Lookup = func(k authKey) (tokenOutcome, bool) {
+		h, ok := a.token(k, now())
+		return tokenOutcome{header: h}, ok
+	}
 	return a
+}
+
+// token returns the Bearer header cached for k while it is valid.
+func (a *authState) token(k authKey, now time.Time) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if t, ok := a.tokens.Get(k); ok && now.Before(t.expires) {
+		return t.header, true
+	}
+	return "", false
 }
 
 func (a *authState) cached(k authKey, now time.Time) (string, bool) {
@@ -228,11 +242,8 @@ func (c *registryClient) authorize(ctx context.Context, rq *regRequest, values [
 // its own reference.
 func (c *registryClient) token(ctx context.Context, rq *regRequest, ch challenge) (string, error) {
 	k := authKey{rq.t.origin, rq.t.scope}
-	c.auth.mu.Lock()
-	t, ok := c.auth.tokens.Get(k)
-	c.auth.mu.Unlock()
-	if ok && c.cfg.Now().Before(t.expires) {
-		return t.header, nil
+	if h, ok := c.auth.token(k, c.cfg.Now()); ok {
+		return h, nil
 	}
 	shared := *rq.t
 	shared.refName = "" // the request's errors name no caller's reference

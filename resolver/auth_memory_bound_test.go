@@ -10,7 +10,7 @@ import (
 // challenges of maxAuthOrigins registries, least recently used forgotten
 // first; a registry used again after being forgotten costs one 401.
 func TestAuthMemoryIsBounded(t *testing.T) {
-	a := newAuthState(defaultRegTimeout)
+	a := newAuthState(defaultRegTimeout, time.Now)
 	now := time.Now()
 	for i := range 10 * maxCachedTokens {
 		origin := fmt.Sprintf("https://r%d.example:443", i)

@@ -133,7 +133,7 @@ func newRegistryClient(cfg registryConfig) *registryClient {
 	if cfg.Sleep == nil {
 		cfg.Sleep = sleepContext
 	}
-	c := &registryClient{cfg: cfg, auth: newAuthState(cfg.Timeout)}
+	c := &registryClient{cfg: cfg, auth: newAuthState(cfg.Timeout, cfg.Now)}
 	hc := *cfg.HTTP
 	prev := cfg.HTTP.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {

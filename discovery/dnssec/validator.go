@@ -151,6 +151,10 @@ func NewValidator(q Querier, anchors []dns.RR, now func() time.Time) *Validator 
 		cache:    make(map[cacheKey]cacheEntry),
 		prefetch: make(map[queryKey]*prefetched),
 	}
+	v.flights.Lookup = func(k cacheKey) (computed, bool) {
+		e, ok := v.cached(k)
+		return computed{e: e}, ok
+	}
 	for _, rr := range anchors {
 		if rr == nil || rr.Header().Class != dns.ClassINET {
 			continue

@@ -79,3 +79,29 @@ func TestDoDuringFinishJoinsTheCall(t *testing.T) {
 		t.Errorf("second = %+v; want the first call's result, joined", o)
 	}
 }
+
+// Lookup is asked as a call starts: what it finds is the call's result,
+// and neither fn nor Finish runs. This is the value a call that ended just
+// before stored, after the caller had looked and found nothing.
+func TestLookupAnswersACallWithoutRunningIt(t *testing.T) {
+	store := map[string]string{}
+	finished := 0
+	g := Group[string, string]{
+		Lookup: func(k string) (string, bool) { v, ok := store[k]; return v, ok },
+		Finish: func(_ string, v string, err error, _ bool) (string, error) { finished++; return v, err },
+	}
+	ran := false
+	fn := func(context.Context) (string, error) { ran = true; return "fetched", nil }
+	store["k"] = "stored meanwhile"
+	v, _, err := g.Do(context.Background(), "k", fn)
+	if err != nil || v != "stored meanwhile" || ran || finished != 0 {
+		t.Errorf("Do = %q, %v, fn ran %v, Finish ran %d times; want the stored value, neither run", v, err, ran, finished)
+	}
+	if s := g.Stats(); s.Started != 1 || s.Found != 1 || g.Len() != 0 {
+		t.Errorf("Stats = %+v, %d in flight; want one call started and found", s, g.Len())
+	}
+	delete(store, "k")
+	if v, _, err := g.Do(context.Background(), "k", fn); err != nil || v != "fetched" || !ran || finished != 1 {
+		t.Errorf("Do without a stored value = %q, %v, fn ran %v, Finish %d; want fn's value through Finish", v, err, ran, finished)
+	}
+}

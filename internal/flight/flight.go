@@ -19,8 +19,8 @@
 // A Group holds only the calls in flight: what a caller keeps of a result
 // (a cache, a token store) is its own, filled by the function before it
 // returns or by Group.Finish, and looked up before Do. A call that
-// finishes between that look-up and Do is missed, and Do starts another:
-// a second call, never a wrong answer.
+// finishes between that look-up and Do would be missed, and a second one
+// made: Group.Lookup, asked as a call starts, closes that gap.
 package flight
 
 import (
@@ -85,11 +85,15 @@ type Group[K comparable, V any] struct {
 	// Group's lock, and must not panic. A Do of the key meanwhile joins the
 	// call, so a result Finish stores elsewhere is never missed.
 	Finish func(key K, v V, err error, abandoned bool) (V, error)
+	// Lookup, when set, is asked as a call starts, before fn: a value it
+	// finds (one a call that has just ended stored, after the caller
+	// looked) is the call's result as it is, without fn or Finish.
+	Lookup func(key K) (V, bool)
 
 	mu    sync.Mutex
 	calls map[K]*call[V]
 
-	started, joined, abandoned atomic.Uint64
+	started, joined, abandoned, found atomic.Uint64
 }
 
 // call is one shared call.
@@ -115,11 +119,13 @@ type Stats struct {
 	Started, Joined uint64
 	// Abandoned counts calls cancelled because every waiter left first.
 	Abandoned uint64
+	// Found counts the calls Lookup answered: started, but fn not run.
+	Found uint64
 }
 
 // Stats returns the Group's counters.
 func (g *Group[K, V]) Stats() Stats {
-	return Stats{Started: g.started.Load(), Joined: g.joined.Load(), Abandoned: g.abandoned.Load()}
+	return Stats{Started: g.started.Load(), Joined: g.joined.Load(), Abandoned: g.abandoned.Load(), Found: g.found.Load()}
 }
 
 // InFlight reports whether a call for key is in flight.
@@ -220,12 +226,20 @@ func (g *Group[K, V]) leave(key K, c *call[V]) {
 
 // run performs the call c and releases its waiters, however fn ends.
 func (g *Group[K, V]) run(key K, c *call[V], fn func(context.Context) (V, error)) {
+	if g.Lookup != nil {
+		if v, ok := g.Lookup(key); ok {
+			g.found.Add(1)
+			c.cancel()
+			g.publish(key, c, v, nil, false)
+			return
+		}
+	}
 	// If fn ignores its context, the waiters are released at the deadline
 	// all the same; fn's late result is then dropped (finish runs once).
 	stop := context.AfterFunc(c.ctx, func() {
 		if errors.Is(c.ctx.Err(), context.DeadlineExceeded) {
 			var zero V
-			g.finish(key, c, zero, &TimeoutError{After: c.budget})
+			g.publish(key, c, zero, &TimeoutError{After: c.budget}, true)
 		}
 	})
 	var v V
@@ -235,7 +249,7 @@ func (g *Group[K, V]) run(key K, c *call[V], fn func(context.Context) (V, error)
 		// stops: err is then still ErrGoexit.
 		stop()
 		c.cancel()
-		g.finish(key, c, v, err)
+		g.publish(key, c, v, err, true)
 	}()
 	v, err = invoke(c.ctx, fn)
 }
@@ -251,11 +265,11 @@ func invoke[V any](ctx context.Context, fn func(context.Context) (V, error)) (v 
 	return fn(ctx)
 }
 
-// finish publishes the outcome of c, through Finish, and releases its
-// waiters. Only the first finish of a call has an effect. The call stays in
-// the Group until its outcome is published, so that a Do meanwhile joins it
-// rather than starting another.
-func (g *Group[K, V]) finish(key K, c *call[V], v V, err error) {
+// publish sets the outcome of c, through Finish if finish is set, and
+// releases its waiters. Only the first publish of a call has an effect.
+// The call stays in the Group until its outcome is set, so that a Do
+// meanwhile joins it rather than starting another.
+func (g *Group[K, V]) publish(key K, c *call[V], v V, err error, finish bool) {
 	g.mu.Lock()
 	if c.finished {
 		g.mu.Unlock()
@@ -265,7 +279,7 @@ func (g *Group[K, V]) finish(key K, c *call[V], v V, err error) {
 	abandoned := c.abandoned
 	g.mu.Unlock()
 
-	if g.Finish != nil {
+	if finish && g.Finish != nil {
 		v, err = g.Finish(key, v, err, abandoned)
 	}
 	c.val, c.err = v, err
