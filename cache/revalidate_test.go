@@ -12,22 +12,24 @@ import (
 
 func TestZeroTTLAlwaysRevalidates(t *testing.T) {
 	for _, ttl := range []time.Duration{0, -time.Second} {
-		c, _ := newTestCache[string](Config{})
-		up := &upstream{}
-		up.answer("v1", ttl)
-		ctx := context.Background()
-		for i := range 3 {
-			v, st, err := c.Fetch(ctx, "tag", up.fetch)
-			if err != nil || v != "v1" || st.Hit {
-				t.Fatalf("ttl %v, Fetch %d = %q, %+v, %v; want v1 from upstream", ttl, i, v, st, err)
+		t.Run(ttl.String(), func(t *testing.T) {
+			c, _ := newTestCache[string](Config{})
+			up := &upstream{}
+			up.answer("v1", ttl)
+			ctx := context.Background()
+			for i := range 3 {
+				v, st, err := c.Fetch(ctx, "tag", up.fetch)
+				if err != nil || v != "v1" || st.Hit {
+					t.Fatalf("ttl %v, Fetch %d = %q, %+v, %v; want v1 from upstream", ttl, i, v, st, err)
+				}
 			}
-		}
-		if n := up.calls.Load(); n != 3 {
-			t.Errorf("ttl %v: upstream calls = %d; want 3", ttl, n)
-		}
-		if _, _, ok := c.Get("tag"); ok {
-			t.Errorf("ttl %v: Get hit an always-revalidate entry", ttl)
-		}
+			if n := up.calls.Load(); n != 3 {
+				t.Errorf("ttl %v: upstream calls = %d; want 3", ttl, n)
+			}
+			if _, _, ok := c.Get("tag"); ok {
+				t.Errorf("ttl %v: Get hit an always-revalidate entry", ttl)
+			}
+		})
 	}
 }
 

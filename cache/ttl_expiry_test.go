@@ -157,8 +157,10 @@ func TestClampTTL(t *testing.T) {
 		{"ceiling wins over an inverted floor", time.Minute, time.Hour, 10 * time.Minute, 10 * time.Minute},
 	}
 	for _, tt := range tests {
-		if got := ClampTTL(tt.ttl, tt.min, tt.max); got != tt.want {
-			t.Errorf("%s: ClampTTL(%v, %v, %v) = %v; want %v", tt.name, tt.ttl, tt.min, tt.max, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ClampTTL(tt.ttl, tt.min, tt.max); got != tt.want {
+				t.Errorf("%s: ClampTTL(%v, %v, %v) = %v; want %v", tt.name, tt.ttl, tt.min, tt.max, got, tt.want)
+			}
+		})
 	}
 }

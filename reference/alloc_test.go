@@ -19,31 +19,33 @@ func TestValidDockerParseDoesNotAllocate(t *testing.T) {
 		"foo_bar.com/app:v1", "Foo/bar", "localhost:5000", "a__b.c--d/e_f:T",
 	}
 	for _, in := range inputs {
-		for name, parse := range map[string]func(string) (Reference, error){"Parse": Parse, "ParseNormalized": ParseNormalized} {
-			var r Reference
-			var err error
+		t.Run(in, func(t *testing.T) {
+			for name, parse := range map[string]func(string) (Reference, error){"Parse": Parse, "ParseNormalized": ParseNormalized} {
+				var r Reference
+				var err error
+				allocs := testing.AllocsPerRun(100, func() {
+					r, err = parse(in)
+					sinkString = r.Domain()
+					sinkString = r.Tag()
+					sinkString = string(r.Digest())
+				})
+				if err != nil {
+					t.Fatalf("%s(%q): %v", name, in, err)
+				}
+				if allocs != 0 {
+					t.Errorf("%s(%q): %v allocs/op, want 0", name, in, allocs)
+				}
+			}
 			allocs := testing.AllocsPerRun(100, func() {
-				r, err = parse(in)
-				sinkString = r.Domain()
-				sinkString = r.Tag()
-				sinkString = string(r.Digest())
+				r, _ := Parse(in)
+				sinkString = r.String()
+				sinkString = r.Name()
+				sinkString = r.Path()
 			})
-			if err != nil {
-				t.Fatalf("%s(%q): %v", name, in, err)
-			}
 			if allocs != 0 {
-				t.Errorf("%s(%q): %v allocs/op, want 0", name, in, allocs)
+				t.Errorf("Parse(%q) String/Name/Path: %v allocs/op, want 0", in, allocs)
 			}
-		}
-		allocs := testing.AllocsPerRun(100, func() {
-			r, _ := Parse(in)
-			sinkString = r.String()
-			sinkString = r.Name()
-			sinkString = r.Path()
 		})
-		if allocs != 0 {
-			t.Errorf("Parse(%q) String/Name/Path: %v allocs/op, want 0", in, allocs)
-		}
 	}
 }
 

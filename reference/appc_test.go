@@ -26,21 +26,23 @@ func TestParseAppc(t *testing.T) {
 		{"app,v=a@b+c", "", "app", "", []Label{{"v", "a@b+c"}}, "app,v=a@b+c"},
 	}
 	for _, tt := range tests {
-		r, err := Parse(tt.in)
-		if err != nil {
-			t.Errorf("Parse(%q): %v", tt.in, err)
-			continue
-		}
-		if r.Form() != FormAppc || r.Domain() != tt.domain || r.Path() != tt.path || r.Tag() != tt.tag ||
-			!reflect.DeepEqual(r.Labels(), tt.labels) || r.Digest() != "" {
-			t.Errorf("Parse(%q) = %v %q %q %q %v", tt.in, r.Form(), r.Domain(), r.Path(), r.Tag(), r.Labels())
-		}
-		if r.String() != tt.in {
-			t.Errorf("Parse(%q).String() = %q", tt.in, r.String())
-		}
-		if r.Canonical() != tt.canonical {
-			t.Errorf("Parse(%q).Canonical() = %q, want %q", tt.in, r.Canonical(), tt.canonical)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Errorf("Parse(%q): %v", tt.in, err)
+				return
+			}
+			if r.Form() != FormAppc || r.Domain() != tt.domain || r.Path() != tt.path || r.Tag() != tt.tag ||
+				!reflect.DeepEqual(r.Labels(), tt.labels) || r.Digest() != "" {
+				t.Errorf("Parse(%q) = %v %q %q %q %v", tt.in, r.Form(), r.Domain(), r.Path(), r.Tag(), r.Labels())
+			}
+			if r.String() != tt.in {
+				t.Errorf("Parse(%q).String() = %q", tt.in, r.String())
+			}
+			if r.Canonical() != tt.canonical {
+				t.Errorf("Parse(%q).Canonical() = %q, want %q", tt.in, r.Canonical(), tt.canonical)
+			}
+		})
 	}
 }
 
@@ -86,13 +88,15 @@ func TestParseAppcErrors(t *testing.T) {
 		{"app,a=1,,b=2", ErrInvalidLabel, 8, "empty label key"},
 	}
 	for _, tt := range tests {
-		_, err := Parse(tt.in)
-		var pe *ParseError
-		if !errors.As(err, &pe) || !errors.Is(err, tt.kind) || pe.Offset != tt.offset || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("Parse(%q) = %v\n want %v at offset %d containing %q", tt.in, err, tt.kind, tt.offset, tt.msg)
-			continue
-		}
-		checkParseError(t, tt.in, err)
+		t.Run(tt.in, func(t *testing.T) {
+			_, err := Parse(tt.in)
+			var pe *ParseError
+			if !errors.As(err, &pe) || !errors.Is(err, tt.kind) || pe.Offset != tt.offset || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("Parse(%q) = %v\n want %v at offset %d containing %q", tt.in, err, tt.kind, tt.offset, tt.msg)
+				return
+			}
+			checkParseError(t, tt.in, err)
+		})
 	}
 }
 

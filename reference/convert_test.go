@@ -48,16 +48,18 @@ func TestToDockerRefusesWhatOCICannotName(t *testing.T) {
 		{strings.Repeat("a", 256) + ",version=1", ErrNameTooLong, 0, "255"},
 	}
 	for _, tt := range tests {
-		r, err := Parse(tt.in)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", tt.in, err)
-		}
-		_, err = r.ToDocker()
-		var pe *ParseError
-		if !errors.Is(err, ErrNotConvertible) || !errors.Is(err, tt.kind) || !errors.As(err, &pe) ||
-			pe.Offset != tt.offset || pe.Input != tt.in || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("ToDocker(%q) = %v\n want %v at offset %d containing %q", tt.in, err, tt.kind, tt.offset, tt.msg)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.in, err)
+			}
+			_, err = r.ToDocker()
+			var pe *ParseError
+			if !errors.Is(err, ErrNotConvertible) || !errors.Is(err, tt.kind) || !errors.As(err, &pe) ||
+				pe.Offset != tt.offset || pe.Input != tt.in || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("ToDocker(%q) = %v\n want %v at offset %d containing %q", tt.in, err, tt.kind, tt.offset, tt.msg)
+			}
+		})
 	}
 }
 
@@ -75,18 +77,20 @@ func TestToAppc(t *testing.T) {
 		{"app,version=1", false, "app,version=1"}, // already appc
 	}
 	for _, tt := range tests {
-		parse := Parse
-		if tt.normalized {
-			parse = ParseNormalized
-		}
-		r, err := parse(tt.in)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", tt.in, err)
-		}
-		a, err := r.ToAppc()
-		if err != nil || a.String() != tt.want || a.Form() != FormAppc {
-			t.Errorf("ToAppc(%q) = %q, %v; want %q", tt.in, a.String(), err, tt.want)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			parse := Parse
+			if tt.normalized {
+				parse = ParseNormalized
+			}
+			r, err := parse(tt.in)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.in, err)
+			}
+			a, err := r.ToAppc()
+			if err != nil || a.String() != tt.want || a.Form() != FormAppc {
+				t.Errorf("ToAppc(%q) = %q, %v; want %q", tt.in, a.String(), err, tt.want)
+			}
+		})
 	}
 }
 
@@ -106,15 +110,17 @@ func TestToAppcRefusesWhatAppcCannotName(t *testing.T) {
 		{"app@sha256:" + hex64, 4, "digest"},
 	}
 	for _, tt := range tests {
-		r, err := Parse(tt.in)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", tt.in, err)
-		}
-		_, err = r.ToAppc()
-		var pe *ParseError
-		if !errors.Is(err, ErrNotConvertible) || !errors.As(err, &pe) || pe.Offset != tt.offset || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("ToAppc(%q) = %v\n want offset %d containing %q", tt.in, err, tt.offset, tt.msg)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.in, err)
+			}
+			_, err = r.ToAppc()
+			var pe *ParseError
+			if !errors.Is(err, ErrNotConvertible) || !errors.As(err, &pe) || pe.Offset != tt.offset || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("ToAppc(%q) = %v\n want offset %d containing %q", tt.in, err, tt.offset, tt.msg)
+			}
+		})
 	}
 }
 
@@ -122,15 +128,17 @@ func TestToAppcRefusesWhatAppcCannotName(t *testing.T) {
 // the tag has no '_' (which ToDocker cannot tell from a '+').
 func TestConversionsRoundTrip(t *testing.T) {
 	for _, in := range []string{"example.com/org/app:v1.0.0", "localhost/a/b:c", "x.io/y:1.2-rc.3"} {
-		r, _ := Parse(in)
-		a, err := r.ToAppc()
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := a.ToDocker()
-		if err != nil || d.String() != in {
-			t.Errorf("%q → %q → %q, %v", in, a, d, err)
-		}
+		t.Run(in, func(t *testing.T) {
+			r, _ := Parse(in)
+			a, err := r.ToAppc()
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := a.ToDocker()
+			if err != nil || d.String() != in {
+				t.Errorf("%q → %q → %q, %v", in, a, d, err)
+			}
+		})
 	}
 }
 
@@ -165,11 +173,13 @@ func TestWithDomain(t *testing.T) {
 		{"app", "[::1]:5000", "[::1]:5000/app"},
 	}
 	for _, tt := range tests {
-		r, _ := Parse(tt.in)
-		q, err := r.WithDomain(tt.domain)
-		if err != nil || q.String() != tt.want || q.Domain() != tt.domain || q.IsShort() {
-			t.Errorf("WithDomain(%q, %q) = %q (domain %q), %v; want %q", tt.in, tt.domain, q.String(), q.Domain(), err, tt.want)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			r, _ := Parse(tt.in)
+			q, err := r.WithDomain(tt.domain)
+			if err != nil || q.String() != tt.want || q.Domain() != tt.domain || q.IsShort() {
+				t.Errorf("WithDomain(%q, %q) = %q (domain %q), %v; want %q", tt.in, tt.domain, q.String(), q.Domain(), err, tt.want)
+			}
+		})
 	}
 }
 
@@ -188,13 +198,15 @@ func TestWithDomainRefuses(t *testing.T) {
 		{"org/" + strings.Repeat("a", 252), "example.com", "must not be more than 255"},
 	}
 	for _, tt := range tests {
-		r, err := Parse(tt.in)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", tt.in, err)
-		}
-		_, err = r.WithDomain(tt.domain)
-		if !errors.Is(err, ErrNotConvertible) || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("WithDomain(%q, %q) = %v, want ErrNotConvertible containing %q", tt.in, tt.domain, err, tt.msg)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.in, err)
+			}
+			_, err = r.WithDomain(tt.domain)
+			if !errors.Is(err, ErrNotConvertible) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("WithDomain(%q, %q) = %v, want ErrNotConvertible containing %q", tt.in, tt.domain, err, tt.msg)
+			}
+		})
 	}
 }

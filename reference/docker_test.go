@@ -42,25 +42,27 @@ func TestParseDockerSplits(t *testing.T) {
 		{"app@sha384:" + hex64 + hex64[:32], "", "app", "", "sha384:" + hex64 + hex64[:32]},
 	}
 	for _, tt := range tests {
-		r, err := Parse(tt.in)
-		if err != nil {
-			t.Errorf("Parse(%q): %v", tt.in, err)
-			continue
-		}
-		if r.Form() != FormDocker || r.Domain() != tt.domain || r.Path() != tt.path || r.Tag() != tt.tag || string(r.Digest()) != tt.digest {
-			t.Errorf("Parse(%q) = domain %q path %q tag %q digest %q, want %q %q %q %q",
-				tt.in, r.Domain(), r.Path(), r.Tag(), r.Digest(), tt.domain, tt.path, tt.tag, tt.digest)
-		}
-		if r.String() != tt.in {
-			t.Errorf("Parse(%q).String() = %q", tt.in, r.String())
-		}
-		wantName := tt.path
-		if tt.domain != "" {
-			wantName = tt.domain + "/" + tt.path
-		}
-		if r.Name() != wantName {
-			t.Errorf("Parse(%q).Name() = %q, want %q", tt.in, r.Name(), wantName)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				t.Errorf("Parse(%q): %v", tt.in, err)
+				return
+			}
+			if r.Form() != FormDocker || r.Domain() != tt.domain || r.Path() != tt.path || r.Tag() != tt.tag || string(r.Digest()) != tt.digest {
+				t.Errorf("Parse(%q) = domain %q path %q tag %q digest %q, want %q %q %q %q",
+					tt.in, r.Domain(), r.Path(), r.Tag(), r.Digest(), tt.domain, tt.path, tt.tag, tt.digest)
+			}
+			if r.String() != tt.in {
+				t.Errorf("Parse(%q).String() = %q", tt.in, r.String())
+			}
+			wantName := tt.path
+			if tt.domain != "" {
+				wantName = tt.domain + "/" + tt.path
+			}
+			if r.Name() != wantName {
+				t.Errorf("Parse(%q).Name() = %q, want %q", tt.in, r.Name(), wantName)
+			}
+		})
 	}
 }
 
@@ -100,16 +102,18 @@ func TestParseDockerErrors(t *testing.T) {
 		{"https://example.com/app", ErrInvalidFormat, 6, "https:", `no URL scheme: drop "https://"`},
 	}
 	for _, tt := range tests {
-		_, err := Parse(tt.in)
-		var pe *ParseError
-		if !errors.As(err, &pe) {
-			t.Errorf("Parse(%q) = %v, want a *ParseError", tt.in, err)
-			continue
-		}
-		if !errors.Is(err, tt.kind) || pe.Offset != tt.offset || pe.Component != tt.component || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("Parse(%q) = %v (offset %d, component %q, kind %v)\n want kind %v offset %d component %q containing %q",
-				tt.in, err, pe.Offset, pe.Component, pe.Err, tt.kind, tt.offset, tt.component, tt.msg)
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			_, err := Parse(tt.in)
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Errorf("Parse(%q) = %v, want a *ParseError", tt.in, err)
+				return
+			}
+			if !errors.Is(err, tt.kind) || pe.Offset != tt.offset || pe.Component != tt.component || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("Parse(%q) = %v (offset %d, component %q, kind %v)\n want kind %v offset %d component %q containing %q",
+					tt.in, err, pe.Offset, pe.Component, pe.Err, tt.kind, tt.offset, tt.component, tt.msg)
+			}
+		})
 	}
 }
 
@@ -117,10 +121,12 @@ func TestParseDockerErrors(t *testing.T) {
 // format error" keeps working when we say more precisely which part.
 func TestFinerErrorsAlsoMatchInvalidFormat(t *testing.T) {
 	for _, in := range []string{"app:.", "app@x:1", "app,a=", "app,=1"} {
-		_, err := Parse(in)
-		if !errors.Is(err, ErrInvalidFormat) {
-			t.Errorf("Parse(%q) = %v, want errors.Is ErrInvalidFormat", in, err)
-		}
+		t.Run(in, func(t *testing.T) {
+			_, err := Parse(in)
+			if !errors.Is(err, ErrInvalidFormat) {
+				t.Errorf("Parse(%q) = %v, want errors.Is ErrInvalidFormat", in, err)
+			}
+		})
 	}
 	if _, err := Parse("A"); errors.Is(err, ErrInvalidFormat) {
 		t.Errorf("uppercase error %v should not match ErrInvalidFormat", err)

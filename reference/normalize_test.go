@@ -28,18 +28,20 @@ func TestParseNormalizedFollowsDocker(t *testing.T) {
 		{"[::1]:5000/app", "[::1]:5000", "app", "", "[::1]:5000/app"},
 	}
 	for _, tt := range tests {
-		r, err := ParseNormalized(tt.in)
-		if err != nil {
-			t.Errorf("ParseNormalized(%q): %v", tt.in, err)
-			continue
-		}
-		if r.Domain() != tt.domain || r.Path() != tt.path || r.Tag() != tt.tag || r.String() != tt.str {
-			t.Errorf("ParseNormalized(%q) = %q %q %q %q, want %q %q %q %q",
-				tt.in, r.Domain(), r.Path(), r.Tag(), r.String(), tt.domain, tt.path, tt.tag, tt.str)
-		}
-		if r.Name() != strings.TrimSuffix(tt.str, suffix(r)) {
-			t.Errorf("ParseNormalized(%q).Name() = %q", tt.in, r.Name())
-		}
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := ParseNormalized(tt.in)
+			if err != nil {
+				t.Errorf("ParseNormalized(%q): %v", tt.in, err)
+				return
+			}
+			if r.Domain() != tt.domain || r.Path() != tt.path || r.Tag() != tt.tag || r.String() != tt.str {
+				t.Errorf("ParseNormalized(%q) = %q %q %q %q, want %q %q %q %q",
+					tt.in, r.Domain(), r.Path(), r.Tag(), r.String(), tt.domain, tt.path, tt.tag, tt.str)
+			}
+			if r.Name() != strings.TrimSuffix(tt.str, suffix(r)) {
+				t.Errorf("ParseNormalized(%q).Name() = %q", tt.in, r.Name())
+			}
+		})
 	}
 }
 

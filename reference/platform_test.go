@@ -47,10 +47,12 @@ func TestPlatformFromAppcLabels(t *testing.T) {
 // TestPlatformAbsent: no platform labels, or the docker form, is no platform.
 func TestPlatformAbsent(t *testing.T) {
 	for _, in := range []string{"app,version=1", "example.com/app:v1"} {
-		r, _ := Parse(in)
-		if p, ok, err := r.Platform(); ok || err != nil || p != (Platform{}) {
-			t.Errorf("Platform(%q) = %v, %v, %v", in, p, ok, err)
-		}
+		t.Run(in, func(t *testing.T) {
+			r, _ := Parse(in)
+			if p, ok, err := r.Platform(); ok || err != nil || p != (Platform{}) {
+				t.Errorf("Platform(%q) = %v, %v, %v", in, p, ok, err)
+			}
+		})
 	}
 }
 
@@ -69,18 +71,20 @@ func TestPlatformLabelErrors(t *testing.T) {
 		{"app,os=linux,arch=arm,variant=v/7", 30, ""}, // '/' is a fine label value but no variant
 	}
 	for _, tt := range tests {
-		r, err := Parse(tt.in)
-		if err != nil {
-			if tt.msg == "" {
-				continue
+		t.Run(tt.in, func(t *testing.T) {
+			r, err := Parse(tt.in)
+			if err != nil {
+				if tt.msg == "" {
+					return
+				}
+				t.Fatalf("Parse(%q): %v", tt.in, err)
 			}
-			t.Fatalf("Parse(%q): %v", tt.in, err)
-		}
-		_, ok, err := r.Platform()
-		var pe *ParseError
-		if !ok || !errors.Is(err, ErrInvalidLabel) || !errors.As(err, &pe) || pe.Offset != tt.offset || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("Platform(%q) = %v, %v; want offset %d containing %q", tt.in, ok, err, tt.offset, tt.msg)
-		}
+			_, ok, err := r.Platform()
+			var pe *ParseError
+			if !ok || !errors.Is(err, ErrInvalidLabel) || !errors.As(err, &pe) || pe.Offset != tt.offset || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("Platform(%q) = %v, %v; want offset %d containing %q", tt.in, ok, err, tt.offset, tt.msg)
+			}
+		})
 	}
 }
 
@@ -114,10 +118,12 @@ func TestParsePlatform(t *testing.T) {
 // TestPlatformString prints what ParsePlatform reads.
 func TestPlatformString(t *testing.T) {
 	for _, s := range []string{"linux/amd64", "linux/arm/v7", "windows/arm64"} {
-		p, err := ParsePlatform(s)
-		if err != nil || p.String() != s {
-			t.Errorf("ParsePlatform(%q).String() = %q, %v", s, p, err)
-		}
+		t.Run(s, func(t *testing.T) {
+			p, err := ParsePlatform(s)
+			if err != nil || p.String() != s {
+				t.Errorf("ParsePlatform(%q).String() = %q, %v", s, p, err)
+			}
+		})
 	}
 	if (Platform{}).String() != "" {
 		t.Error("zero Platform should print empty")

@@ -11,9 +11,11 @@ import (
 // and say what is wrong in a path's words.
 func TestValidatePath(t *testing.T) {
 	for _, ok := range []string{"a", "org/app", "a.b_c__d-e---f/x9", strings.Repeat("a", NameMaxLength)} {
-		if err := ValidatePath(ok); err != nil {
-			t.Errorf("ValidatePath(%q) = %v", ok, err)
-		}
+		t.Run(ok, func(t *testing.T) {
+			if err := ValidatePath(ok); err != nil {
+				t.Errorf("ValidatePath(%q) = %v", ok, err)
+			}
+		})
 	}
 	for _, tc := range []struct {
 		name, path string
@@ -53,9 +55,11 @@ func TestValidatePath(t *testing.T) {
 // ValidateTag is the tag production on its own.
 func TestValidateTag(t *testing.T) {
 	for _, ok := range []string{"v1", "_x", "1.0-rc_2", strings.Repeat("t", 128)} {
-		if err := ValidateTag(ok); err != nil {
-			t.Errorf("ValidateTag(%q) = %v", ok, err)
-		}
+		t.Run(ok, func(t *testing.T) {
+			if err := ValidateTag(ok); err != nil {
+				t.Errorf("ValidateTag(%q) = %v", ok, err)
+			}
+		})
 	}
 	for _, tc := range []struct{ tag, msg string }{
 		{"", "must start with a letter, digit or '_'"},

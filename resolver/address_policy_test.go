@@ -332,14 +332,18 @@ func TestAddressPolicyAllowList(t *testing.T) {
 		{"127.0.0.1", "6001", false},
 		{"evil.local", "5000", false},
 	} {
-		if got := p.allows(tc.host, tc.port); got != tc.want {
-			t.Errorf("allows(%s, %s) = %v, want %v", tc.host, tc.port, got, tc.want)
-		}
+		t.Run(tc.host, func(t *testing.T) {
+			if got := p.allows(tc.host, tc.port); got != tc.want {
+				t.Errorf("allows(%s, %s) = %v, want %v", tc.host, tc.port, got, tc.want)
+			}
+		})
 	}
 	for _, bad := range []string{"", "host:0", "host:http", "host:70000", "a/b:1", ":5000"} {
-		if _, err := (AddressPolicy{Allow: []string{bad}}).compile(); err == nil {
-			t.Errorf("allow entry %q accepted", bad)
-		}
+		t.Run(bad, func(t *testing.T) {
+			if _, err := (AddressPolicy{Allow: []string{bad}}).compile(); err == nil {
+				t.Errorf("allow entry %q accepted", bad)
+			}
+		})
 	}
 	if _, err := New(WithHTTPClient(http.DefaultClient), WithAddressPolicy(AddressPolicy{})); err == nil {
 		t.Error("New accepted an address policy with a caller's HTTP client, which it cannot apply")

@@ -261,13 +261,15 @@ func TestHelperNamesThatArePathsAreRefused(t *testing.T) {
 		`{"credHelpers": {"reg.example": "/bin/sh"}}`,
 		`{"credHelpers": {"reg.example": "-x"}}`,
 	} {
-		path := filepath.Join(t.TempDir(), "config.json")
-		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		_, err := loadCredentials([]credPath{{path: path, kind: dockerFile, required: true}}, 0)
-		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "is not a helper name") {
-			t.Errorf("%s: %v", cfg, err)
-		}
+		t.Run(cfg, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.json")
+			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := loadCredentials([]credPath{{path: path, kind: dockerFile, required: true}}, 0)
+			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "is not a helper name") {
+				t.Errorf("%s: %v", cfg, err)
+			}
+		})
 	}
 }

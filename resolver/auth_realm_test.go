@@ -45,8 +45,10 @@ func TestMalformedChallengeIsUnauthorized(t *testing.T) {
 	c, _ := testClient(t, reg, nil)
 	rq := &regRequest{t: &target{refName: "r", host: reg.Host(), origin: "https://x:443", scope: "repository:a:pull"}, step: "HEAD manifest"}
 	for _, h := range []string{`Bearer realm="unterminated`, `Negotiate abc`, `Bearer service="x"`, `Bearer realm="ftp://x/token"`, `Bearer realm="/relative"`} {
-		_, err := c.authorize(context.Background(), rq, []string{h})
-		wantKind(t, err, ErrUnauthorized)
+		t.Run(h, func(t *testing.T) {
+			_, err := c.authorize(context.Background(), rq, []string{h})
+			wantKind(t, err, ErrUnauthorized)
+		})
 	}
 }
 

@@ -21,43 +21,45 @@ func TestRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 		{"bearer", registrytest.Auth{Mode: registrytest.AuthToken}, ""},
 		{"basic", registrytest.Auth{Mode: registrytest.AuthBasic, Username: "u", Password: "p"}, "u:p"},
 	} {
-		reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: tc.auth})
-		want := reg.MustPushImage(t, "org/app", "v1")
-		reg.SetFaults(registrytest.Faults{Redirect: true})
-		var creds *credentials
-		if tc.config != "" {
-			var err error
-			creds, err = parseDockerConfig("test", []byte(`{"auths":{"`+reg.Host()+`":{"auth":"`+b64(tc.config)+`"}}}`))
-			if err != nil {
-				t.Fatal(err)
+		t.Run(tc.name, func(t *testing.T) {
+			reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: tc.auth})
+			want := reg.MustPushImage(t, "org/app", "v1")
+			reg.SetFaults(registrytest.Faults{Redirect: true})
+			var creds *credentials
+			if tc.config != "" {
+				var err error
+				creds, err = parseDockerConfig("test", []byte(`{"auths":{"`+reg.Host()+`":{"auth":"`+b64(tc.config)+`"}}}`))
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
-		}
-		c, _ := testClient(t, reg, func(c *registryConfig) { c.Creds = creds })
-		for _, verify := range []bool{false, true} { // HEAD, then GET
-			res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, verify, nil)
-			if err != nil || res.Digest != want {
-				t.Fatalf("%s verify=%v: %+v %v", tc.name, verify, res, err)
+			c, _ := testClient(t, reg, func(c *registryConfig) { c.Creds = creds })
+			for _, verify := range []bool{false, true} { // HEAD, then GET
+				res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, verify, nil)
+				if err != nil || res.Digest != want {
+					t.Fatalf("%s verify=%v: %+v %v", tc.name, verify, res, err)
+				}
 			}
-		}
-		other := reg.RequestsTo("other")
-		if len(other) != 2 {
-			t.Fatalf("%s: other host got %d requests, want 2", tc.name, len(other))
-		}
-		for _, q := range other {
-			if q.Authorization != "" {
-				t.Errorf("%s: %s %s reached the other host with Authorization %q", tc.name, q.Method, q.Path, q.Authorization)
+			other := reg.RequestsTo("other")
+			if len(other) != 2 {
+				t.Fatalf("%s: other host got %d requests, want 2", tc.name, len(other))
 			}
-		}
-		// ... while the registry itself did get the credentials.
-		var authed int
-		for _, q := range reg.RequestsTo("registry") {
-			if q.Authorization != "" && q.Path != "/token" {
-				authed++
+			for _, q := range other {
+				if q.Authorization != "" {
+					t.Errorf("%s: %s %s reached the other host with Authorization %q", tc.name, q.Method, q.Path, q.Authorization)
+				}
 			}
-		}
-		if authed == 0 {
-			t.Errorf("%s: registry never received credentials", tc.name)
-		}
+			// ... while the registry itself did get the credentials.
+			var authed int
+			for _, q := range reg.RequestsTo("registry") {
+				if q.Authorization != "" && q.Path != "/token" {
+					authed++
+				}
+			}
+			if authed == 0 {
+				t.Errorf("%s: registry never received credentials", tc.name)
+			}
+		})
 	}
 }
 
@@ -73,10 +75,12 @@ func TestSameOriginComparesSchemeHostAndPort(t *testing.T) {
 		{"https://r.example/", "https://cdn.r.example/", false},
 		{"https://[::1]:5000/", "https://[::1]:5000/v2/", true},
 	} {
-		a, _ := url.Parse(tc.a)
-		b, _ := url.Parse(tc.b)
-		if got := sameOrigin(a, b); got != tc.same {
-			t.Errorf("sameOrigin(%s, %s) = %v", tc.a, tc.b, got)
-		}
+		t.Run(tc.a+" vs "+tc.b, func(t *testing.T) {
+			a, _ := url.Parse(tc.a)
+			b, _ := url.Parse(tc.b)
+			if got := sameOrigin(a, b); got != tc.same {
+				t.Errorf("sameOrigin(%s, %s) = %v", tc.a, tc.b, got)
+			}
+		})
 	}
 }

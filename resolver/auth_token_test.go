@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -15,31 +16,33 @@ import (
 // here a Bearer one, by an anonymous token.
 func TestAnonymousBearerTokenIsFetchedAndUsed(t *testing.T) {
 	for _, realm := range []registrytest.RealmMode{registrytest.RealmSameHost, registrytest.RealmOtherHost} {
-		reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: registrytest.Auth{Mode: registrytest.AuthToken, Realm: realm}})
-		want := reg.MustPushImage(t, "org/app", "v1")
-		c, _ := testClient(t, reg, nil)
-		tr := trace.New(nil)
-		res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, false, tr)
-		if err != nil || res.Digest != want {
-			t.Fatalf("realm %v: %+v %v", realm, res, err)
-		}
-		n := reg.Requests()
-		if n.Token != 1 || n.TokenByScope["repository:org/app:pull"] != 1 || n.Unauthorized != 1 || n.ManifestHEAD != 2 {
-			t.Fatalf("realm %v: requests %+v", realm, n)
-		}
-		// Anonymous: nothing but the token request itself carried no
-		// Authorization; the retried HEAD carried the token.
-		for _, q := range reg.Log() {
-			if q.Path == "/token" && q.Authorization != "" {
-				t.Fatalf("anonymous token request sent Authorization %q", q.Authorization)
+		t.Run(fmt.Sprint("realm mode ", int(realm)), func(t *testing.T) {
+			reg := registrytest.StartT(t, registrytest.Options{TLS: true, Auth: registrytest.Auth{Mode: registrytest.AuthToken, Realm: realm}})
+			want := reg.MustPushImage(t, "org/app", "v1")
+			c, _ := testClient(t, reg, nil)
+			tr := trace.New(nil)
+			res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, false, tr)
+			if err != nil || res.Digest != want {
+				t.Fatalf("realm %v: %+v %v", realm, res, err)
 			}
-		}
-		ev := tr.Events()
-		if len(ev) != 3 || ev[0].Outcome != "401" || !strings.HasPrefix(ev[1].Query, "GET https://") ||
-			!strings.Contains(ev[1].Query, "/token?") || !strings.Contains(ev[1].Decision, "anonymous token for repository:org/app:pull") ||
-			ev[2].Outcome != "200" {
-			t.Fatalf("trace %+v", ev)
-		}
+			n := reg.Requests()
+			if n.Token != 1 || n.TokenByScope["repository:org/app:pull"] != 1 || n.Unauthorized != 1 || n.ManifestHEAD != 2 {
+				t.Fatalf("realm %v: requests %+v", realm, n)
+			}
+			// Anonymous: nothing but the token request itself carried no
+			// Authorization; the retried HEAD carried the token.
+			for _, q := range reg.Log() {
+				if q.Path == "/token" && q.Authorization != "" {
+					t.Fatalf("anonymous token request sent Authorization %q", q.Authorization)
+				}
+			}
+			ev := tr.Events()
+			if len(ev) != 3 || ev[0].Outcome != "401" || !strings.HasPrefix(ev[1].Query, "GET https://") ||
+				!strings.Contains(ev[1].Query, "/token?") || !strings.Contains(ev[1].Decision, "anonymous token for repository:org/app:pull") ||
+				ev[2].Outcome != "200" {
+				t.Fatalf("trace %+v", ev)
+			}
+		})
 	}
 }
 

@@ -38,14 +38,16 @@ func TestParseChallengesRFC7235(t *testing.T) {
 		// "name=" alone is a token68, not a parameter without a value.
 		{[]string{`Bearer realm=`}, []ch{{Scheme: "Bearer", Token68: "realm="}}},
 	} {
-		got, err := parseChallenges(tc.in)
-		if err != nil {
-			t.Errorf("%q: %v", tc.in, err)
-			continue
-		}
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%q:\n got %+v\nwant %+v", tc.in, got, tc.want)
-		}
+		t.Run(strings.Join(tc.in, "|"), func(t *testing.T) {
+			got, err := parseChallenges(tc.in)
+			if err != nil {
+				t.Errorf("%q: %v", tc.in, err)
+				return
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%q:\n got %+v\nwant %+v", tc.in, got, tc.want)
+			}
+		})
 	}
 }
 
@@ -67,15 +69,17 @@ func TestParseChallengesRejectsMalformedWithOffset(t *testing.T) {
 		{`Bearer a b`, 7, "expected an auth-param"},
 		{strings.Repeat("a", maxChallengeHeader+1), maxChallengeHeader, "longer than"},
 	} {
-		_, err := parseChallenges([]string{tc.in})
-		ce, ok := err.(*challengeError)
-		if !ok {
-			t.Errorf("%q: error %v, want *challengeError", tc.in, err)
-			continue
-		}
-		if ce.Offset != tc.offset || !strings.Contains(ce.Msg, tc.msg) {
-			t.Errorf("%q: %q at %d, want %q at %d", tc.in, ce.Msg, ce.Offset, tc.msg, tc.offset)
-		}
+		t.Run(tc.in, func(t *testing.T) {
+			_, err := parseChallenges([]string{tc.in})
+			ce, ok := err.(*challengeError)
+			if !ok {
+				t.Errorf("%q: error %v, want *challengeError", tc.in, err)
+				return
+			}
+			if ce.Offset != tc.offset || !strings.Contains(ce.Msg, tc.msg) {
+				t.Errorf("%q: %q at %d, want %q at %d", tc.in, ce.Msg, ce.Offset, tc.msg, tc.offset)
+			}
+		})
 	}
 }
 

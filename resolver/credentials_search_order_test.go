@@ -106,10 +106,12 @@ func TestCredentialSearchOrderAndNamespaces(t *testing.T) {
 		{host, "app", "config-host"},
 		{"other.example", "x/y", "docker-other"}, // Docker's file last
 	} {
-		a, ok, err := creds.lookup(context.Background(), tc.host, tc.repo)
-		if err != nil || !ok || a.Username != tc.user {
-			t.Errorf("%s/%s: %v ok=%v err=%v, want %s", tc.host, tc.repo, a, ok, err, tc.user)
-		}
+		t.Run(tc.host, func(t *testing.T) {
+			a, ok, err := creds.lookup(context.Background(), tc.host, tc.repo)
+			if err != nil || !ok || a.Username != tc.user {
+				t.Errorf("%s/%s: %v ok=%v err=%v, want %s", tc.host, tc.repo, a, ok, err, tc.user)
+			}
+		})
 	}
 	if _, ok, _ := creds.lookup(context.Background(), "nobody.example", "a"); ok {
 		t.Error("nobody.example: found credentials")

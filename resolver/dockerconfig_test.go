@@ -83,10 +83,12 @@ func TestDockerConfigEntryForms(t *testing.T) {
 func TestDockerAuthPrintsNoSecret(t *testing.T) {
 	a := dockerAuth{Username: "u", Password: "hunter2", IdentityToken: "refresh-xyz", Key: "reg.example", Source: "cfg.json"}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		out := fmt.Sprintf(verb, a)
-		if strings.Contains(out, "hunter2") || strings.Contains(out, "refresh-xyz") || !strings.Contains(out, "reg.example") {
-			t.Errorf("%s: %q", verb, out)
-		}
+		t.Run(verb, func(t *testing.T) {
+			out := fmt.Sprintf(verb, a)
+			if strings.Contains(out, "hunter2") || strings.Contains(out, "refresh-xyz") || !strings.Contains(out, "reg.example") {
+				t.Errorf("%s: %q", verb, out)
+			}
+		})
 	}
 }
 

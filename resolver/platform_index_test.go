@@ -36,13 +36,15 @@ func TestIndexResolvesEachPlatformsChild(t *testing.T) {
 			{"linux/amd64", "linux/amd64", "linux/amd64"},
 			{"linux/x86_64", "linux/amd64", "linux/amd64"},
 		} {
-			res := resolveTag(t, c, reg, "org/multi", "v1", platform(t, tc.ask))
-			if res.Digest != index || res.MediaType != wantType {
-				t.Errorf("docker=%v %s: top %s %s, want index %s", docker, tc.ask, res.Digest, res.MediaType, index)
-			}
-			if res.Platform == nil || res.Platform.Digest != children[tc.child] || res.Platform.Platform.String() != tc.got || res.Platform.Size <= 0 {
-				t.Errorf("docker=%v %s: child %+v, want %s (%s)", docker, tc.ask, res.Platform, children[tc.child], tc.got)
-			}
+			t.Run(tc.ask, func(t *testing.T) {
+				res := resolveTag(t, c, reg, "org/multi", "v1", platform(t, tc.ask))
+				if res.Digest != index || res.MediaType != wantType {
+					t.Errorf("docker=%v %s: top %s %s, want index %s", docker, tc.ask, res.Digest, res.MediaType, index)
+				}
+				if res.Platform == nil || res.Platform.Digest != children[tc.child] || res.Platform.Platform.String() != tc.got || res.Platform.Size <= 0 {
+					t.Errorf("docker=%v %s: child %+v, want %s (%s)", docker, tc.ask, res.Platform, children[tc.child], tc.got)
+				}
+			})
 		}
 		// Selecting needs the body: GETs only, and no child fetch.
 		if n := reg.Requests(); n.ManifestHEAD != 0 || n.ManifestGET != 6 || n.BlobGET != 0 {

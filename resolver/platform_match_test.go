@@ -57,9 +57,11 @@ func TestMatchPlatformFollowsContainerdRules(t *testing.T) {
 		{reference.Platform{OS: "linux", Architecture: "amd64"}, idx("linux/amd64", "linux/amd64"), 0},
 		{reference.Platform{OS: "linux", Architecture: "amd64"}, nil, -1},
 	} {
-		if got := matchPlatform(tc.want, tc.index); got != tc.pick {
-			t.Errorf("%s in %v: picked %d, want %d", tc.want, platforms(tc.index), got, tc.pick)
-		}
+		t.Run(tc.want.String(), func(t *testing.T) {
+			if got := matchPlatform(tc.want, tc.index); got != tc.pick {
+				t.Errorf("%s in %v: picked %d, want %d", tc.want, platforms(tc.index), got, tc.pick)
+			}
+		})
 	}
 }
 

@@ -22,17 +22,19 @@ func TestUnknownTagIsNotFound(t *testing.T) {
 		{"org/app", "v2", true},    // GET 404 with an OCI error body
 		{"org/other", "v1", false}, // unknown repository
 	} {
-		_, err := c.resolve(context.Background(), endpointFor(reg, tc.repo), "example.com/"+tc.repo+":"+tc.tag, tc.tag, "", nil, tc.verify, nil)
-		e := wantKind(t, err, ErrNotFound)
-		if e.Ref != "example.com/"+tc.repo+":"+tc.tag || e.Host != reg.Host() || !strings.Contains(e.Error(), tc.repo+":"+tc.tag) {
-			t.Errorf("%+v: error %q lacks ref, host or manifest", tc, e)
-		}
-		if tc.verify && !strings.Contains(e.Error(), "MANIFEST_UNKNOWN") {
-			t.Errorf("GET 404 error %q should carry the registry's error code", e)
-		}
-		if CodeOf(err) != CodeNotFound {
-			t.Errorf("code %s", CodeOf(err))
-		}
+		t.Run(tc.repo, func(t *testing.T) {
+			_, err := c.resolve(context.Background(), endpointFor(reg, tc.repo), "example.com/"+tc.repo+":"+tc.tag, tc.tag, "", nil, tc.verify, nil)
+			e := wantKind(t, err, ErrNotFound)
+			if e.Ref != "example.com/"+tc.repo+":"+tc.tag || e.Host != reg.Host() || !strings.Contains(e.Error(), tc.repo+":"+tc.tag) {
+				t.Errorf("%+v: error %q lacks ref, host or manifest", tc, e)
+			}
+			if tc.verify && !strings.Contains(e.Error(), "MANIFEST_UNKNOWN") {
+				t.Errorf("GET 404 error %q should carry the registry's error code", e)
+			}
+			if CodeOf(err) != CodeNotFound {
+				t.Errorf("code %s", CodeOf(err))
+			}
+		})
 	}
 }
 

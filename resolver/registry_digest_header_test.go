@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -16,24 +17,26 @@ func TestMissingDigestHeaderFallsBackToGETAndHash(t *testing.T) {
 		{StripDigest: true},
 		{StripDigest: true, Chunked: true}, // no Content-Length either: the body is streamed and hashed
 	} {
-		reg := registrytest.StartT(t, registrytest.Options{Faults: f})
-		want := reg.MustPushImage(t, "org/app", "v1")
-		c, _ := testClient(t, reg, nil)
-		tr := trace.New(nil)
-		res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, false, tr)
-		if err != nil {
-			t.Fatalf("%+v: %v", f, err)
-		}
-		if res.Digest != want || res.MediaType != mediaTypeOCIManifest {
-			t.Fatalf("%+v: got %+v, want %s", f, res, want)
-		}
-		if n := reg.Requests(); n.ManifestHEAD != 1 || n.ManifestGET != 1 {
-			t.Fatalf("%+v: requests %+v", f, n)
-		}
-		ev := tr.Events()
-		if len(ev) != 2 || !strings.Contains(ev[0].Decision, "no Docker-Content-Digest") || !strings.HasPrefix(ev[1].Query, "GET ") {
-			t.Fatalf("trace %+v", ev)
-		}
+		t.Run(fmt.Sprint("chunked=", f.Chunked), func(t *testing.T) {
+			reg := registrytest.StartT(t, registrytest.Options{Faults: f})
+			want := reg.MustPushImage(t, "org/app", "v1")
+			c, _ := testClient(t, reg, nil)
+			tr := trace.New(nil)
+			res, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), "r", "v1", "", nil, false, tr)
+			if err != nil {
+				t.Fatalf("%+v: %v", f, err)
+			}
+			if res.Digest != want || res.MediaType != mediaTypeOCIManifest {
+				t.Fatalf("%+v: got %+v, want %s", f, res, want)
+			}
+			if n := reg.Requests(); n.ManifestHEAD != 1 || n.ManifestGET != 1 {
+				t.Fatalf("%+v: requests %+v", f, n)
+			}
+			ev := tr.Events()
+			if len(ev) != 2 || !strings.Contains(ev[0].Decision, "no Docker-Content-Digest") || !strings.HasPrefix(ev[1].Query, "GET ") {
+				t.Fatalf("trace %+v", ev)
+			}
+		})
 	}
 }
 
@@ -81,10 +84,12 @@ func TestHEADDigestHeaderUsedOnlyWhenValid(t *testing.T) {
 		{"md5:" + strings.Repeat("a", 32), false},
 		{"not a digest", false},
 	} {
-		_, present, err := parseDigestHeader(tc.header)
-		if ok := present && err == nil; ok != tc.ok {
-			t.Errorf("%q: usable=%v, want %v (err %v)", tc.header, ok, tc.ok, err)
-		}
+		t.Run(tc.header, func(t *testing.T) {
+			_, present, err := parseDigestHeader(tc.header)
+			if ok := present && err == nil; ok != tc.ok {
+				t.Errorf("%q: usable=%v, want %v (err %v)", tc.header, ok, tc.ok, err)
+			}
+		})
 	}
 }
 

@@ -34,12 +34,14 @@ func TestManifestOver4MiBIsTooLarge(t *testing.T) {
 		{"GET Content-Length", registrytest.Faults{StripDigest: true}, "GET manifest"},
 		{"GET chunked", registrytest.Faults{StripDigest: true, Chunked: true}, "GET manifest"},
 	} {
-		reg.SetFaults(tc.faults)
-		_, err := c.resolve(context.Background(), endpointFor(reg, "org/big"), "r", "v1", "", nil, false, nil)
-		e := wantKind(t, err, ErrTooLarge)
-		if e.Step != tc.step || !strings.Contains(e.Error(), "4 MiB limit") {
-			t.Errorf("%s: error %q (step %q)", tc.name, e, e.Step)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			reg.SetFaults(tc.faults)
+			_, err := c.resolve(context.Background(), endpointFor(reg, "org/big"), "r", "v1", "", nil, false, nil)
+			e := wantKind(t, err, ErrTooLarge)
+			if e.Step != tc.step || !strings.Contains(e.Error(), "4 MiB limit") {
+				t.Errorf("%s: error %q (step %q)", tc.name, e, e.Step)
+			}
+		})
 	}
 }
 

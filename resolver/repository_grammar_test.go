@@ -41,9 +41,11 @@ func TestRepositoryGrammarIsOneEverywhere(t *testing.T) {
 				err   error
 			}{"the registry client", err})
 			for _, ch := range checks {
-				if ch.err == nil {
-					t.Errorf("%s accepts %q", ch.where, bad)
-				}
+				t.Run(ch.where, func(t *testing.T) {
+					if ch.err == nil {
+						t.Errorf("%s accepts %q", ch.where, bad)
+					}
+				})
 			}
 			if e := wantKind(t, err, ErrInvalidReference); !strings.Contains(e.Error(), `repository "`+bad+`"`) {
 				t.Errorf("registry client error %q does not name the repository", e)
@@ -54,11 +56,13 @@ func TestRepositoryGrammarIsOneEverywhere(t *testing.T) {
 		})
 	}
 	for _, tag := range []string{"-v1", ".v1", strings.Repeat("t", 129), "v1~rc"} {
-		_, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), reg.Host()+"/org/app:"+tag, tag, "", nil, false, nil)
-		wantKind(t, err, ErrInvalidReference)
-		if !errors.Is(err, reference.ErrTagInvalidFormat) || !errors.Is(reference.ValidateTag(tag), reference.ErrTagInvalidFormat) {
-			t.Errorf("tag %q: %v, want reference.ErrTagInvalidFormat", tag, err)
-		}
+		t.Run(tag, func(t *testing.T) {
+			_, err := c.resolve(context.Background(), endpointFor(reg, "org/app"), reg.Host()+"/org/app:"+tag, tag, "", nil, false, nil)
+			wantKind(t, err, ErrInvalidReference)
+			if !errors.Is(err, reference.ErrTagInvalidFormat) || !errors.Is(reference.ValidateTag(tag), reference.ErrTagInvalidFormat) {
+				t.Errorf("tag %q: %v, want reference.ErrTagInvalidFormat", tag, err)
+			}
+		})
 	}
 }
 

@@ -165,10 +165,12 @@ func TestResolveErrorsAreTyped(t *testing.T) {
 		{"example.test/Org/app:1.0", ErrInvalidReference, CodeInvalidReference},
 		{"example.test/missing:1.0", ErrNotFound, CodeNotFound},
 	} {
-		_, err := r.Resolve(context.Background(), c.ref)
-		if !errors.Is(err, c.kind) || CodeOf(err) != c.code || !strings.Contains(err.Error(), c.ref) {
-			t.Errorf("Resolve(%q) = %v, want %v (%s) naming the reference", c.ref, err, c.kind, c.code)
-		}
+		t.Run(c.ref, func(t *testing.T) {
+			_, err := r.Resolve(context.Background(), c.ref)
+			if !errors.Is(err, c.kind) || CodeOf(err) != c.code || !strings.Contains(err.Error(), c.ref) {
+				t.Errorf("Resolve(%q) = %v, want %v (%s) naming the reference", c.ref, err, c.kind, c.code)
+			}
+		})
 	}
 	// SERVFAIL is "unknown": the resolution fails, naming the step; it never
 	// falls through to the direct registry.

@@ -140,10 +140,12 @@ func TestCheckCLIUsage(t *testing.T) {
 		{"check", "--bogus", "example.com"},
 		{"check", "--ca-file", "/nonexistent/ca.pem", "example.com"},
 	} {
-		code, out, errOut := runCLI(t, "", args...)
-		if code != 2 || out != "" || errOut == "" {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", args...)
+			if code != 2 || out != "" || errOut == "" {
+				t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+			}
+		})
 	}
 	code, out, _ := runCLI(t, "", "check", "--help")
 	if code != 0 || !strings.Contains(out, "usage: ocidns check") || strings.Contains(out, "--platform") {

@@ -25,10 +25,12 @@ func TestDispatcher(t *testing.T) {
 		{args: []string{"help", "nope"}, code: 2, stderr: `unknown command "nope"`, noStdout: true},
 	}
 	for _, tt := range tests {
-		code, out, errOut := runCLI(t, "", tt.args...)
-		if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errOut, tt.stderr) || (tt.noStdout && out != "") {
-			t.Errorf("ocidns %q: exit %d\nstdout %q\nstderr %q", tt.args, code, out, errOut)
-		}
+		t.Run("ocidns "+strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", tt.args...)
+			if code != tt.code || !strings.Contains(out, tt.stdout) || !strings.Contains(errOut, tt.stderr) || (tt.noStdout && out != "") {
+				t.Errorf("ocidns %q: exit %d\nstdout %q\nstderr %q", tt.args, code, out, errOut)
+			}
+		})
 	}
 }
 

@@ -63,18 +63,20 @@ func TestParseJSONShape(t *testing.T) {
 			"input": "", "valid": false, "error": `repository name must have at least one component: "" at offset 0`, "offset": float64(0)}},
 	}
 	for _, tt := range tests {
-		code, out, _ := runCLI(t, "", append([]string{"parse", "-o", "json"}, tt.args...)...)
-		got := jsonLines(t, out)
-		if len(got) != 1 || !reflect.DeepEqual(got[0], tt.want) {
-			t.Errorf("parse -o json %q:\n got  %v\n want %v", tt.args, got, tt.want)
-		}
-		wantCode := 0
-		if tt.want["valid"] == false {
-			wantCode = 1
-		}
-		if code != wantCode {
-			t.Errorf("parse -o json %q: exit %d, want %d", tt.args, code, wantCode)
-		}
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, _ := runCLI(t, "", append([]string{"parse", "-o", "json"}, tt.args...)...)
+			got := jsonLines(t, out)
+			if len(got) != 1 || !reflect.DeepEqual(got[0], tt.want) {
+				t.Errorf("parse -o json %q:\n got  %v\n want %v", tt.args, got, tt.want)
+			}
+			wantCode := 0
+			if tt.want["valid"] == false {
+				wantCode = 1
+			}
+			if code != wantCode {
+				t.Errorf("parse -o json %q: exit %d, want %d", tt.args, code, wantCode)
+			}
+		})
 	}
 }
 
@@ -167,10 +169,12 @@ func TestParseBoundsStandardInputLines(t *testing.T) {
 // TestParseUsageErrors exit 2; --help exits 0 with usage on stdout.
 func TestParseUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"parse", "-o", "yaml", "x"}, {"parse", "--bogus"}, {"parse", "-o"}} {
-		code, out, errOut := runCLI(t, "", args...)
-		if code != 2 || out != "" || !strings.Contains(errOut, "ocidns parse") {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
-		}
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", args...)
+			if code != 2 || out != "" || !strings.Contains(errOut, "ocidns parse") {
+				t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+			}
+		})
 	}
 	code, out, _ := runCLI(t, "", "parse", "--help")
 	if code != 0 || !strings.Contains(out, "usage: ocidns parse [--normalize] [-o text|json] [REF...]") || !strings.Contains(out, "--normalize") {

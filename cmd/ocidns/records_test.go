@@ -153,21 +153,23 @@ func TestRecordsServedAndDiscovered(t *testing.T) {
 		{"long/x", []string{"https://registry.example.net " + strings.Repeat("deep/", 50) + "end/x"}, 1},
 	}
 	for _, tt := range tests {
-		res, err := d.Discover(context.Background(), "example.test", tt.path)
-		if err != nil {
-			t.Errorf("discover example.test/%s: %v", tt.path, err)
-			continue
-		}
-		var got []string
-		for _, ep := range res.Endpoints {
-			got = append(got, ep.URL+" "+ep.Repository)
-			if ep.Authenticated != discovery.AuthDNSSEC {
-				t.Errorf("%s: endpoint authenticated %q, want dnssec", tt.path, ep.Authenticated)
+		t.Run(tt.path, func(t *testing.T) {
+			res, err := d.Discover(context.Background(), "example.test", tt.path)
+			if err != nil {
+				t.Errorf("discover example.test/%s: %v", tt.path, err)
+				return
 			}
-		}
-		if !slices.Equal(got, tt.endpoints) || len(res.Chain) != tt.hops {
-			t.Errorf("example.test/%s: endpoints %q in %d hop(s), want %q in %d", tt.path, got, len(res.Chain), tt.endpoints, tt.hops)
-		}
+			var got []string
+			for _, ep := range res.Endpoints {
+				got = append(got, ep.URL+" "+ep.Repository)
+				if ep.Authenticated != discovery.AuthDNSSEC {
+					t.Errorf("%s: endpoint authenticated %q, want dnssec", tt.path, ep.Authenticated)
+				}
+			}
+			if !slices.Equal(got, tt.endpoints) || len(res.Chain) != tt.hops {
+				t.Errorf("example.test/%s: endpoints %q in %d hop(s), want %q in %d", tt.path, got, len(res.Chain), tt.endpoints, tt.hops)
+			}
+		})
 	}
 }
 
@@ -218,14 +220,16 @@ func TestRecordsGroupRule(t *testing.T) {
 		{[]string{"--caps", "pull,resolve", "--registry", "https://a.example"}, []string{"v=oci1; registry=https://a.example"}},
 	}
 	for _, tt := range tests {
-		code, out, errOut := runCLI(t, "", append([]string{"records", "--host", "h.example"}, tt.args...)...)
-		if code != 0 {
-			t.Errorf("%q: exit %d: %s", tt.args, code, errOut)
-			continue
-		}
-		if got := canonicalTexts(t, zoneRecords(t, out)); !slices.Equal(got, tt.want) {
-			t.Errorf("%q:\ngot  %q\nwant %q", tt.args, got, tt.want)
-		}
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", append([]string{"records", "--host", "h.example"}, tt.args...)...)
+			if code != 0 {
+				t.Errorf("%q: exit %d: %s", tt.args, code, errOut)
+				return
+			}
+			if got := canonicalTexts(t, zoneRecords(t, out)); !slices.Equal(got, tt.want) {
+				t.Errorf("%q:\ngot  %q\nwant %q", tt.args, got, tt.want)
+			}
+		})
 	}
 }
 
@@ -249,10 +253,12 @@ func TestRecordsUsageErrors(t *testing.T) {
 		{[]string{"--host", "h.example", "--nope"}, "unknown flag"},
 	}
 	for _, tt := range tests {
-		code, out, errOut := runCLI(t, "", append([]string{"records"}, tt.args...)...)
-		if code != 2 || out != "" || !strings.Contains(errOut, tt.stderr) {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and %q", tt.args, code, out, errOut, tt.stderr)
-		}
+		t.Run(tt.stderr, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", append([]string{"records"}, tt.args...)...)
+			if code != 2 || out != "" || !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("%q: exit %d, stdout %q, stderr %q; want 2 and %q", tt.args, code, out, errOut, tt.stderr)
+			}
+		})
 	}
 }
 
@@ -276,10 +282,12 @@ func TestRecordsInvalidMappings(t *testing.T) {
 		{[]string{"--registry", "https://a.example", "--registry", "https://A.example:443/"}, "mapping 2 (--registry https://A.example:443/) repeats mapping 1"},
 	}
 	for _, tt := range tests {
-		code, out, errOut := runCLI(t, "", append([]string{"records", "--host", "h.example"}, tt.args...)...)
-		if code != 1 || out != "" || !strings.Contains(errOut, tt.stderr) || strings.Count(errOut, "\n") != 1 {
-			t.Errorf("%q: exit %d, stdout %q, stderr %q; want 1 and one line with %q", tt.args, code, out, errOut, tt.stderr)
-		}
+		t.Run(tt.stderr, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", append([]string{"records", "--host", "h.example"}, tt.args...)...)
+			if code != 1 || out != "" || !strings.Contains(errOut, tt.stderr) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("%q: exit %d, stdout %q, stderr %q; want 1 and one line with %q", tt.args, code, out, errOut, tt.stderr)
+			}
+		})
 	}
 	code, _, errOut := runCLI(t, "", "records", "--host", "bad_host", "--registry", "https://a.example")
 	if code != 1 || !strings.Contains(errOut, `host "bad_host"`) {
@@ -336,12 +344,14 @@ v=oci1; prefix=tools; registry=https://ghcr.io/example-tools; priority=10
 		{"# nothing\n", "holds no mapping"},
 		{strings.Repeat("x", maxParseLine+1) + "\n", "longer than"},
 	} {
-		f := filepath.Join(dir, "bad")
-		os.WriteFile(f, []byte(tt.content), 0o644)
-		code, _, errOut := runCLI(t, "", "records", "--host", "example.com", "--file", f)
-		if code != 1 || !strings.Contains(errOut, tt.stderr) {
-			t.Errorf("%.40q: exit %d, %q; want 1 and %q", tt.content, code, errOut, tt.stderr)
-		}
+		t.Run(tt.stderr, func(t *testing.T) {
+			f := filepath.Join(dir, "bad")
+			os.WriteFile(f, []byte(tt.content), 0o644)
+			code, _, errOut := runCLI(t, "", "records", "--host", "example.com", "--file", f)
+			if code != 1 || !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("%.40q: exit %d, %q; want 1 and %q", tt.content, code, errOut, tt.stderr)
+			}
+		})
 	}
 	code, _, errOut = runCLI(t, "", "records", "--host", "example.com", "--file", filepath.Join(dir, "missing"))
 	if code != 1 || !strings.Contains(errOut, "no such file") {
@@ -353,22 +363,24 @@ v=oci1; prefix=tools; registry=https://ghcr.io/example-tools; priority=10
 // outside printable ASCII written as \DDD, so that any string reads back.
 func TestQuoteCharString(t *testing.T) {
 	for _, s := range []string{"", "plain", `a"b`, `a\b`, "tab\there", "\x00\xff", `\"`, "é"} {
-		q := quoteCharString(s)
-		rr, err := dns.NewRR(". 0 IN TXT " + q)
-		if err != nil {
-			t.Errorf("%q → %s: %v", s, q, err)
-			continue
-		}
-		// miekg/dns keeps escapes in its presentation form: compare the
-		// bytes on the wire, a length octet then the string.
-		buf := make([]byte, 512)
-		end, err := dns.PackRR(rr, buf, 0, nil, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if wire := buf[end-len(s)-1 : end]; int(wire[0]) != len(s) || string(wire[1:]) != s {
-			t.Errorf("%q → %s → wire %q", s, q, wire)
-		}
+		t.Run(s, func(t *testing.T) {
+			q := quoteCharString(s)
+			rr, err := dns.NewRR(". 0 IN TXT " + q)
+			if err != nil {
+				t.Errorf("%q → %s: %v", s, q, err)
+				return
+			}
+			// miekg/dns keeps escapes in its presentation form: compare the
+			// bytes on the wire, a length octet then the string.
+			buf := make([]byte, 512)
+			end, err := dns.PackRR(rr, buf, 0, nil, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wire := buf[end-len(s)-1 : end]; int(wire[0]) != len(s) || string(wire[1:]) != s {
+				t.Errorf("%q → %s → wire %q", s, q, wire)
+			}
+		})
 	}
 	if got := quoteCharString(`say "hi" \o/`); got != `"say \"hi\" \\o/"` {
 		t.Errorf("got %s", got)

@@ -273,18 +273,20 @@ func TestServeRefusesLocalAddressesUnlessAllowed(t *testing.T) {
 		{regIP + "/example/org/app:v1.0.0", "refused to connect to " + regIP + " (loopback) for " + regIP},
 		{"10.0.0.1:5000/org/app:v1", "refused to connect to 10.0.0.1:5000 (private) for 10.0.0.1:5000"},
 	} {
-		var tr struct {
-			Code   string
-			Events []struct{ Decision string }
-		}
-		getJSON(t, base+"/v1/trace?ref="+url.QueryEscape(tc.ref), &tr)
-		var found bool
-		for _, ev := range tr.Events {
-			found = found || strings.Contains(ev.Decision, tc.refusal)
-		}
-		if tr.Code == "" || !found {
-			t.Errorf("/v1/trace %s: code %q, and no event says %q", tc.ref, tr.Code, tc.refusal)
-		}
+		t.Run(tc.ref, func(t *testing.T) {
+			var tr struct {
+				Code   string
+				Events []struct{ Decision string }
+			}
+			getJSON(t, base+"/v1/trace?ref="+url.QueryEscape(tc.ref), &tr)
+			var found bool
+			for _, ev := range tr.Events {
+				found = found || strings.Contains(ev.Decision, tc.refusal)
+			}
+			if tr.Code == "" || !found {
+				t.Errorf("/v1/trace %s: code %q, and no event says %q", tc.ref, tr.Code, tc.refusal)
+			}
+		})
 	}
 	// The CLI resolves the same name, as a person typing it expects.
 	code, out, errOut := runCLI(t, "", append(append([]string{"resolve"}, flags...), "example.test/org/app:v1.0.0")...)
@@ -295,10 +297,12 @@ func TestServeRefusesLocalAddressesUnlessAllowed(t *testing.T) {
 
 func TestServeAllowListUsageErrors(t *testing.T) {
 	for _, bad := range []string{"host:0", "host:http", ""} {
-		code, _, errOut := runCLI(t, "", "serve", "--listen", "127.0.0.1:0", "--allow-local-registry", bad)
-		if code != 2 || !strings.Contains(errOut, "--allow-local-registry") {
-			t.Errorf("--allow-local-registry %q: exit %d stderr %q", bad, code, errOut)
-		}
+		t.Run(bad, func(t *testing.T) {
+			code, _, errOut := runCLI(t, "", "serve", "--listen", "127.0.0.1:0", "--allow-local-registry", bad)
+			if code != 2 || !strings.Contains(errOut, "--allow-local-registry") {
+				t.Errorf("--allow-local-registry %q: exit %d stderr %q", bad, code, errOut)
+			}
+		})
 	}
 }
 

@@ -110,11 +110,13 @@ func TestErrorsMapToStatusAndCode(t *testing.T) {
 		{"ref=x&platform=" + url.QueryEscape("linux/"), 400, "INVALID_PLATFORM"},
 		{"ref=" + strings.Repeat("a", maxRefLength+1), 400, "INVALID_REFERENCE"},
 	} {
-		var body errorBody
-		resp := get(t, srv, "/v1/resolve?"+c.query, &body)
-		if resp.StatusCode != c.status || body.Code != c.code || body.Error == "" {
-			t.Errorf("%s: status %d %+v, want %d %s", c.query, resp.StatusCode, body, c.status, c.code)
-		}
+		t.Run(c.query, func(t *testing.T) {
+			var body errorBody
+			resp := get(t, srv, "/v1/resolve?"+c.query, &body)
+			if resp.StatusCode != c.status || body.Code != c.code || body.Error == "" {
+				t.Errorf("%s: status %d %+v, want %d %s", c.query, resp.StatusCode, body, c.status, c.code)
+			}
+		})
 	}
 	resp, err := srv.Client().Post(srv.URL+"/v1/resolve?ref=x", "text/plain", nil)
 	if err != nil {
@@ -231,14 +233,16 @@ func TestFrontDoorGetsV2PathsUncleaned(t *testing.T) {
 	door := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = append(got, r.URL.Path) })
 	srv, _ := startDaemon(t, Config{FrontDoor: door})
 	for _, p := range []string{"/v2", "/v2/", "/v2/example.test/a/../b/manifests/v1"} {
-		resp, err := http.Get(srv.URL + p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("%s: status %d", p, resp.StatusCode)
-		}
+		t.Run(p, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s: status %d", p, resp.StatusCode)
+			}
+		})
 	}
 	if len(got) != 3 || got[2] != "/v2/example.test/a/../b/manifests/v1" {
 		t.Errorf("the front door got %q", got)

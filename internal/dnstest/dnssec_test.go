@@ -156,50 +156,52 @@ func TestSignedNegativeAnswersProveDenialWithNSEC(t *testing.T) {
 		{"registry.signed.test", dns.TypeTXT, dns.RcodeSuccess},
 		{"wild.signed.test", dns.TypeTXT, dns.RcodeSuccess}, // empty non-terminal
 	} {
-		r := ask(t, s, "udp", tc.name, tc.qtype, true, true)
-		if r.Rcode != tc.rcode {
-			t.Errorf("%s: rcode %s", tc.name, dns.RcodeToString[r.Rcode])
-		}
-		soa, soaSigs := rrsetAndSigs(r.Ns, dns.TypeSOA)
-		for _, rr := range soa { // the negative TTL is lower than the signed one
-			rr.Header().Ttl = soaSigs[0].OrigTtl
-		}
-		if err := verify(soa, soaSigs, keys, time.Now()); err != nil {
-			t.Errorf("%s: SOA: %v", tc.name, err)
-		}
-		nsecs, nsecSigs := rrsetAndSigs(r.Ns, dns.TypeNSEC)
-		if len(nsecs) == 0 {
-			t.Errorf("%s: no NSEC in %v", tc.name, r.Ns)
-			continue
-		}
-		for _, n := range nsecs {
-			var mine []*dns.RRSIG
-			for _, sig := range nsecSigs {
-				if sig.Hdr.Name == n.Header().Name {
-					mine = append(mine, sig)
-				}
+		t.Run(tc.name, func(t *testing.T) {
+			r := ask(t, s, "udp", tc.name, tc.qtype, true, true)
+			if r.Rcode != tc.rcode {
+				t.Errorf("%s: rcode %s", tc.name, dns.RcodeToString[r.Rcode])
 			}
-			if err := verify([]dns.RR{n}, mine, keys, time.Now()); err != nil {
-				t.Errorf("%s: %v: %v", tc.name, n, err)
+			soa, soaSigs := rrsetAndSigs(r.Ns, dns.TypeSOA)
+			for _, rr := range soa { // the negative TTL is lower than the signed one
+				rr.Header().Ttl = soaSigs[0].OrigTtl
 			}
-		}
-		switch tc.rcode {
-		case dns.RcodeNameError:
-			if !covers(nsecs[0].(*dns.NSEC), tc.name+".") {
-				t.Errorf("%s: %v does not cover the name", tc.name, nsecs[0])
+			if err := verify(soa, soaSigs, keys, time.Now()); err != nil {
+				t.Errorf("%s: SOA: %v", tc.name, err)
 			}
-		default:
-			n := nsecs[0].(*dns.NSEC)
-			if n.Hdr.Name == tc.name+"." {
-				for _, typ := range n.TypeBitMap {
-					if typ == tc.qtype {
-						t.Errorf("%s: NSEC bitmap has the type denied: %v", tc.name, n)
+			nsecs, nsecSigs := rrsetAndSigs(r.Ns, dns.TypeNSEC)
+			if len(nsecs) == 0 {
+				t.Errorf("%s: no NSEC in %v", tc.name, r.Ns)
+				return
+			}
+			for _, n := range nsecs {
+				var mine []*dns.RRSIG
+				for _, sig := range nsecSigs {
+					if sig.Hdr.Name == n.Header().Name {
+						mine = append(mine, sig)
 					}
 				}
-			} else if !covers(n, tc.name+".") {
-				t.Errorf("%s: NSEC %v neither matches nor covers the name", tc.name, n)
+				if err := verify([]dns.RR{n}, mine, keys, time.Now()); err != nil {
+					t.Errorf("%s: %v: %v", tc.name, n, err)
+				}
 			}
-		}
+			switch tc.rcode {
+			case dns.RcodeNameError:
+				if !covers(nsecs[0].(*dns.NSEC), tc.name+".") {
+					t.Errorf("%s: %v does not cover the name", tc.name, nsecs[0])
+				}
+			default:
+				n := nsecs[0].(*dns.NSEC)
+				if n.Hdr.Name == tc.name+"." {
+					for _, typ := range n.TypeBitMap {
+						if typ == tc.qtype {
+							t.Errorf("%s: NSEC bitmap has the type denied: %v", tc.name, n)
+						}
+					}
+				} else if !covers(n, tc.name+".") {
+					t.Errorf("%s: NSEC %v neither matches nor covers the name", tc.name, n)
+				}
+			}
+		})
 	}
 }
 
@@ -276,14 +278,16 @@ func TestTamperedRRsetNoLongerVerifies(t *testing.T) {
 		{"registry.signed.test", dns.TypeA},
 		{"sub.signed.test", dns.TypeDS},
 	} {
-		if err := s.Tamper(q.name, q.qtype); err != nil {
-			t.Fatal(err)
-		}
-		r := ask(t, s, "udp", q.name, q.qtype, true, true)
-		set, sigs := rrsetAndSigs(r.Answer, q.qtype)
-		if err := verify(set, sigs, keys, time.Now()); err == nil {
-			t.Errorf("%s %s verifies after Tamper", dns.Type(q.qtype), q.name)
-		}
+		t.Run(dns.Type(q.qtype).String()+" "+q.name, func(t *testing.T) {
+			if err := s.Tamper(q.name, q.qtype); err != nil {
+				t.Fatal(err)
+			}
+			r := ask(t, s, "udp", q.name, q.qtype, true, true)
+			set, sigs := rrsetAndSigs(r.Answer, q.qtype)
+			if err := verify(set, sigs, keys, time.Now()); err == nil {
+				t.Errorf("%s %s verifies after Tamper", dns.Type(q.qtype), q.name)
+			}
+		})
 	}
 	if err := s.Tamper("nothing.signed.test", dns.TypeTXT); err == nil || !strings.Contains(err.Error(), "nothing.signed.test") {
 		t.Errorf("Tamper of a missing RRset: %v", err)
@@ -333,9 +337,11 @@ func TestADBitOnlyForSecureData(t *testing.T) {
 		{"_oci-discovery.sub.signed.test", dns.TypeTXT, false}, // stripped
 		{"multi.client.test", dns.TypeTXT, false},              // unsigned
 	} {
-		if r := ask(t, s, "udp", tc.name, tc.qtype, true, true); r.AuthenticatedData != tc.ad {
-			t.Errorf("%s %s: AD %v, want %v", dns.Type(tc.qtype), tc.name, r.AuthenticatedData, tc.ad)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if r := ask(t, s, "udp", tc.name, tc.qtype, true, true); r.AuthenticatedData != tc.ad {
+				t.Errorf("%s %s: AD %v, want %v", dns.Type(tc.qtype), tc.name, r.AuthenticatedData, tc.ad)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package dnstest
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -62,14 +63,16 @@ func TestServerNegativeAnswersCarrySOAWithRFC2308TTL(t *testing.T) {
 		{"deep.client.test", dns.TypeTXT, dns.RcodeSuccess, 300, "empty non-terminal is NODATA, not NXDOMAIN"},
 		{"nothing.other.test", dns.TypeTXT, dns.RcodeNameError, 60, "SOA TTL 60 below MINIMUM 600"},
 	} {
-		r := ask(t, s, "udp", tc.name, tc.qtype, true, false)
-		if r.Rcode != tc.rcode || len(r.Answer) != 0 || len(r.Ns) != 1 {
-			t.Errorf("%s (%s): rcode %s answer %v ns %v", tc.name, tc.comment, dns.RcodeToString[r.Rcode], r.Answer, r.Ns)
-			continue
-		}
-		if soa, ok := r.Ns[0].(*dns.SOA); !ok || soa.Hdr.Ttl != tc.soaTTL {
-			t.Errorf("%s (%s): authority %v, want SOA with TTL %d", tc.name, tc.comment, r.Ns[0], tc.soaTTL)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			r := ask(t, s, "udp", tc.name, tc.qtype, true, false)
+			if r.Rcode != tc.rcode || len(r.Answer) != 0 || len(r.Ns) != 1 {
+				t.Errorf("%s (%s): rcode %s answer %v ns %v", tc.name, tc.comment, dns.RcodeToString[r.Rcode], r.Answer, r.Ns)
+				return
+			}
+			if soa, ok := r.Ns[0].(*dns.SOA); !ok || soa.Hdr.Ttl != tc.soaTTL {
+				t.Errorf("%s (%s): authority %v, want SOA with TTL %d", tc.name, tc.comment, r.Ns[0], tc.soaTTL)
+			}
+		})
 	}
 }
 
@@ -257,10 +260,12 @@ func TestServerOversizeFaultKeepsRecordsOverTCP(t *testing.T) {
 	s := StartT(t, Config{Zones: clientZones()})
 	s.SetFault("multi.client.test", dns.TypeTXT, FaultOversize)
 	for _, edns := range []bool{true, false} {
-		r := ask(t, s, "tcp", "multi.client.test", dns.TypeTXT, edns, false)
-		if r.Truncated || len(r.Answer) != 1 || r.Len() < oversizePadding {
-			t.Errorf("EDNS %v over TCP: TC %v, %d records, %d bytes", edns, r.Truncated, len(r.Answer), r.Len())
-		}
+		t.Run(fmt.Sprint("edns=", edns), func(t *testing.T) {
+			r := ask(t, s, "tcp", "multi.client.test", dns.TypeTXT, edns, false)
+			if r.Truncated || len(r.Answer) != 1 || r.Len() < oversizePadding {
+				t.Errorf("EDNS %v over TCP: TC %v, %d records, %d bytes", edns, r.Truncated, len(r.Answer), r.Len())
+			}
+		})
 	}
 }
 
@@ -329,16 +334,18 @@ func TestServerZoneErrorsNameTheFileAndLine(t *testing.T) {
 		{Zone{Origin: "x.test.", Text: soa + "$INCLUDE /etc/hostname\n"}, []string{"$INCLUDE"}},
 		{Zone{Origin: "x.test.", Text: soa, Expired: true}, []string{"x.test.", "need Sign"}},
 	} {
-		_, err := Start(Config{Zones: []Zone{tc.zone}})
-		if err == nil {
-			t.Errorf("zone %+v: no error", tc.zone)
-			continue
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(err.Error(), w) {
-				t.Errorf("error %q does not mention %q", err, w)
+		t.Run(tc.zone.Origin, func(t *testing.T) {
+			_, err := Start(Config{Zones: []Zone{tc.zone}})
+			if err == nil {
+				t.Errorf("zone %+v: no error", tc.zone)
+				return
 			}
-		}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
 	}
 	_, err := Start(Config{Zones: []Zone{{Origin: "x.test", Text: soa}, {Origin: "X.test.", Text: soa}}})
 	if err == nil || !strings.Contains(err.Error(), "twice") {
@@ -356,9 +363,11 @@ func TestServerListensOnIPv6Loopback(t *testing.T) {
 		t.Fatalf("Addr = %s", s.Addr())
 	}
 	for _, network := range []string{"udp", "tcp"} {
-		if r := ask(t, s, network, "multi.client.test", dns.TypeTXT, true, false); len(r.Answer) != 1 {
-			t.Errorf("%s: %v", network, r)
-		}
+		t.Run(network, func(t *testing.T) {
+			if r := ask(t, s, network, "multi.client.test", dns.TypeTXT, true, false); len(r.Answer) != 1 {
+				t.Errorf("%s: %v", network, r)
+			}
+		})
 	}
 }
 

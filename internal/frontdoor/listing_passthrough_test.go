@@ -54,25 +54,27 @@ func TestTagListIsPassedThroughWithLinksBackToTheFrontDoor(t *testing.T) {
 		{"/v2/example.test/org/app/tags/list?n=2", "example.test/org/app", "</v2/example.test/org/app/tags/list?last=b&n=2>; rel=\"next\""},
 		{"/v2/org/app/tags/list?ns=example.test&n=2", "org/app", "</v2/org/app/tags/list?last=b&n=2&ns=example.test>; rel=\"next\""},
 	} {
-		resp, body := l.do(t, "GET", tc.path, nil)
-		var list struct {
-			Name string
-			Tags []string
-		}
-		if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %s", tc.path, resp.StatusCode, body)
-		}
-		if list.Name != tc.name || strings.Join(list.Tags, ",") != "a,b" {
-			t.Errorf("%s: %+v", tc.path, list)
-		}
-		if got := resp.Header.Get("Link"); got != tc.next {
-			t.Errorf("%s: Link %q, want %q", tc.path, got, tc.next)
-		}
-		next, _ := url.Parse(strings.Trim(strings.SplitN(resp.Header.Get("Link"), ";", 2)[0], "<>"))
-		resp, body = l.do(t, "GET", next.String(), nil)
-		if err := json.Unmarshal(body, &list); err != nil || strings.Join(list.Tags, ",") != "c" || resp.Header.Get("Link") != "" {
-			t.Errorf("%s: next page %d %s", tc.path, resp.StatusCode, body)
-		}
+		t.Run(tc.path, func(t *testing.T) {
+			resp, body := l.do(t, "GET", tc.path, nil)
+			var list struct {
+				Name string
+				Tags []string
+			}
+			if err := json.Unmarshal(body, &list); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", tc.path, resp.StatusCode, body)
+			}
+			if list.Name != tc.name || strings.Join(list.Tags, ",") != "a,b" {
+				t.Errorf("%s: %+v", tc.path, list)
+			}
+			if got := resp.Header.Get("Link"); got != tc.next {
+				t.Errorf("%s: Link %q, want %q", tc.path, got, tc.next)
+			}
+			next, _ := url.Parse(strings.Trim(strings.SplitN(resp.Header.Get("Link"), ";", 2)[0], "<>"))
+			resp, body = l.do(t, "GET", next.String(), nil)
+			if err := json.Unmarshal(body, &list); err != nil || strings.Join(list.Tags, ",") != "c" || resp.Header.Get("Link") != "" {
+				t.Errorf("%s: next page %d %s", tc.path, resp.StatusCode, body)
+			}
+		})
 	}
 }
 

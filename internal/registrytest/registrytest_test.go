@@ -3,6 +3,7 @@ package registrytest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -48,21 +49,23 @@ func TestPushedImagesAreDeterministicAcrossRegistries(t *testing.T) {
 
 func TestServesPushedManifestWithDigestHeader(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
-		r := StartT(t, Options{TLS: useTLS})
-		d := r.MustPushImage(t, "org/app", "v1")
-		resp, body := get(t, r.Client(), "GET", r.URL()+"/v2/org/app/manifests/v1", nil)
-		if resp.StatusCode != 200 {
-			t.Fatalf("tls=%v: status %d: %s", useTLS, resp.StatusCode, body)
-		}
-		if got := resp.Header.Get("Docker-Content-Digest"); got != d.String() || digest.FromBytes(body) != d {
-			t.Fatalf("tls=%v: header %s body %s, pushed %s", useTLS, got, digest.FromBytes(body), d)
-		}
-		if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.oci.image.manifest.v1+json" {
-			t.Fatalf("content type %q", ct)
-		}
-		if c := r.Requests(); c.ManifestGET != 1 || c.ManifestHEAD != 0 {
-			t.Fatalf("push requests leaked into counters: %+v", c)
-		}
+		t.Run(fmt.Sprint("tls=", useTLS), func(t *testing.T) {
+			r := StartT(t, Options{TLS: useTLS})
+			d := r.MustPushImage(t, "org/app", "v1")
+			resp, body := get(t, r.Client(), "GET", r.URL()+"/v2/org/app/manifests/v1", nil)
+			if resp.StatusCode != 200 {
+				t.Fatalf("tls=%v: status %d: %s", useTLS, resp.StatusCode, body)
+			}
+			if got := resp.Header.Get("Docker-Content-Digest"); got != d.String() || digest.FromBytes(body) != d {
+				t.Fatalf("tls=%v: header %s body %s, pushed %s", useTLS, got, digest.FromBytes(body), d)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/vnd.oci.image.manifest.v1+json" {
+				t.Fatalf("content type %q", ct)
+			}
+			if c := r.Requests(); c.ManifestGET != 1 || c.ManifestHEAD != 0 {
+				t.Fatalf("push requests leaked into counters: %+v", c)
+			}
+		})
 	}
 }
 

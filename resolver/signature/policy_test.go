@@ -40,8 +40,10 @@ func TestStricterPolicy(t *testing.T) {
 		{signature.PolicyUnset, signature.PolicyOptional, signature.PolicyUnset},
 		{signature.PolicyRequired, signature.PolicyUnset, signature.PolicyUnset},
 	} {
-		if got := c.a.Stricter(c.b); got != c.want {
-			t.Errorf("%s.Stricter(%s) = %s, want %s", c.a, c.b, got, c.want)
-		}
+		t.Run(c.a.String()+"+"+c.b.String(), func(t *testing.T) {
+			if got := c.a.Stricter(c.b); got != c.want {
+				t.Errorf("%s.Stricter(%s) = %s, want %s", c.a, c.b, got, c.want)
+			}
+		})
 	}
 }

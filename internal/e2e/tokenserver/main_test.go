@@ -108,9 +108,11 @@ func TestMalformedRequestsAreRejected(t *testing.T) {
 		"scope=" + strings.Repeat("x", maxScopeLen+1),
 		strings.Repeat("scope=repository:a:pull&", maxScopes+1),
 	} {
-		if code, _ := getToken(t, s, q, "", ""); code != http.StatusBadRequest {
-			t.Errorf("GET /token?%.60s: status %d, want 400", q, code)
-		}
+		t.Run(q, func(t *testing.T) {
+			if code, _ := getToken(t, s, q, "", ""); code != http.StatusBadRequest {
+				t.Errorf("GET /token?%.60s: status %d, want 400", q, code)
+			}
+		})
 	}
 }
 
