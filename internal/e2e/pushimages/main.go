@@ -158,6 +158,13 @@ func (p *pusher) push(ctx context.Context, img image) ([]string, error) {
 		return []string{key + "=" + d}, nil
 	}
 
+	return p.pushIndex(ref, img, key, opts)
+}
+
+// pushIndex pushes img as an index of every platform's image to ref, and
+// returns its digest and each child's, as the registry lists them in the
+// index it stored, each confirmed by its own HEAD.
+func (p *pusher) pushIndex(ref name.Tag, img image, key string, opts []remote.Option) ([]string, error) {
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	for _, pl := range platforms {
 		im, err := p.image(img.Repo, pl)
@@ -177,9 +184,6 @@ func (p *pusher) push(ctx context.Context, img image) ([]string, error) {
 		return nil, err
 	}
 	lines := []string{key + "=" + d}
-
-	// The children as the registry lists them in the index it stored, each
-	// confirmed by its own HEAD.
 	got, err := remote.Get(ref, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", ref, err)

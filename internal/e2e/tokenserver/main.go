@@ -91,6 +91,22 @@ func main() {
 		WriteTimeout:      10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
+	errc := serveAll(srv, listen)
+	log.Printf("tokenserver: listening on %s", listen.String())
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	select {
+	case <-sig:
+		_ = srv.Close()
+	case err := <-errc:
+		log.Fatalf("tokenserver: %v", err)
+	}
+}
+
+// serveAll serves srv on every address of listen, skipping a [::1] one
+// that cannot be bound, and returns where the servers' errors arrive.
+func serveAll(srv *http.Server, listen listenFlags) <-chan error {
 	errc := make(chan error, len(listen))
 	bound := 0
 	for _, addr := range listen {
@@ -110,16 +126,7 @@ func main() {
 	if bound == 0 {
 		log.Fatalf("tokenserver: no listener could be bound")
 	}
-	log.Printf("tokenserver: listening on %s", listen.String())
-
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	select {
-	case <-sig:
-		_ = srv.Close()
-	case err := <-errc:
-		log.Fatalf("tokenserver: %v", err)
-	}
+	return errc
 }
 
 // server issues tokens; every input that varies between runs (entropy,
@@ -217,30 +224,11 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		subject = u
 	}
 
-	scopes := q["scope"]
-	if len(scopes) > maxScopes {
-		http.Error(w, fmt.Sprintf("too many scopes: %d > %d", len(scopes), maxScopes), http.StatusBadRequest)
+	grants, err := grantsFor(q["scope"], subject != "")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var grants []access
-	for _, raw := range scopes {
-		// One scope parameter may hold several space-separated scopes.
-		for _, sc := range strings.Fields(raw) {
-			a, err := parseScope(sc)
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
-				return
-			}
-			if a.Type != "repository" {
-				continue
-			}
-			a.Actions = allowed(a.Actions, subject != "")
-			if len(a.Actions) > 0 {
-				grants = append(grants, a)
-			}
-		}
-	}
-
 	tok, err := s.issue(subject, grants)
 	if err != nil {
 		http.Error(w, "issuing token: "+err.Error(), http.StatusInternalServerError)
@@ -254,6 +242,32 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"expires_in":   int(tokenTTL / time.Second),
 		"issued_at":    s.now().UTC().Format(time.RFC3339),
 	})
+}
+
+// grantsFor returns the repository access the scope parameters ask for
+// that the client may have (pull alone unless authenticated).
+func grantsFor(scopes []string, authenticated bool) ([]access, error) {
+	if len(scopes) > maxScopes {
+		return nil, fmt.Errorf("too many scopes: %d > %d", len(scopes), maxScopes)
+	}
+	var grants []access
+	for _, raw := range scopes {
+		// One scope parameter may hold several space-separated scopes.
+		for _, sc := range strings.Fields(raw) {
+			a, err := parseScope(sc)
+			if err != nil {
+				return nil, err
+			}
+			if a.Type != "repository" {
+				continue
+			}
+			a.Actions = allowed(a.Actions, authenticated)
+			if len(a.Actions) > 0 {
+				grants = append(grants, a)
+			}
+		}
+	}
+	return grants, nil
 }
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
