@@ -438,18 +438,8 @@ func parseWellKnown(body []byte, opt ParseOptions) ([]Mapping, []PublishedKey, e
 	err = p.object("", func(key string, keyOff int64) error {
 		switch key {
 		case "version":
-			t, off, err := p.token("version")
-			if err != nil {
-				return err
-			}
 			versionSeen = true
-			if n, ok := t.(json.Number); !ok {
-				versionErr = &DocumentError{Path: "version", Offset: off, Err: fmt.Errorf("version is %s, want the number 1", describeToken(t))}
-				return p.finish(t)
-			} else if n != "1" {
-				versionErr = &DocumentError{Path: "version", Offset: off, Err: fmt.Errorf("unsupported version %s: this client reads version 1", n)}
-			}
-			return nil
+			return p.version(&versionErr)
 		case "namespaces":
 			return p.namespaces()
 		case "signers":
@@ -480,6 +470,22 @@ func parseWellKnown(body []byte, opt ParseOptions) ([]Mapping, []PublishedKey, e
 		return nil, nil, p.err
 	}
 	return p.ms, p.keys, nil
+}
+
+// version reads the document's version: 1, or *bad says what is wrong
+// with it (the error that wins over any other of the document).
+func (p *wkParser) version(bad *error) error {
+	t, off, err := p.token("version")
+	if err != nil {
+		return err
+	}
+	if n, ok := t.(json.Number); !ok {
+		*bad = &DocumentError{Path: "version", Offset: off, Err: fmt.Errorf("version is %s, want the number 1", describeToken(t))}
+		return p.finish(t)
+	} else if n != "1" {
+		*bad = &DocumentError{Path: "version", Offset: off, Err: fmt.Errorf("unsupported version %s: this client reads version 1", n)}
+	}
+	return nil
 }
 
 // wkParser walks the document token by token, so that it sees keys exactly
