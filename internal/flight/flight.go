@@ -44,6 +44,7 @@ type TimeoutError struct {
 	After time.Duration
 }
 
+// Error says how long the call had.
 func (e *TimeoutError) Error() string {
 	return "shared call timed out after " + e.After.Round(time.Millisecond).String()
 }
@@ -106,7 +107,7 @@ type call[V any] struct {
 	// Guarded by Group.mu.
 	waiters   int
 	abandoned bool // every waiter left before the call finished
-	finished  bool // finish has begun: no more abandoning
+	finished  bool // publish has begun: no more abandoning
 
 	val V
 	err error
