@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // Entries of the validator's cache, and the calls computing them.
@@ -43,10 +45,11 @@ const chainTimeout = 30 * time.Second
 // left), and caches it until it expires.
 //
 // fn runs as a validation of its own, which starts with r's budget spent
-// so far and records its events apart; the validation that started the
-// computation takes both over when it ends, as if it had done the work
-// itself. A validation that joined is charged nothing and gets no events:
-// the work was not done for it alone.
+// so far and records its events apart (its queries' too); the validation
+// that started the computation takes both over when it ends, as if it had
+// done the work itself, and one that has left gets no event afterwards.
+// A validation that joined is charged nothing and gets no events: the
+// work was not done for it alone.
 //
 // fn is a method expression ((*validation).validateKeys), not a closure:
 // it is passed on every call, cache hits included, which must not
@@ -59,6 +62,9 @@ func (r *validation) do(ctx context.Context, k cacheKey, fn func(*validation, co
 	// Forked here, not in the call: r belongs to this goroutine.
 	own := r.fork()
 	c, joined, err := v.flights.Do(ctx, k, func(ctx context.Context) (computed, error) {
+		// The DNS client's events go with the computation's own: to the
+		// validation that started it if it still waits, else nowhere.
+		ctx = trace.NewContext(ctx, own.tr)
 		e, err := fn(own, ctx, k)
 		if err == nil && v.now().Before(e.expires) {
 			// Stored before the call leaves the flight group, so that a

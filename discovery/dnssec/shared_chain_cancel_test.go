@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/dnssec"
+	"github.com/ocidns/ocidns/discovery/trace"
 )
 
 // heldQuerier asks the lab's real DNS client, holding one question until
@@ -138,5 +139,34 @@ func TestLastValidationLeavingCancelsTheSharedChain(t *testing.T) {
 	}
 	if n := held.asked.Load(); n != 2 {
 		t.Errorf("DNSKEY corp.example. asked %d times; want twice (the abandoned computation, then a new one)", n)
+	}
+}
+
+// A validation that gave up gets no event afterwards: the computation it
+// started goes on for another validation, and the queries it sends then
+// are not recorded in the trace of the one that left (whose caller may
+// have printed it already).
+func TestValidationThatLeftGetsNoLateEvents(t *testing.T) {
+	l := startLab(t, testZones(0))
+	answer := l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT)
+	held := holdQuestion(l.client, "corp.example.", dns.TypeDNSKEY)
+	v := dnssec.NewValidator(held, l.srv.TrustAnchors(), l.clock.now)
+
+	trA := trace.New(nil)
+	ctxA, cancelA := context.WithCancel(trace.NewContext(context.Background(), trA))
+	a := validateAsync(ctxA, v, answer)
+	<-held.arrived
+	b := validateAsync(context.Background(), v, answer)
+	waitUntil(t, "B to join A's computation", func() bool { return dnssec.JoinedComputations(v) == 1 })
+	cancelA()
+	<-a
+	n := len(trA.Events())
+
+	close(held.release) // the computation asks DNSKEY corp.example. now
+	if got := <-b; got.sec != dnssec.Secure {
+		t.Fatalf("B: %v %v; want secure", got.sec, got.err)
+	}
+	if late := trA.Events()[n:]; len(late) > 0 {
+		t.Errorf("A's trace got %d events after A returned, the first %q", len(late), late[0])
 	}
 }
