@@ -9,7 +9,10 @@ import (
 )
 
 // docs/protocol.md §10: 1,000 concurrent identical cold lookups cause exactly one
-// upstream DNS query per record and one registry request.
+// upstream DNS query per record and one registry request. The SRV query and
+// the well-known host's address are asked beside the TXT query; once the
+// TXT mapping decides they are no longer needed and may be cancelled before
+// they are sent, so for them the promise is "never more than one".
 func TestConcurrentColdLookupsShareOneUpstreamCall(t *testing.T) {
 	regs := startRegistries(t, 1)
 	want := push(t, regs[0], "app", "1.0")
@@ -43,17 +46,22 @@ func TestConcurrentColdLookupsShareOneUpstreamCall(t *testing.T) {
 		}
 	}
 	for _, q := range []struct {
-		name  string
-		qtype uint16
+		name        string
+		qtype       uint16
+		speculative bool // may be cancelled before it is sent
 	}{
-		{"_oci-discovery.example.test.", dns.TypeTXT},
-		{"_oci-registry._tcp.example.test.", dns.TypeSRV},
-		{"example.test.", dns.TypeDNSKEY},
-		{"example.test.", dns.TypeA},
+		{"_oci-discovery.example.test.", dns.TypeTXT, false},
+		{"_oci-registry._tcp.example.test.", dns.TypeSRV, true},
+		{"example.test.", dns.TypeDNSKEY, false},
+		{"example.test.", dns.TypeA, true},
 	} {
 		t.Run(dns.Type(q.qtype).String()+" "+q.name, func(t *testing.T) {
-			if got := l.dns.QueryCount(q.name, q.qtype); got != 1 {
-				t.Errorf("%s %s: %d queries, want exactly 1", dns.TypeToString[q.qtype], q.name, got)
+			got := l.dns.QueryCount(q.name, q.qtype)
+			switch {
+			case got > 1:
+				t.Errorf("%s %s: %d queries, want at most 1", dns.TypeToString[q.qtype], q.name, got)
+			case got == 0 && !q.speculative:
+				t.Errorf("%s %s: no query, want exactly 1", dns.TypeToString[q.qtype], q.name)
 			}
 		})
 	}
