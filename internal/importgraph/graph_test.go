@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"cache":               {"internal/flight"},
 	"internal/flight":     {},
 	"internal/bytesize":   {},
-	"resolver/signature":  {"internal/bytesize"},
+	"resolver/signature":  {"reference", "internal/bytesize"},
 	"resolver":            {"discovery/trace", "discovery/dnsclient", "discovery/dnssec", "discovery", "cache", "reference", "resolver/signature", "internal/flight", "internal/bytesize"},
 
 	// Beside the resolver: `ocidns check` judges a host's records with the
@@ -62,7 +62,7 @@ var allowed = map[string][]string{
 
 // testSupport may be imported by the tests of any package: the test
 // servers, and signing test images as cosign does (with the key types of
-// resolver/signature, a leaf).
+// resolver/signature, which imports only leaves).
 var testSupport = []string{"internal/dnstest", "internal/registrytest", "internal/signtest", "resolver/signature"}
 
 // testAllowed are the further imports of a package's tests: the tests of

@@ -34,7 +34,7 @@ func TestForgedSignaturesAreInvalid(t *testing.T) {
 		{name: "another repository's identity", format: signature.FormatSimpleSigning, signer: "owner", want: signature.ReasonWrongIdentity,
 			opts: func(l *lab) signtest.Options { return signtest.Options{Identity: l.host() + "/other/app"} }},
 		{name: "the requested name's other repository", format: signature.FormatSimpleSigning, signer: "owner", want: signature.ReasonWrongIdentity,
-			opts: func(l *lab) signtest.Options { return signtest.Options{Identity: "example.com/org/App"} }},
+			opts: func(l *lab) signtest.Options { return signtest.Options{Identity: "example.com/org/app2"} }},
 		{name: "another tag", format: signature.FormatSimpleSigning, signer: "owner", want: signature.ReasonWrongTag,
 			opts: func(l *lab) signtest.Options { return signtest.Options{Identity: "example.com/org/app:v2"} }},
 		{name: "oversized signature layer", signer: "owner", want: signature.ReasonTooLarge,

@@ -75,7 +75,6 @@ func TestMatchIdentity(t *testing.T) {
 		{"docker.io/acme/app", ""},
 		{"registry-1.docker.io/acme/app:v1", ""},
 		{"example.com/org/app:v2", ReasonWrongTag},
-		{"example.com/org/App", ReasonWrongIdentity},
 		{"example.com/org", ReasonWrongIdentity},
 		{"example.com/org/app/sub", ReasonWrongIdentity},
 		{"example.com:443/org/app", ReasonWrongIdentity},
@@ -94,3 +93,29 @@ func TestMatchIdentity(t *testing.T) {
 }
 
 func digestOf(s string) digest.Digest { return digest.Digest(s) }
+
+// A docker-reference outside the grammar of reference names is malformed,
+// whatever the request asks: a request by digest asks no tag, so a tag
+// that is not a tag must be refused for what it is, not compared.
+func TestMatchIdentityRefusesMalformedReference(t *testing.T) {
+	byDigest := Request{RequestedName: "example.com/org/app", RegistryRepository: "registry.example.com/org/app"}
+	for _, ref := range []string{
+		"example.com/org/app:v1!",
+		"example.com/org/app:-v1",
+		"example.com/org/app:.v1",
+		"example.com/org/app:" + strings.Repeat("v", 129),
+		"example.com/org/App",
+		"example.com/org//app",
+		"example.com/org/app/",
+		"exa_mple.com/org/app",
+		"example.com/org/app,version=v1",
+		"example.com/org/app:v1@sha256:" + strings.Repeat("0", 64),
+	} {
+		t.Run(ref, func(t *testing.T) {
+			got, err := matchIdentity(ref, byDigest)
+			if got != ReasonMalformed || err == nil || !strings.Contains(err.Error(), "docker-reference") {
+				t.Fatalf("reason %q err %v, want %q naming the docker-reference", got, err, ReasonMalformed)
+			}
+		})
+	}
+}

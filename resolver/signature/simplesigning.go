@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/ocidns/ocidns/reference"
 )
 
 // This file verifies cosign's tag format: the manifest at tag
@@ -182,28 +184,25 @@ func matchIdentity(ref string, req Request) (Reason, error) {
 	return "", nil
 }
 
-// splitDockerReference splits "host/path[:tag]" into name and tag. A digest
-// in the reference is refused: cosign writes none, and its meaning beside
-// docker-manifest-digest would be ambiguous.
+// splitDockerReference splits "host/path[:tag]" into name and tag, after
+// checking it with the grammar of docker-form names (reference.Parse,
+// the one grammar ocidns has): a host, a repository path, a tag that is a
+// tag. A digest in the reference is refused: cosign writes none, and its
+// meaning beside docker-manifest-digest would be ambiguous.
 func splitDockerReference(ref string) (name, tag string, err error) {
 	if ref == "" {
 		return "", "", errors.New("empty docker-reference")
 	}
-	if strings.ContainsAny(ref, "@ \t\r\n") {
+	r, err := reference.Parse(ref)
+	switch {
+	case err != nil:
+		return "", "", fmt.Errorf("docker-reference %q: %w", ref, err)
+	case r.Form() != reference.FormDocker || r.Digest() != "":
 		return "", "", fmt.Errorf("docker-reference %q: want host/path[:tag]", ref)
-	}
-	name = ref
-	slash := strings.LastIndexByte(ref, '/')
-	if colon := strings.LastIndexByte(ref, ':'); colon > slash {
-		name, tag = ref[:colon], ref[colon+1:]
-		if tag == "" || len(tag) > 128 {
-			return "", "", fmt.Errorf("docker-reference %q: bad tag", ref)
-		}
-	}
-	if slash < 0 {
+	case r.Domain() == "":
 		return "", "", fmt.Errorf("docker-reference %q is not host/path", ref)
 	}
-	return name, tag, nil
+	return r.Name(), r.Tag(), nil
 }
 
 // sameRepository compares two host[:port]/path names: the host
