@@ -451,74 +451,89 @@ func ParseWellKnownSigners(member []byte) ([]PublishedKey, error) {
 func (p *wkParser) signers() ([]PublishedKey, error) {
 	var keys []PublishedKey
 	_, _, err := p.array("signers", func(i int, path string) error {
-		var (
-			prefix, sign     string
-			prefixOff, sOff  int64
-			hasSign, hasKeys bool
-			keysOff          int64
-			entry            []PublishedKey
-		)
-		present, off, err := p.objectValue(path, func(key string, _ int64) error {
-			var err error
-			switch key {
-			case "prefix":
-				prefix, _, prefixOff, err = p.str(path + ".prefix")
-			case "sign":
-				sign, hasSign, sOff, err = p.str(path + ".sign")
-			case "keys":
-				hasKeys, keysOff, err = p.array(path+".keys", func(j int, kpath string) error {
-					k, ok, err := p.signerKey(kpath)
-					if ok {
-						entry = append(entry, k)
-					}
-					return err
-				})
-			default:
-				err = p.skip(joinPath(path, key))
-			}
-			return err
-		})
+		s := wkSigner{path: path}
+		present, off, err := p.objectValue(path, func(key string, _ int64) error { return p.signerField(&s, key) })
+		s.off = off
 		if err != nil || !present {
 			if err == nil {
 				p.fault(path, off, errors.New("signer is null, want an object"))
 			}
 			return err
 		}
-		var policy SignPolicy
-		if hasSign {
-			if policy, err = parseSignPolicy(sign); err != nil {
-				p.fault(path+".sign", sOff, err)
-				return nil
-			}
-		}
-		if prefix != "" {
-			if err := reference.ValidatePath(prefix); err != nil {
-				p.fault(path+".prefix", prefixOff, err)
-				return nil
-			}
-		}
-		if !hasKeys {
-			p.fault(path, off, errors.New(`no "keys": want at least one {"alg": ..., "spki": ...}`))
-			return nil
-		}
-		if len(entry) == 0 && p.err == nil {
-			p.fault(path+".keys", keysOff, errors.New("keys is empty: want at least one key"))
-			return nil
-		}
-		for j := range entry {
-			entry[j].Prefix, entry[j].Sign = prefix, policy
-			entry[j].Record = fmt.Sprintf("well-known %s.keys[%d] prefix=%q alg=%s sign=%s", path, j, prefix, entry[j].Alg, policy)
-			if entry[j].Revoked {
-				entry[j].Record += " revoked"
-			}
-		}
-		keys = append(keys, entry...)
+		keys = append(keys, p.signerKeys(&s)...)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return keys, nil
+}
+
+// wkSigner is one signers[] entry as read, before its rules are checked.
+type wkSigner struct {
+	path                             string
+	prefix, sign                     string
+	hasSign, hasKeys                 bool
+	off, prefixOff, signOff, keysOff int64
+	keys                             []PublishedKey
+}
+
+// signerField reads one member of a signer object.
+func (p *wkParser) signerField(s *wkSigner, key string) (err error) {
+	switch key {
+	case "prefix":
+		s.prefix, _, s.prefixOff, err = p.str(s.path + ".prefix")
+	case "sign":
+		s.sign, s.hasSign, s.signOff, err = p.str(s.path + ".sign")
+	case "keys":
+		s.hasKeys, s.keysOff, err = p.array(s.path+".keys", func(j int, kpath string) error {
+			k, ok, err := p.signerKey(kpath)
+			if ok {
+				s.keys = append(s.keys, k)
+			}
+			return err
+		})
+	default:
+		err = p.skip(joinPath(s.path, key))
+	}
+	return err
+}
+
+// signerKeys checks a signer's rules (a known policy, a valid prefix, at
+// least one key) and returns its keys with the prefix, the policy and
+// their records; none after a fault, which is recorded.
+func (p *wkParser) signerKeys(s *wkSigner) []PublishedKey {
+	var policy SignPolicy
+	if s.hasSign {
+		var err error
+		if policy, err = parseSignPolicy(s.sign); err != nil {
+			p.fault(s.path+".sign", s.signOff, err)
+			return nil
+		}
+	}
+	if s.prefix != "" {
+		if err := reference.ValidatePath(s.prefix); err != nil {
+			p.fault(s.path+".prefix", s.prefixOff, err)
+			return nil
+		}
+	}
+	if !s.hasKeys {
+		p.fault(s.path, s.off, errors.New(`no "keys": want at least one {"alg": ..., "spki": ...}`))
+		return nil
+	}
+	if len(s.keys) == 0 && p.err == nil {
+		p.fault(s.path+".keys", s.keysOff, errors.New("keys is empty: want at least one key"))
+		return nil
+	}
+	for j := range s.keys {
+		k := &s.keys[j]
+		k.Prefix, k.Sign = s.prefix, policy
+		k.Record = fmt.Sprintf("well-known %s.keys[%d] prefix=%q alg=%s sign=%s", s.path, j, s.prefix, k.Alg, policy)
+		if k.Revoked {
+			k.Record += " revoked"
+		}
+	}
+	return s.keys
 }
 
 // signerKey reads one keys[] entry; ok is false when it is invalid (the

@@ -136,20 +136,8 @@ func (r *engine) checkSignature(ctx context.Context, input string, ref reference
 	if !ok {
 		return newError(input, "", "signature", ErrUpstream, fmt.Errorf("no endpoint %s/%s to read signatures from", res.Registry, res.Repository))
 	}
-	u, _ := url.Parse(ep.URL)
-	req := signature.Request{
-		Digest:             res.Digest,
-		RequestedName:      ref.Domain() + "/" + ref.Path(),
-		RegistryRepository: u.Host + "/" + ep.Repository,
-		Keys:               plan.keys,
-	}
-	if ref.Digest() == "" {
-		req.RequestedTag = ref.Tag()
-		if req.RequestedTag == "" {
-			req.RequestedTag = "latest"
-		}
-	}
-	tr.Add(trace.Event{Source: "signature", Query: res.Digest.String(), Server: u.Host,
+	req, host := signatureRequest(ref, res.Digest, ep, plan.keys)
+	tr.Add(trace.Event{Source: "signature", Query: res.Digest.String(), Server: host,
 		Decision: planText(plan) + "; looking for cosign signatures in " + req.RegistryRepository})
 	for _, n := range plan.unusable {
 		tr.Add(trace.Event{Source: "signature", Outcome: "unusable key", Decision: "published key not used: " + n})
@@ -163,10 +151,37 @@ func (r *engine) checkSignature(ctx context.Context, input string, ref reference
 	start := r.opts.now()
 	vr, err := signature.Verify(ctx, signatureFetcher{c: c, t: t, tr: tr}, req)
 	if err != nil {
-		return newError(input, u.Host, "signature", ErrInvalidReference, err)
+		return newError(input, host, "signature", ErrInvalidReference, err)
 	}
-	for _, a := range vr.Attempts {
-		ev := trace.Event{Source: "signature", Query: string(a.Format) + " " + a.Where, Server: u.Host, Outcome: string(a.Reason)}
+	traceAttempts(tr, host, vr.Attempts)
+	return judgeSignature(tr, input, host, res, plan, vr, r.opts.now().Sub(start))
+}
+
+// signatureRequest is what is verified for digest d resolved at ep: the
+// name as requested, with its tag ("latest" when none was written; none
+// for a request by digest), and the repository at the registry, whose
+// host it also returns.
+func signatureRequest(ref reference.Reference, d digest.Digest, ep discovery.Endpoint, keys []*signature.Key) (signature.Request, string) {
+	u, _ := url.Parse(ep.URL)
+	req := signature.Request{
+		Digest:             d,
+		RequestedName:      ref.Domain() + "/" + ref.Path(),
+		RegistryRepository: u.Host + "/" + ep.Repository,
+		Keys:               keys,
+	}
+	if ref.Digest() == "" {
+		req.RequestedTag = ref.Tag()
+		if req.RequestedTag == "" {
+			req.RequestedTag = "latest"
+		}
+	}
+	return req, u.Host
+}
+
+// traceAttempts adds an event for every place looked and signature tried.
+func traceAttempts(tr *trace.Trace, host string, attempts []signature.Attempt) {
+	for _, a := range attempts {
+		ev := trace.Event{Source: "signature", Query: string(a.Format) + " " + a.Where, Server: host, Outcome: string(a.Reason)}
 		switch {
 		case a.Reason == "":
 			ev.Outcome, ev.Decision = "verified", "verified with key "+a.KeyID
@@ -175,27 +190,32 @@ func (r *engine) checkSignature(ctx context.Context, input string, ref reference
 		}
 		tr.Add(ev)
 	}
+}
+
+// judgeSignature sets res.Signature from the verification vr, which took
+// took, and applies the plan's policy to it: nil when a signature verified
+// or signatures are optional, the resolution's *Error otherwise.
+func judgeSignature(tr *trace.Trace, input, host string, res *Result, plan signaturePlan, vr signature.Result, took time.Duration) error {
 	sig := &Signature{Verified: vr.Verified, KeyID: vr.KeyID, Format: vr.Format, Signer: vr.Signer, Digest: res.Digest,
 		Policy: plan.policy.String(), RequiredBy: plan.requiredBy, Keys: min(len(plan.keys), signature.MaxKeys), Attempts: vr.Attempts}
 	res.Signature = sig
-	took := r.opts.now().Sub(start)
+	ev := trace.Event{Source: "signature", Query: res.Digest.String(), Server: host, Outcome: string(vr.Code), Duration: took}
 	if vr.Verified {
 		sig.Attempts = nil
-		tr.Add(trace.Event{Source: "signature", Query: res.Digest.String(), Server: u.Host, Outcome: "verified", Duration: took,
-			Decision: fmt.Sprintf("verified: %s signature by key %s (%s)", vr.Format, vr.KeyID, vr.Signer)})
+		ev.Outcome, ev.Decision = "verified", fmt.Sprintf("verified: %s signature by key %s (%s)", vr.Format, vr.KeyID, vr.Signer)
+		tr.Add(ev)
 		return nil
 	}
-	verr := vr.Err()
-	sig.Code, sig.Error = Code(vr.Code), verr.Error()
+	sig.Code, sig.Error = Code(vr.Code), vr.Err().Error()
 	why := signatureKind(vr.Code).Error()
 	if plan.policy.Check(vr) == nil {
-		tr.Add(trace.Event{Source: "signature", Query: res.Digest.String(), Server: u.Host, Outcome: string(vr.Code), Duration: took,
-			Decision: why + ": reported only, signatures are optional for this name"})
+		ev.Decision = why + ": reported only, signatures are optional for this name"
+		tr.Add(ev)
 		return nil
 	}
-	tr.Add(trace.Event{Source: "signature", Query: res.Digest.String(), Server: u.Host, Outcome: string(vr.Code), Duration: took,
-		Decision: why + ": the resolution fails, a signature is required by " + plan.requiredBy})
-	return newError(input, u.Host, "signature", signatureKind(vr.Code), &SignatureError{Digest: res.Digest, RequiredBy: plan.requiredBy, Report: sig})
+	ev.Decision = why + ": the resolution fails, a signature is required by " + plan.requiredBy
+	tr.Add(ev)
+	return newError(input, host, "signature", signatureKind(vr.Code), &SignatureError{Digest: res.Digest, RequiredBy: plan.requiredBy, Report: sig})
 }
 
 // SignatureError is the cause of a resolution the signing policy refused

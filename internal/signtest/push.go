@@ -147,31 +147,10 @@ func (s Signer) SignBundle(ctx context.Context, repo string, d digest.Digest, k 
 	if pt == "" {
 		pt = signature.CosignSignPredicateType
 	}
-	var pred map[string]any
-	if o.Pad > 0 {
-		pred = o.pad(nil)
-	}
-	stmt := Statement(o.claims(d), pt, pred)
-	sig, err := k.Sign(PAE(signature.InTotoPayloadType, stmt))
+	bundle, err := o.bundle(d, k, pt)
 	if err != nil {
 		return "", err
 	}
-	if o.Tamper != nil {
-		stmt = o.Tamper(stmt)
-	}
-	hint := k.Hint()
-	switch o.Hint {
-	case "":
-	case "-":
-		hint = ""
-	default:
-		hint = o.Hint
-	}
-	bundle := BundleJSON(hint, stmt, sig)
-	if o.EditBundle != nil {
-		bundle = o.EditBundle(bundle)
-	}
-
 	ropts := s.Target.RemoteOptions(ctx)
 	subjectRef, err := s.Target.Ref(repo, d.String())
 	if err != nil {
@@ -188,30 +167,7 @@ func (s Signer) SignBundle(ctx context.Context, repo string, d digest.Digest, k 
 			return "", fmt.Errorf("signtest: upload to %s: %w", subjectRef.Context(), err)
 		}
 	}
-	cd, _ := config.Digest()
-	ld, _ := layer.Digest()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if s.Now != nil {
-		now = s.Now()
-	}
-	m := referrerManifest{Manifest: v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		Config: v1.Descriptor{
-			MediaType:    "application/vnd.oci.empty.v1+json",
-			ArtifactType: signature.BundleMediaType,
-			Digest:       cd,
-			Size:         2,
-		},
-		Layers:  []v1.Descriptor{{MediaType: signature.BundleMediaType, Digest: ld, Size: int64(len(bundle))}},
-		Subject: &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
-		Annotations: map[string]string{
-			"org.opencontainers.image.created":  now.UTC().Format(time.RFC3339),
-			"dev.sigstore.bundle.content":       "dsse-envelope",
-			signature.BundlePredicateAnnotation: pt,
-		},
-	}, ArtifactType: signature.BundleMediaType}
-	raw, err := json.Marshal(m)
+	raw, err := json.Marshal(s.referrer(subject, config, layer, pt))
 	if err != nil {
 		return "", err
 	}
@@ -224,4 +180,64 @@ func (s Signer) SignBundle(ctx context.Context, repo string, d digest.Digest, k 
 		return "", fmt.Errorf("signtest: put %s: %w", mref, err)
 	}
 	return md, nil
+}
+
+// bundle signs the in-toto statement over d with predicate type pt and
+// returns the sigstore bundle's JSON, shaped by o.
+func (o Options) bundle(d digest.Digest, k *Key, pt string) ([]byte, error) {
+	var pred map[string]any
+	if o.Pad > 0 {
+		pred = o.pad(nil)
+	}
+	stmt := Statement(o.claims(d), pt, pred)
+	sig, err := k.Sign(PAE(signature.InTotoPayloadType, stmt))
+	if err != nil {
+		return nil, err
+	}
+	if o.Tamper != nil {
+		stmt = o.Tamper(stmt)
+	}
+	hint := k.Hint()
+	switch o.Hint {
+	case "":
+	case "-":
+		hint = ""
+	default:
+		hint = o.Hint
+	}
+	bundle := BundleJSON(hint, stmt, sig)
+	if o.EditBundle != nil {
+		bundle = o.EditBundle(bundle)
+	}
+	return bundle, nil
+}
+
+// referrer is the manifest cosign pushes for a bundle: an empty config
+// carrying the artifact type, the bundle as its one layer, and subject
+// the signed image.
+func (s Signer) referrer(subject *v1.Descriptor, config, layer v1.Layer, pt string) referrerManifest {
+	cd, _ := config.Digest()
+	ld, _ := layer.Digest()
+	size, _ := layer.Size()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if s.Now != nil {
+		now = s.Now()
+	}
+	return referrerManifest{Manifest: v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		Config: v1.Descriptor{
+			MediaType:    "application/vnd.oci.empty.v1+json",
+			ArtifactType: signature.BundleMediaType,
+			Digest:       cd,
+			Size:         2,
+		},
+		Layers:  []v1.Descriptor{{MediaType: signature.BundleMediaType, Digest: ld, Size: size}},
+		Subject: &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
+		Annotations: map[string]string{
+			"org.opencontainers.image.created":  now.UTC().Format(time.RFC3339),
+			"dev.sigstore.bundle.content":       "dsse-envelope",
+			signature.BundlePredicateAnnotation: pt,
+		},
+	}, ArtifactType: signature.BundleMediaType}
 }

@@ -97,75 +97,90 @@ func bundleCandidate(d descriptor) bool {
 
 // bundleReferrer verifies one referrer.
 func (v *verifier) bundleReferrer(where string, d descriptor) bool {
-	fail := func(dg digest.Digest, reason Reason, err error) bool {
-		v.fail(FormatBundle, where, dg, reason, err)
+	layer, reason, err := v.bundleLayer(d)
+	if err != nil {
+		v.fail(FormatBundle, where, "", reason, err)
 		return false
 	}
+	k, reason, err := v.verifyBundle(layer)
+	if err != nil {
+		v.fail(FormatBundle, where, layer.Digest, reason, err)
+		return false
+	}
+	v.succeed(FormatBundle, where, layer.Digest, k)
+	return true
+}
+
+// bundleLayer fetches the referrer manifest d, checks that it is a cosign
+// signature bundle whose subject is the requested digest, and returns the
+// descriptor of its bundle layer.
+func (v *verifier) bundleLayer(d descriptor) (*descriptor, Reason, error) {
 	m, reason, err := v.fetchManifest(d.Digest.String(), MaxReferrerManifestBytes, &d)
 	if err != nil {
-		return fail("", reason, err)
+		return nil, reason, err
 	}
 	artifact := m.ArtifactType
 	if artifact == "" && m.Config != nil {
 		artifact = m.Config.MediaType
 	}
 	if artifact != BundleMediaType {
-		return fail("", ReasonNotASignature, fmt.Errorf("artifact type %q", artifact))
+		return nil, ReasonNotASignature, fmt.Errorf("artifact type %q", artifact)
 	}
 	if pt, ok := d.Annotations[BundlePredicateAnnotation]; ok && pt != CosignSignPredicateType {
-		return fail("", ReasonNotASignature, fmt.Errorf("predicate type %q", pt))
+		return nil, ReasonNotASignature, fmt.Errorf("predicate type %q", pt)
 	}
 	if m.Subject == nil || m.Subject.Digest != v.req.Digest {
 		subj := "none"
 		if m.Subject != nil {
 			subj = m.Subject.Digest.String()
 		}
-		return fail("", ReasonWrongDigest, fmt.Errorf("referrer's subject is %s", subj))
+		return nil, ReasonWrongDigest, fmt.Errorf("referrer's subject is %s", subj)
 	}
-	var layer *descriptor
 	for i := range m.Layers {
 		if m.Layers[i].MediaType == BundleMediaType {
-			layer = &m.Layers[i]
-			break
+			return &m.Layers[i], "", nil
 		}
 	}
-	if layer == nil {
-		return fail("", ReasonMalformed, fmt.Errorf("no layer of media type %s", BundleMediaType))
-	}
+	return nil, ReasonMalformed, fmt.Errorf("no layer of media type %s", BundleMediaType)
+}
+
+// verifyBundle fetches and parses the bundle in layer and returns the
+// trusted key whose DSSE signature verifies, once the signed statement is
+// found to be cosign's signature of the requested digest.
+func (v *verifier) verifyBundle(layer *descriptor) (*Key, Reason, error) {
 	body, reason, err := v.fetchBlob(layer.Digest, layer.Size, MaxBundleBytes)
 	if err != nil {
-		return fail(layer.Digest, reason, err)
+		return nil, reason, err
 	}
 	b, err := parseBundle(body)
 	if err != nil {
-		reason := ReasonMalformed
 		if errors.Is(err, errKeyless) {
-			reason = ReasonUnsupported
+			return nil, ReasonUnsupported, err
 		}
-		return fail(layer.Digest, reason, err)
+		return nil, ReasonMalformed, err
 	}
-	m2 := &digests{msg: pae(b.payloadType, b.payload)}
+	m := &digests{msg: pae(b.payloadType, b.payload)}
 	var k *Key
 	for _, sig := range b.signatures {
-		if k = v.keyFor(m2, sig, b.hint); k != nil {
+		if k = v.keyFor(m, sig, b.hint); k != nil {
 			break
 		}
 	}
 	if k == nil {
-		return fail(layer.Digest, ReasonBadSignature, errors.New("no trusted key verifies the DSSE signature"))
+		return nil, ReasonBadSignature, errors.New("no trusted key verifies the DSSE signature")
 	}
+	// The statement is parsed only once a key has authenticated it.
 	st, err := parseStatement(b.payload)
 	if err != nil {
-		return fail(layer.Digest, ReasonMalformed, fmt.Errorf("statement signed by %s: %w", k.ID(), err))
+		return nil, ReasonMalformed, fmt.Errorf("statement signed by %s: %w", k.ID(), err)
 	}
 	if st.predicateType != CosignSignPredicateType {
-		return fail(layer.Digest, ReasonNotASignature, fmt.Errorf("statement signed by %s has predicate type %q", k.ID(), st.predicateType))
+		return nil, ReasonNotASignature, fmt.Errorf("statement signed by %s has predicate type %q", k.ID(), st.predicateType)
 	}
 	if !st.names(v.req.Digest) {
-		return fail(layer.Digest, ReasonWrongDigest, fmt.Errorf("statement signed by %s names no subject %s", k.ID(), v.req.Digest))
+		return nil, ReasonWrongDigest, fmt.Errorf("statement signed by %s names no subject %s", k.ID(), v.req.Digest)
 	}
-	v.succeed(FormatBundle, where, layer.Digest, k)
-	return true
+	return k, "", nil
 }
 
 // pae is DSSE's pre-authentication encoding (secure-systems-lab/dsse,
@@ -226,68 +241,89 @@ func parseBundle(data []byte) (sigstoreBundle, error) {
 	if mt != BundleMediaType {
 		return b, jsonErrf("mediaType", v.member("mediaType").off, "%q, want %q", mt, BundleMediaType)
 	}
-
-	vm := v.member("verificationMaterial")
-	if err := objectMembers(vm, "verificationMaterial", true, nil, "publicKey", "certificate", "x509CertificateChain", "tlogEntries", "timestampVerificationData"); err != nil {
+	if b.hint, err = publicKeyHint(v.member("verificationMaterial")); err != nil {
 		return b, err
 	}
+	if err := b.readEnvelope(v.member("dsseEnvelope")); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// publicKeyHint reads the bundle's verificationMaterial: a public key,
+// with its hint if any; a certificate (keyless signing) is errKeyless.
+func publicKeyHint(vm *jsonValue) (string, error) {
+	if err := objectMembers(vm, "verificationMaterial", true, nil, "publicKey", "certificate", "x509CertificateChain", "tlogEntries", "timestampVerificationData"); err != nil {
+		return "", err
+	}
 	if vm.member("certificate") != nil || vm.member("x509CertificateChain") != nil {
-		return b, &jsonError{Path: "verificationMaterial", Offset: vm.off, Err: errKeyless}
+		return "", &jsonError{Path: "verificationMaterial", Offset: vm.off, Err: errKeyless}
 	}
 	pk := vm.member("publicKey")
 	if pk == nil {
-		return b, jsonErrf("verificationMaterial", vm.off, "no publicKey")
+		return "", jsonErrf("verificationMaterial", vm.off, "no publicKey")
 	}
 	if err := objectMembers(pk, "verificationMaterial.publicKey", true, nil, "hint"); err != nil {
-		return b, err
+		return "", err
 	}
-	if b.hint, err = optionalString(pk, "verificationMaterial.publicKey", "hint"); err != nil {
-		return b, err
-	}
+	return optionalString(pk, "verificationMaterial.publicKey", "hint")
+}
 
-	env := v.member("dsseEnvelope")
+// readEnvelope reads the DSSE envelope into b: the in-toto payload type,
+// the payload, and the first MaxEnvelopeSignatures signatures.
+func (b *sigstoreBundle) readEnvelope(env *jsonValue) error {
 	if err := objectMembers(env, "dsseEnvelope", false, []string{"payload", "payloadType", "signatures"}); err != nil {
-		return b, err
+		return err
 	}
+	var err error
 	if b.payloadType, err = stringMember(env, "dsseEnvelope", "payloadType"); err != nil {
-		return b, err
+		return err
 	}
 	if b.payloadType != InTotoPayloadType {
-		return b, jsonErrf("dsseEnvelope.payloadType", env.member("payloadType").off, "%q, want %q", b.payloadType, InTotoPayloadType)
+		return jsonErrf("dsseEnvelope.payloadType", env.member("payloadType").off, "%q, want %q", b.payloadType, InTotoPayloadType)
 	}
 	p64, err := stringMember(env, "dsseEnvelope", "payload")
 	if err != nil {
-		return b, err
+		return err
 	}
 	if b.payload, err = decodeDSSEBase64(p64); err != nil {
-		return b, jsonErrf("dsseEnvelope.payload", env.member("payload").off, "%v", err)
+		return jsonErrf("dsseEnvelope.payload", env.member("payload").off, "%v", err)
 	}
 	sigs := env.member("signatures")
 	if sigs.kind != jsonArray || len(sigs.elems) == 0 {
-		return b, jsonErrf("dsseEnvelope.signatures", sigs.off, "%s, want a non-empty array", sigs.kind)
+		return jsonErrf("dsseEnvelope.signatures", sigs.off, "%s, want a non-empty array", sigs.kind)
 	}
 	for i, s := range sigs.elems {
 		if i == MaxEnvelopeSignatures {
 			break
 		}
-		path := fmt.Sprintf("dsseEnvelope.signatures[%d]", i)
-		if err := objectMembers(s, path, false, []string{"sig"}); err != nil {
-			return b, err
-		}
-		s64, err := stringMember(s, path, "sig")
+		raw, err := envelopeSignature(s, i)
 		if err != nil {
-			return b, err
-		}
-		raw, err := decodeDSSEBase64(s64)
-		if err != nil || len(raw) == 0 || len(raw) > maxRawSignatureBytes {
-			if err == nil {
-				err = fmt.Errorf("%d bytes: no signature of a known algorithm is that long", len(raw))
-			}
-			return b, jsonErrf(path+".sig", s.member("sig").off, "%v", err)
+			return err
 		}
 		b.signatures = append(b.signatures, raw)
 	}
-	return b, nil
+	return nil
+}
+
+// envelopeSignature decodes the i-th signature of a DSSE envelope.
+func envelopeSignature(s *jsonValue, i int) ([]byte, error) {
+	path := fmt.Sprintf("dsseEnvelope.signatures[%d]", i)
+	if err := objectMembers(s, path, false, []string{"sig"}); err != nil {
+		return nil, err
+	}
+	s64, err := stringMember(s, path, "sig")
+	if err != nil {
+		return nil, err
+	}
+	raw, err := decodeDSSEBase64(s64)
+	if err != nil || len(raw) == 0 || len(raw) > maxRawSignatureBytes {
+		if err == nil {
+			err = fmt.Errorf("%d bytes: no signature of a known algorithm is that long", len(raw))
+		}
+		return nil, jsonErrf(path+".sig", s.member("sig").off, "%v", err)
+	}
+	return raw, nil
 }
 
 // decodeDSSEBase64 decodes standard or URL-safe base64, padded or not:

@@ -135,6 +135,7 @@ func (p *jsonParser) token(path string) (json.Token, int64, error) {
 	return t, off, nil
 }
 
+// value reads one value, whose path is path, nested depth deep.
 func (p *jsonParser) value(path string, depth int) (*jsonValue, error) {
 	t, off, err := p.token(path)
 	if err != nil {
@@ -158,54 +159,77 @@ func (p *jsonParser) value(path string, depth int) (*jsonValue, error) {
 			return nil, jsonErrf(path, off, "nested deeper than %d", maxJSONDepth)
 		}
 		if t == '[' {
-			v.kind = jsonArray
-			for i := 0; p.dec.More(); i++ {
-				e, err := p.value(fmt.Sprintf("%s[%d]", path, i), depth+1)
-				if err != nil {
-					return nil, err
-				}
-				v.elems = append(v.elems, e)
-			}
+			err = p.array(v, path, depth)
 		} else {
-			v.kind = jsonObject
-			var seen map[string]bool // past a few members, so many members are not quadratic
-			for p.dec.More() {
-				kt, koff, err := p.token(path)
-				if err != nil {
-					return nil, err
-				}
-				key, _ := kt.(string) // the decoder only returns string keys here
-				mpath := joinJSONPath(path, key)
-				dup := false
-				if seen != nil {
-					dup = seen[key]
-					seen[key] = true
-				} else {
-					dup = slices.Contains(v.keys, key)
-					if len(v.keys) >= 16 {
-						seen = make(map[string]bool, 32)
-						for _, k := range v.keys {
-							seen[k] = true
-						}
-						seen[key] = true
-					}
-				}
-				if dup {
-					return nil, jsonErrf(mpath, koff, "member %q appears twice", key)
-				}
-				e, err := p.value(mpath, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				v.keys = append(v.keys, key)
-				v.elems = append(v.elems, e)
-			}
+			err = p.object(v, path, depth)
+		}
+		if err != nil {
+			return nil, err
 		}
 		if _, _, err := p.token(path); err != nil { // the closing delimiter
 			return nil, err
 		}
 	}
 	return v, nil
+}
+
+// array reads into v the elements of the array whose '[' was just read.
+func (p *jsonParser) array(v *jsonValue, path string, depth int) error {
+	v.kind = jsonArray
+	for i := 0; p.dec.More(); i++ {
+		e, err := p.value(fmt.Sprintf("%s[%d]", path, i), depth+1)
+		if err != nil {
+			return err
+		}
+		v.elems = append(v.elems, e)
+	}
+	return nil
+}
+
+// object reads into v the members of the object whose '{' was just read,
+// refusing a member name that appears twice.
+func (p *jsonParser) object(v *jsonValue, path string, depth int) error {
+	v.kind = jsonObject
+	var seen map[string]bool
+	for p.dec.More() {
+		kt, koff, err := p.token(path)
+		if err != nil {
+			return err
+		}
+		key, _ := kt.(string) // the decoder only returns string keys here
+		mpath := joinJSONPath(path, key)
+		var dup bool
+		if dup, seen = repeatedKey(v.keys, key, seen); dup {
+			return jsonErrf(mpath, koff, "member %q appears twice", key)
+		}
+		e, err := p.value(mpath, depth+1)
+		if err != nil {
+			return err
+		}
+		v.keys = append(v.keys, key)
+		v.elems = append(v.elems, e)
+	}
+	return nil
+}
+
+// repeatedKey reports whether key is among an object's keys so far, and
+// returns seen with key added. seen stays nil for the first few members and
+// then holds every key, so that an object of many members is not quadratic.
+func repeatedKey(keys []string, key string, seen map[string]bool) (bool, map[string]bool) {
+	if seen != nil {
+		dup := seen[key]
+		seen[key] = true
+		return dup, seen
+	}
+	dup := slices.Contains(keys, key)
+	if len(keys) >= 16 {
+		seen = make(map[string]bool, 32)
+		for _, k := range keys {
+			seen[k] = true
+		}
+		seen[key] = true
+	}
+	return dup, seen
 }
 
 func joinJSONPath(path, key string) string {
