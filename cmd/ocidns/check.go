@@ -52,9 +52,11 @@ cut short prints what it found and exits 1.
 
 Exit status: 0 no error finding, 1 error findings, 2 usage error.`
 
-// hiddenForCheck are resolver flags that mean nothing to a check; they stay
-// accepted, so that one set of flags serves every command, but out of the help.
-var hiddenForCheck = []string{"platform", "search", "normalize", "docker-config", "verify", "tag-ttl"}
+// hiddenForCheck are resolver flags that mean nothing to a check (a NAME
+// is qualified under HOST, and resolved once); they stay accepted, so that
+// one set of flags serves every command, but out of the help. The
+// credentials flags stay in it: NAMEs are resolved with them.
+var hiddenForCheck = []string{"platform", "search", "normalize", "verify", "tag-ttl"}
 
 func runCheck(ctx context.Context, args []string, stdio IO) int {
 	fs := newFlagSet("check")
