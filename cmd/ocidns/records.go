@@ -479,7 +479,7 @@ func checkMappingSet(ms []sourcedMapping, host string) error {
 
 // checkSelfDelegation refuses a delegation of the whole host to the host
 // itself: every name would come back to the same host and path, which
-// clients end as a loop (protocol.md §5). With a prefix, the same target
+// clients end as a loop (protocol.md §7). With a prefix, the same target
 // strips the prefix and continues, which is a rewrite, not a loop.
 func checkSelfDelegation(sm sourcedMapping, host string) error {
 	if sm.m.Delegate == "" || sm.m.Prefix != "" || host == "" {

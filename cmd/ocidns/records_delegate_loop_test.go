@@ -8,7 +8,7 @@ import (
 )
 
 // A delegation of the whole host (no prefix) to the host itself sends every
-// name back where it started: clients fail with a loop (protocol.md §5), so
+// name back where it started: clients fail with a loop (protocol.md §7), so
 // records refuses to write it, from flags or from a file, and names the
 // mapping. With a prefix the same target only strips the prefix, which is a
 // rewrite, not a loop.
