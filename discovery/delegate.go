@@ -302,19 +302,13 @@ func (h *hopRun) fromTXT(ctx context.Context) (SourceReport, bool, error) {
 	if !h.lookups.dns {
 		return SourceReport{}, false, nil
 	}
-	rep := SourceReport{Source: SourceTXT, Query: "TXT " + TXTLabel + "." + h.host + "."}
-	o := h.lookups.txt.wait(trace.FromContext(ctx))
-	if o.err != nil {
-		return rep, true, h.unknown(&rep, o.err)
+	rep, a, err := h.dnsSource(ctx, SourceTXT, "TXT "+TXTLabel+"."+h.host+".", h.lookups.txt)
+	if a == nil {
+		return rep, true, err
 	}
-	h.answeredDNS(&rep, o)
-	if o.v.absent {
-		rep.Outcome = OutcomeAbsent
-		return rep, true, nil
-	}
-	rep.Skipped = append(rep.Skipped, o.v.skipped...)
-	h.useKeys(&rep, o.v.signers, rep.Auth == AuthDNSSEC)
-	return rep, true, h.useMappings(&rep, o.v.mappings)
+	rep.Skipped = append(rep.Skipped, a.skipped...)
+	h.useKeys(&rep, a.signers, rep.Auth == AuthDNSSEC)
+	return rep, true, h.useMappings(&rep, a.mappings)
 }
 
 // fromSRV: the host's own registry, located by _oci-registry._tcp.<host>.
@@ -322,17 +316,11 @@ func (h *hopRun) fromSRV(ctx context.Context) (SourceReport, bool, error) {
 	if !h.lookups.dns {
 		return SourceReport{}, false, nil
 	}
-	rep := SourceReport{Source: SourceSRV, Query: "SRV " + SRVLabel + "." + h.host + "."}
-	o := h.lookups.srv.wait(trace.FromContext(ctx))
-	if o.err != nil {
-		return rep, true, h.unknown(&rep, o.err)
+	rep, a, err := h.dnsSource(ctx, SourceSRV, "SRV "+SRVLabel+"."+h.host+".", h.lookups.srv)
+	if a == nil {
+		return rep, true, err
 	}
-	h.answeredDNS(&rep, o)
-	if o.v.absent {
-		rep.Outcome = OutcomeAbsent
-		return rep, true, nil
-	}
-	targets, none, err := h.d.srvTargets(o.v.srvs, h.host, h.path, rep.Auth)
+	targets, none, err := h.d.srvTargets(a.srvs, h.host, h.path, rep.Auth)
 	switch {
 	case err != nil:
 		return rep, true, h.fail(&rep, rep.Query, "", err)
@@ -347,12 +335,29 @@ func (h *hopRun) fromSRV(ctx context.Context) (SourceReport, bool, error) {
 			rep.Used = append(rep.Used, t.mapping)
 			h.endpoints = append(h.endpoints, t.endpoint)
 		}
-		h.step = Step{Host: h.host, Path: h.path, Source: SourceSRV, Record: srvRecordText(o.v.srvs), TTL: rep.TTL, Authenticated: rep.Auth}
+		h.step = Step{Host: h.host, Path: h.path, Source: SourceSRV, Record: srvRecordText(a.srvs), TTL: rep.TTL, Authenticated: rep.Auth}
 		rep.Outcome = OutcomeDecided
 	default:
 		rep.Outcome = OutcomeNoMatch // records of other types only
 	}
 	return rep, true, nil
+}
+
+// dnsSource waits for the answer of the hop's DNS lookup l, asked as
+// query for src, and reports it: a is the answer to use, nil when the
+// answer is unknown (err says why) or absent.
+func (h *hopRun) dnsSource(ctx context.Context, src Source, query string, l lookup[*dnsAnswer]) (rep SourceReport, a *dnsAnswer, err error) {
+	rep = SourceReport{Source: src, Query: query}
+	o := l.wait(trace.FromContext(ctx))
+	if o.err != nil {
+		return rep, nil, h.unknown(&rep, o.err)
+	}
+	h.answeredDNS(&rep, o)
+	if o.v.absent {
+		rep.Outcome = OutcomeAbsent
+		return rep, nil, nil
+	}
+	return rep, o.v, nil
 }
 
 // fromWellKnown: the mappings of https://<host>/.well-known/oci-discovery.
