@@ -88,14 +88,12 @@ func lyingBlobs(reg *registrytest.Registry, chunked bool) http.Handler {
 			w.WriteHeader(rec.Code)
 			w.(http.Flusher).Flush()
 		} else {
-			w.Header().Set("Content-Length", strconvItoa(len(forged)))
+			w.Header().Set("Content-Length", strconv.Itoa(len(forged)))
 			w.WriteHeader(rec.Code)
 		}
 		w.Write(forged)
 	})
 }
-
-func strconvItoa(n int) string { return strconv.Itoa(n) }
 
 // rootsOf trusts reg's certificate (httptest's, shared by startTLS).
 func rootsOf(reg *registrytest.Registry) []resolver.Option {
