@@ -39,6 +39,7 @@ func BenchmarkParse(b *testing.B) {
 			}
 		})
 	}
+	benchRefusalBounds(b, false)
 }
 
 func BenchmarkParseNormalized(b *testing.B) {
@@ -56,6 +57,46 @@ func BenchmarkParseNormalized(b *testing.B) {
 			}
 		})
 	}
+	benchRefusalBounds(b, true)
+}
+
+// benchRefusalBounds measures, for the invalid input, a caller that only
+// tests the error (a validator: the error's 16 bytes stay on its stack),
+// and the floor under any refusal whose error is kept and says what it
+// refused: converting the input to an error value, which allocates its
+// 16-byte header.
+// refuses is a caller that only tests the error. Parse and ParseNormalized
+// are called directly, not through a function value, so that they are
+// inlined as in such a caller's code.
+func refuses(in string, normalized bool) bool {
+	if normalized {
+		_, err := ParseNormalized(in)
+		return err != nil
+	}
+	_, err := Parse(in)
+	return err != nil
+}
+
+func benchRefusalBounds(b *testing.B, normalized bool) {
+	in := benchInputs[len(benchInputs)-1].in
+	b.Run("invalid/ocidns-error-tested", func(b *testing.B) {
+		b.ReportAllocs()
+		refused := 0
+		for b.Loop() {
+			if refuses(in, normalized) {
+				refused++
+			}
+		}
+		if refused == 0 {
+			b.Fatal("the invalid input was accepted")
+		}
+	})
+	b.Run("invalid/floor-error-holding-input", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sinkError = unexplained(in)
+		}
+	})
 }
 
 func BenchmarkParseAppc(b *testing.B) {

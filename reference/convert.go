@@ -41,7 +41,7 @@ func (r Reference) ToDocker() (Reference, error) {
 	tag := strings.ReplaceAll(r.tag, "+", "_")
 	if f := checkTag(tag); f.off >= 0 {
 		at := versionOffset(r)
-		return Reference{}, convertError(s, toDocker, newError(s, at+f.off, r.tag, ErrTagInvalidFormat, f.detail))
+		return Reference{}, convertError(s, toDocker, newError(s, at+f.off, r.tag, ErrTagInvalidFormat, f.render(tag)))
 	}
 	out, err := parseDocker(name + ":" + tag)
 	if err != nil { // unreachable: name and tag were each checked
@@ -171,15 +171,15 @@ func convertError(ref, form string, err error) error {
 // off is -1 when it is one.
 func checkTag(t string) failure {
 	if t == "" || !isWord(t[0]) {
-		return failure{off: 0, kind: ErrTagInvalidFormat, detail: "a tag must start with a letter, digit or '_'"}
+		return failure{off: 0, kind: kTag, detail: dTagStart}
 	}
 	for i := 1; i < len(t); i++ {
 		if c := t[i]; !isWord(c) && c != '.' && c != '-' {
-			return failure{off: i, kind: ErrTagInvalidFormat, detail: describe(c) + " is not allowed in an OCI tag (letters, digits, '_', '.', '-')"}
+			return failure{off: i, kind: kTag, detail: dOCITagByte}
 		}
 	}
 	if len(t) > 128 {
-		return failure{off: 128, kind: ErrTagInvalidFormat, detail: "an OCI tag is at most 128 characters, this version has " + itoa(len(t))}
+		return failure{off: 128, kind: kTag, detail: dOCITagLong, n: len(t)}
 	}
 	return failure{off: -1}
 }

@@ -74,5 +74,6 @@
 // it). No input panics. A valid Parse (either form) or docker-form
 // ParseNormalized does not allocate; the appc labels stay text inside the
 // Reference until asked for. A docker-form name they refuse costs one
-// 16-byte allocation: its *ParseError is worded when the error is read.
+// 16-byte allocation when the caller keeps the error, none when it only
+// tests it: its *ParseError is worded when the error is read.
 package reference

@@ -4,7 +4,6 @@ import (
 	_ "crypto/sha256" // go-digest accepts only algorithms whose hash is linked in
 	_ "crypto/sha512" // sha384 and sha512
 
-	"errors"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -19,30 +18,36 @@ import (
 // grammar and its quirks. Valid input in either form is parsed without
 // allocating. Errors are, or wrap, *ParseError values wrapping one of the
 // package's sentinels; a refused docker-form name costs one 16-byte
-// allocation, and its *ParseError is built when the error is read.
-func Parse(s string) (Reference, error) { return parse(s, false) }
-
-// parse is Parse; explain builds the *ParseError of a syntax failure at
-// once, instead of leaving it to an unexplained error.
-func parse(s string, explain bool) (Reference, error) {
-	var r Reference
-	var f failure
-	switch err := scanDocker(s, &r, &f); err {
-	case nil:
-		return r, nil
-	case errSyntax:
-		// ',' is invalid everywhere in the docker form, so looking for it
-		// only after the scan failed keeps valid docker input to one pass.
-		if strings.IndexByte(s, ',') >= 0 {
-			return parseAppc(s)
-		}
-		if !explain {
-			return Reference{}, unexplained(s)
-		}
-		return Reference{}, dockerError(s, f)
-	default:
-		return Reference{}, err
+// allocation (none when the caller only tests the error), and its
+// *ParseError is built when the error is read.
+func Parse(s string) (r Reference, err error) {
+	if err = parse(s, &r, false); err == errSyntax {
+		// Converted here, in the caller once this is inlined: a caller
+		// that does not keep the error keeps its 16 bytes on its stack.
+		err = unexplained(s)
 	}
+	return r, err
+}
+
+// parse is Parse, into *r, which it leaves zero on failure. A syntax
+// failure in the docker form returns errSyntax, or with explain its
+// *ParseError. (The result travels by pointer so that the inlined Parse
+// does not copy it once more.)
+func parse(s string, r *Reference, explain bool) (err error) {
+	var f failure
+	err = scanDocker(s, strings.IndexByte(s, '/'), r, &f)
+	switch {
+	case err == nil || !isSyntax(err):
+		return err
+	// ',' is invalid everywhere in the docker form, so looking for it
+	// only after the scan failed keeps valid docker input to one pass.
+	case strings.IndexByte(s, ',') >= 0:
+		*r, err = parseAppc(s)
+		return err
+	case !explain:
+		return errSyntax
+	}
+	return dockerError(s, f)
 }
 
 // ParseNormalized parses s like Parse and then applies Docker's
@@ -59,46 +64,54 @@ func parse(s string, explain bool) (Reference, error) {
 // Appc-form short names are qualified by the same rules (at the cost of
 // building the qualified text). The one difference in errors: ""
 // is ErrNameEmpty here, ErrReferenceInvalidFormat there.
-func ParseNormalized(s string) (Reference, error) { return parseNormalized(s, false) }
+func ParseNormalized(s string) (r Reference, err error) {
+	if err = parseNormalized(s, &r, false); err == errSyntax {
+		err = unexplainedNormalized(s) // in the caller, as in Parse
+	}
+	return r, err
+}
 
-// parseNormalized is ParseNormalized; explain builds the *ParseError of a
-// syntax failure at once, instead of leaving it to an unexplained error.
-func parseNormalized(s string, explain bool) (Reference, error) {
+// parseNormalized is ParseNormalized, into *r as parse does. A syntax
+// failure in the docker form returns errSyntax, or with explain its
+// *ParseError.
+func parseNormalized(s string, r *Reference, explain bool) error {
 	if s == "" {
-		return Reference{}, newError(s, 0, "", ErrNameEmpty, "")
+		return newError(s, 0, "", ErrNameEmpty, "")
 	}
 	if isHex64(s) {
-		return Reference{}, newError(s, 0, s, ErrNameNotCanonical,
+		return newError(s, 0, s, ErrNameNotCanonical,
 			"a 64-character hex string is an image ID, not a name; write @sha256:<hex> after a name to pin a digest")
 	}
-	pre, tailAt := familiarPrefix(s)
+	slash := strings.IndexByte(s, '/')
+	pre, tailAt := familiarPrefix(s, slash)
 	if pre == preNone {
-		var r Reference
 		var f failure
-		err := scanDocker(s, &r, &f)
+		err := scanDocker(s, slash, r, &f)
 		if err == nil {
-			return r, nil
+			return nil
 		}
-		if err == errSyntax && strings.IndexByte(s, ',') >= 0 {
-			return normalizeAppc(s)
+		syntax := isSyntax(err)
+		if syntax && strings.IndexByte(s, ',') >= 0 {
+			*r, err = normalizeAppc(s)
+			return err
 		}
-		if err == errSyntax && !explain {
-			return Reference{}, unexplainedNormalized(s)
+		if syntax && !explain {
+			return errSyntax
 		}
 		if uerr := remoteUppercase(s, pre, tailAt); uerr != nil {
-			return Reference{}, uerr
+			return uerr
 		}
-		if err == errSyntax {
+		if syntax {
 			err = dockerError(s, f)
 		}
-		return Reference{}, err
+		return err
 	}
-	return parseFamiliar(s, pre, tailAt, explain)
+	return parseFamiliar(s, pre, tailAt, r, explain)
 }
 
 // parseFamiliar is parseNormalized for s, a familiar Docker Hub name (pre
 // says which kind) whose part after the implied prefix begins at tailAt.
-func parseFamiliar(s string, pre uint8, tailAt int, explain bool) (Reference, error) {
+func parseFamiliar(s string, pre uint8, tailAt int, r *Reference, explain bool) error {
 	tail := s[tailAt:]
 	extra := 0
 	if pre == preLibrary {
@@ -108,15 +121,17 @@ func parseFamiliar(s string, pre uint8, tailAt int, explain bool) (Reference, er
 	var f failure
 	if !scanTail(tail, 0, &t, &f) {
 		if strings.IndexByte(s, ',') >= 0 {
-			return normalizeAppc(s)
+			var err error
+			*r, err = normalizeAppc(s)
+			return err
 		}
 		if !explain {
-			return Reference{}, unexplainedNormalized(s)
+			return errSyntax
 		}
 		if err := remoteUppercase(s, pre, tailAt); err != nil {
-			return Reference{}, err
+			return err
 		}
-		return Reference{}, normalizedError(s, tailAt, f)
+		return normalizedError(s, tailAt, f)
 	}
 	var err error
 	if t.pathEnd+extra > NameMaxLength {
@@ -128,25 +143,25 @@ func parseFamiliar(s string, pre uint8, tailAt int, explain bool) (Reference, er
 		// An uppercase digest algorithm passes the syntax but not Docker's
 		// earlier uppercase check.
 		if uerr := remoteUppercase(s, pre, tailAt); uerr != nil {
-			return Reference{}, uerr
+			return uerr
 		}
-		return Reference{}, err
+		return err
 	}
-	return Reference{
+	*r = Reference{
 		s:      tail,
 		domain: defaultDomain,
 		path:   tail[:t.pathEnd],
 		tag:    t.tag(tail),
 		digest: t.digest(tail),
 		pre:    pre,
-	}, nil
+	}
+	return nil
 }
 
 // familiarPrefix decides, as Docker does, whether the first segment of s
-// is a registry host, and what text is implied in front of s[tailAt:]:
-// Docker parses prefixes[pre] + s[tailAt:].
-func familiarPrefix(s string) (pre uint8, tailAt int) {
-	i := strings.IndexByte(s, '/')
+// (up to i, the first '/', or -1) is a registry host, and what text is
+// implied in front of s[tailAt:]: Docker parses prefixes[pre] + s[tailAt:].
+func familiarPrefix(s string, i int) (pre uint8, tailAt int) {
 	if i < 0 {
 		return preLibrary, 0
 	}
@@ -162,12 +177,23 @@ func familiarPrefix(s string) (pre uint8, tailAt int) {
 			return preNone, 0 // already written in full
 		}
 		return preDomain, i + 1
-	case strings.IndexByte(first, '.') >= 0 || strings.IndexByte(first, ':') >= 0:
+	case hasDotOrColon(first):
 		return preNone, 0
 	case !isLower(first):
 		return preNone, 0
 	}
 	return preDomain, 0
+}
+
+// hasDotOrColon reports whether s holds a '.' or a ':'. One pass over a
+// first segment, which is short: two calls of strings.IndexByte cost more.
+func hasDotOrColon(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' || s[i] == ':' {
+			return true
+		}
+	}
+	return false
 }
 
 // remoteUppercase is Docker's uppercase check of the remote name (after
@@ -208,8 +234,8 @@ func normalizedError(s string, tailAt int, f failure) error {
 			f = lf // the fault that remains once case is ignored
 		}
 	}
-	if f.kind == ErrNameContainsUppercase {
-		f.kind = ErrInvalidFormat // case is not the only problem
+	if f.kind == kUppercase {
+		f.kind = kInvalidFormat // case is not the only problem
 	}
 	return f.at(s, tailAt)
 }
@@ -238,28 +264,109 @@ func (t tailParts) digest(s string) digest.Digest {
 	return digest.Digest(s[t.digestAt:])
 }
 
-// failure is where and why a scan stopped.
+// failure is where and why a scan stopped. It holds no pointers: a
+// scanner writes it through a pointer on every refused name, and a
+// pointer-free struct is copied without the garbage collector's write
+// barriers, which were a fifth of a refusal's cost. Its kind and detail
+// are indexes into failureKinds and failureDetails.
 type failure struct {
 	off       int
-	kind      error
 	compStart int // start of the component at fault
-	compEnd   int
-	// detail is a constant template, so that a scan that fails on the way
-	// to a valid parse (a first segment that is no host) costs nothing:
-	// "%c" stands for the byte at off, "%n" for n. render fills them in.
-	detail string
-	n      int
+	// compEnd is the end of that component; compPath means the path
+	// component that starts at compStart, found when the error is built.
+	compEnd int
+	n       int // the number a detail's "%n" stands for
+	kind    uint8
+	detail  uint8
 }
 
-// render expands the detail template for s, where off points.
+// compPath as failure.compEnd: the fault's component is a path component,
+// and its end is looked for only when the error is worded.
+const compPath = -1
+
+// A failure's kind, as an index in failureKinds.
+const (
+	kInvalidFormat uint8 = iota
+	kUppercase
+	kTag
+	kDigest
+)
+
+var failureKinds = [...]error{
+	kInvalidFormat: ErrInvalidFormat,
+	kUppercase:     ErrNameContainsUppercase,
+	kTag:           ErrTagInvalidFormat,
+	kDigest:        ErrDigestInvalidFormat,
+}
+
+// A failure's detail, as an index in failureDetails.
+const (
+	dNone uint8 = iota
+	dHostLabelStart
+	dHostLabelEnd
+	dHostIPv6
+	dHostPort
+	dHostByte
+	dTagStart
+	dTagLong
+	dTagByte
+	dAfterName
+	dPathEndsEmpty
+	dPathCompEnd
+	dPathEmpty
+	dPathCompStart
+	dPathSeparators
+	dPathByte
+	dDigestAlgorithm
+	dDigestColon
+	dDigestHexByte
+	dDigestShort
+	dOCITagByte
+	dOCITagLong
+	dURLScheme
+)
+
+// failureDetails are templates: "%c" stands for the byte at the failure's
+// offset, "%n" for its n; dURLScheme is worded from the input by render.
+var failureDetails = [...]string{
+	dHostLabelStart:  "a host label must start with a letter or digit",
+	dHostLabelEnd:    "a host label must not end with '-'",
+	dHostIPv6:        "an IPv6 host is '[' hex digits and colons ']'",
+	dHostPort:        "a port must be decimal digits",
+	dHostByte:        "unexpected %c in host",
+	dTagStart:        "a tag must start with a letter, digit or '_'",
+	dTagLong:         "a tag is at most 128 characters, this one has %n",
+	dTagByte:         "unexpected %c; a tag uses letters, digits, '_', '.' and '-'",
+	dAfterName:       "unexpected %c after the name",
+	dPathEndsEmpty:   "the name ends with an empty component",
+	dPathCompEnd:     "a path component must end with a lowercase letter or digit",
+	dPathEmpty:       "empty path component",
+	dPathCompStart:   "a path component must start with a lowercase letter or digit, not %c",
+	dPathSeparators:  "separators ('.', '_', '__', '-') must sit between letters or digits",
+	dPathByte:        "%c is not allowed; a path uses a-z, 0-9 and the separators '.', '_', '__', '-', '/'",
+	dDigestAlgorithm: "a digest algorithm is letters and digits, each part starting with a letter, like sha256",
+	dDigestColon:     "expected ':' between the digest algorithm and its hex value",
+	dDigestHexByte:   "unexpected %c in the digest's hex value",
+	dDigestShort:     "a digest's hex value has at least 32 digits",
+	dOCITagByte:      "%c is not allowed in an OCI tag (letters, digits, '_', '.', '-')",
+	dOCITagLong:      "an OCI tag is at most 128 characters, this version has %n",
+	dURLScheme:       "",
+}
+
+// render words the detail for s, where off points.
 func (f failure) render(s string) string {
-	if strings.IndexByte(f.detail, '%') < 0 {
-		return f.detail
+	if f.detail == dURLScheme {
+		i := strings.Index(s, "://")
+		return "a reference has no URL scheme: drop " + quote(s[:i+3])
+	}
+	d := failureDetails[f.detail]
+	if strings.IndexByte(d, '%') < 0 {
+		return d
 	}
 	var b strings.Builder
-	for i := 0; i < len(f.detail); i++ {
-		if f.detail[i] == '%' && i+1 < len(f.detail) {
-			switch f.detail[i+1] {
+	for i := 0; i < len(d); i++ {
+		if d[i] == '%' && i+1 < len(d) {
+			switch d[i+1] {
 			case 'c':
 				if f.off >= 0 && f.off < len(s) {
 					b.WriteString(describe(s[f.off]))
@@ -272,55 +379,65 @@ func (f failure) render(s string) string {
 				b.WriteString(itoa(f.n))
 				i++
 				continue
-			case '%':
-				b.WriteByte('%')
-				i++
-				continue
 			}
 		}
-		b.WriteByte(f.detail[i])
+		b.WriteByte(d[i])
 	}
 	return b.String()
 }
 
+// at builds the *ParseError of a failure found in s[base:].
 func (f failure) at(s string, base int) *ParseError {
-	off, cs, ce := f.off+base, f.compStart+base, f.compEnd+base
+	ce := f.compEnd
+	if ce == compPath {
+		ce = max(componentEnd(s[base:], f.compStart), f.off)
+	}
+	off, cs, ce := f.off+base, f.compStart+base, ce+base
 	if ce > len(s) {
 		ce = len(s)
 	}
 	if cs > ce {
 		cs = ce
 	}
-	return newError(s, off, s[cs:ce], f.kind, f.render(s[base:]))
+	return newError(s, off, s[cs:ce], failureKinds[f.kind], f.render(s[base:]))
 }
 
 func parseDocker(s string) (Reference, error) {
 	var r Reference
 	var f failure
-	switch err := scanDocker(s, &r, &f); err {
-	case nil:
-		return r, nil
-	case errSyntax:
+	err := scanDocker(s, strings.IndexByte(s, '/'), &r, &f)
+	if isSyntax(err) {
 		return Reference{}, dockerError(s, f)
-	default:
-		return Reference{}, err
 	}
+	return r, err
 }
 
-// errSyntax tells scanDocker's callers that *f describes a syntax failure.
-var errSyntax = errors.New("syntax")
+// errSyntax tells scanDocker's callers that *f describes a syntax
+// failure, and Parse and ParseNormalized that the docker form refused
+// their input (isSyntax tests for it).
+var errSyntax = &syntaxFailure{}
 
-// scanDocker parses the docker form into *r. A syntax failure returns
+// syntaxFailure is errSyntax's type: a type of its own, so that testing
+// an error for it compares two words instead of calling the runtime's
+// comparison of interfaces.
+type syntaxFailure struct{ _ byte }
+
+func (*syntaxFailure) Error() string { return "syntax" }
+
+func isSyntax(err error) bool { return err == errSyntax }
+
+// scanDocker parses the docker form into *r; slash is the index of the
+// first '/' in s, or -1. A syntax failure returns
 // errSyntax with the details in *f, so callers can try the appc form
 // before paying for an error; the checks that follow a syntactic match
 // (length, go-digest) return their error. Results travel by pointer
 // because copying them back up was a measurable part of the cost.
-func scanDocker(s string, r *Reference, f *failure) error {
+func scanDocker(s string, slash int, r *Reference, f *failure) error {
 	if s == "" {
 		return newError(s, 0, "", ErrNameEmpty, "")
 	}
 	var t tailParts
-	domain, at, ok := splitAndScan(s, &t, f)
+	domain, at, ok := splitAndScan(s, slash, &t, f)
 	if !ok {
 		return errSyntax
 	}
@@ -342,11 +459,11 @@ func scanDocker(s string, r *Reference, f *failure) error {
 
 // splitAndScan applies distribution's preference: the first segment is the
 // domain whenever it is a valid host and a '/' follows it; otherwise the
-// whole input is path, tag and digest. at is where the path starts. On
-// failure ok is false and *f says why. (Scanners report failures through
-// a pointer: returning the struct by value cost a third of a parse.)
-func splitAndScan(s string, t *tailParts, f *failure) (domain string, at int, ok bool) {
-	i := strings.IndexByte(s, '/')
+// whole input is path, tag and digest. i is the index of the first '/',
+// or -1; at is where the path starts. On failure ok is false and *f says
+// why. (Scanners report failures through a pointer: returning the struct
+// by value cost a third of a parse.)
+func splitAndScan(s string, i int, t *tailParts, f *failure) (domain string, at int, ok bool) {
 	if i > 0 {
 		var df failure
 		if scanDomain(s[:i], &df) {
@@ -372,7 +489,7 @@ func dockerError(s string, f failure) error {
 	if lower != s {
 		var t tailParts
 		var lf failure
-		_, at, ok := splitAndScan(lower, &t, &lf)
+		_, at, ok := splitAndScan(lower, strings.IndexByte(lower, '/'), &t, &lf)
 		if ok {
 			off := at + firstUpper(s[at:])
 			if len(lower) != len(s) { // non-ASCII changed length; positions differ
@@ -384,11 +501,11 @@ func dockerError(s string, f failure) error {
 			f = lf // the fault that remains once case is ignored
 		}
 	}
-	if f.kind == ErrNameContainsUppercase {
-		f.kind = ErrInvalidFormat // case is not the only problem
+	if f.kind == kUppercase {
+		f.kind = kInvalidFormat // case is not the only problem
 	}
 	if i := strings.Index(s, "://"); i > 0 && f.off <= i+3 {
-		f.detail = "a reference has no URL scheme: drop " + strings.ReplaceAll(quote(s[:i+3]), "%", "%%")
+		f.detail = dURLScheme
 	}
 	return f.at(s, 0)
 }
@@ -403,8 +520,8 @@ func tooLongDetail(n, extra int) string {
 
 // scanDomain reports whether d is exactly host[:port]; if not, *f says where.
 func scanDomain(d string, f *failure) bool {
-	fail := func(off int, detail string) bool {
-		*f = failure{off: off, kind: ErrInvalidFormat, compStart: 0, compEnd: len(d), detail: detail}
+	fail := func(off int, detail uint8) bool {
+		*f = failure{off: off, kind: kInvalidFormat, compStart: 0, compEnd: len(d), detail: detail}
 		return false
 	}
 	i := 0
@@ -414,20 +531,20 @@ func scanDomain(d string, f *failure) bool {
 			i++
 		}
 		if i == 1 || i >= len(d) || d[i] != ']' {
-			return fail(i, "an IPv6 host is '[' hex digits and colons ']'")
+			return fail(i, dHostIPv6)
 		}
 		i++
 	} else {
 		for {
 			if i >= len(d) || !isAlnum(d[i]) {
-				return fail(i, "a host label must start with a letter or digit")
+				return fail(i, dHostLabelStart)
 			}
 			j := i
 			for j < len(d) && (isAlnum(d[j]) || d[j] == '-') {
 				j++
 			}
 			if d[j-1] == '-' {
-				return fail(j-1, "a host label must not end with '-'")
+				return fail(j-1, dHostLabelEnd)
 			}
 			i = j
 			if i < len(d) && d[i] == '.' {
@@ -444,11 +561,11 @@ func scanDomain(d string, f *failure) bool {
 			i++
 		}
 		if i == p || i != len(d) {
-			return fail(i, "a port must be decimal digits")
+			return fail(i, dHostPort)
 		}
 	}
 	if i != len(d) {
-		return fail(i, "unexpected %c in host")
+		return fail(i, dHostByte)
 	}
 	return true
 }
@@ -465,22 +582,19 @@ func scanTail(s string, at int, t *tailParts, f *failure) bool {
 		i++
 		t.hasTag, t.tagAt = true, i
 		if i >= len(s) || !isWord(s[i]) {
-			*f = failure{off: i, kind: ErrTagInvalidFormat, compStart: i, compEnd: tokenEnd(s, i),
-				detail: "a tag must start with a letter, digit or '_'"}
+			*f = failure{off: i, kind: kTag, compStart: i, compEnd: tokenEnd(s, i), detail: dTagStart}
 			return false
 		}
 		for i < len(s) && class[s[i]]&cTag != 0 {
 			i++
 		}
 		if i-t.tagAt > 128 {
-			*f = failure{off: t.tagAt + 128, kind: ErrTagInvalidFormat, compStart: t.tagAt, compEnd: i,
-				detail: "a tag is at most 128 characters, this one has %n", n: i - t.tagAt}
+			*f = failure{off: t.tagAt + 128, kind: kTag, compStart: t.tagAt, compEnd: i, detail: dTagLong, n: i - t.tagAt}
 			return false
 		}
 		t.tagEnd = i
 		if i < len(s) && s[i] != '@' {
-			*f = failure{off: i, kind: ErrTagInvalidFormat, compStart: t.tagAt, compEnd: tokenEnd(s, i),
-				detail: "unexpected %c; a tag uses letters, digits, '_', '.' and '-'"}
+			*f = failure{off: i, kind: kTag, compStart: t.tagAt, compEnd: tokenEnd(s, i), detail: dTagByte}
 			return false
 		}
 	}
@@ -490,8 +604,7 @@ func scanTail(s string, at int, t *tailParts, f *failure) bool {
 		return scanDigest(s, i, t, f)
 	}
 	if i < len(s) {
-		*f = failure{off: i, kind: ErrInvalidFormat, compStart: i, compEnd: len(s),
-			detail: "unexpected %c after the name"}
+		*f = failure{off: i, kind: kInvalidFormat, compStart: i, compEnd: len(s), detail: dAfterName}
 		return false
 	}
 	return true
@@ -509,7 +622,7 @@ func scanPath(s string, i int, f *failure) int {
 			continue
 		}
 		if need {
-			*f = pathFailure(s, compStart, i)
+			pathFailure(f, s, compStart, i)
 			return -1
 		}
 		switch c {
@@ -531,54 +644,55 @@ func scanPath(s string, i int, f *failure) int {
 		case ':', '@':
 			return i
 		default:
-			*f = pathFailure(s, compStart, i)
+			pathFailure(f, s, compStart, i)
 			return -1
 		}
 	}
 	if need {
-		*f = pathFailure(s, compStart, i)
+		pathFailure(f, s, compStart, i)
 		return -1
 	}
 	return i
 }
 
-func pathFailure(s string, compStart, i int) failure {
-	f := failure{off: i, kind: ErrInvalidFormat, compStart: compStart, compEnd: componentEnd(s, compStart)}
+// pathFailure records in *f why scanPath stopped at byte i of s in the
+// component that starts at compStart. It stores field by field: building
+// the struct and copying it out made the copy wait on the byte stores
+// before it, a third of the cost of refusing a name.
+func pathFailure(f *failure, s string, compStart, i int) {
+	f.off, f.compStart, f.compEnd, f.n = i, compStart, compPath, 0
+	f.kind, f.detail = kInvalidFormat, dNone
 	switch {
 	case i >= len(s):
 		if i == compStart {
-			f.detail = "the name ends with an empty component"
+			f.detail = dPathEndsEmpty
 		} else {
-			f.detail = "a path component must end with a lowercase letter or digit"
+			f.detail = dPathCompEnd
 		}
 	case i == compStart && s[i] == '/':
-		f.detail = "empty path component"
+		f.detail = dPathEmpty
 	case isUpper(s[i]):
-		f.kind = ErrNameContainsUppercase
+		f.kind = kUppercase
 	case i == compStart:
-		f.detail = "a path component must start with a lowercase letter or digit, not %c"
+		f.detail = dPathCompStart
 	case s[i] == '.' || s[i] == '_' || s[i] == '-' || s[i] == '/' || s[i] == ':' || s[i] == '@':
-		f.detail = "separators ('.', '_', '__', '-') must sit between letters or digits"
+		f.detail = dPathSeparators
 	default:
-		f.detail = "%c is not allowed; a path uses a-z, 0-9 and the separators '.', '_', '__', '-', '/'"
+		f.detail = dPathByte
 	}
-	if f.compEnd < i {
-		f.compEnd = i
-	}
-	return f
 }
 
 // scanDigest checks the digest syntax distribution's grammar allows; the
 // go-digest rules are applied by checkDigest once the whole input matched.
 func scanDigest(s string, at int, t *tailParts, f *failure) bool {
-	fail := func(off int, detail string) bool {
-		*f = failure{off: off, kind: ErrDigestInvalidFormat, compStart: at, compEnd: len(s), detail: detail}
+	fail := func(off int, detail uint8) bool {
+		*f = failure{off: off, kind: kDigest, compStart: at, compEnd: len(s), detail: detail}
 		return false
 	}
 	i := at
 	for {
 		if i >= len(s) || !isAlpha(s[i]) {
-			return fail(i, "a digest algorithm is letters and digits, each part starting with a letter, like sha256")
+			return fail(i, dDigestAlgorithm)
 		}
 		for i < len(s) && isAlnum(s[i]) {
 			i++
@@ -590,7 +704,7 @@ func scanDigest(s string, at int, t *tailParts, f *failure) bool {
 		break
 	}
 	if i >= len(s) || s[i] != ':' {
-		return fail(i, "expected ':' between the digest algorithm and its hex value")
+		return fail(i, dDigestColon)
 	}
 	i++
 	h := i
@@ -601,10 +715,10 @@ func scanDigest(s string, at int, t *tailParts, f *failure) bool {
 	}
 	t.hexUpper = seen == 0
 	if i < len(s) {
-		return fail(i, "unexpected %c in the digest's hex value")
+		return fail(i, dDigestHexByte)
 	}
 	if i-h < 32 {
-		return fail(i, "a digest's hex value has at least 32 digits")
+		return fail(i, dDigestShort)
 	}
 	return true
 }

@@ -155,9 +155,13 @@ func describe(c byte) string {
 // worded: Parse and ParseNormalized return an unexplained error holding
 // the input alone, and its *ParseError is built when someone reads the
 // error (Error, errors.Is, errors.As), by parsing the input again with
-// explanations. A refused name then costs its scan and one 16-byte
-// allocation: a service refusing names it is sent pays for the words only
-// when it logs them.
+// explanations: a service refusing names it is sent pays for the words
+// only when it logs them. A refused name costs its scan, and the input's
+// 16-byte string header when the error is kept. An interface value holds
+// one pointer and its type, so an error that gives back its input (a start
+// and a length) must find the header in memory of its own; Parse and
+// ParseNormalized are inlined and make the error in their caller, whose
+// stack holds the header when the error goes no further.
 
 // unexplained is the error of Parse for a docker-form syntax failure.
 type unexplained string
@@ -167,8 +171,8 @@ func (e unexplained) Error() string { return e.Unwrap().Error() }
 
 // Unwrap returns the *ParseError, built anew each call.
 func (e unexplained) Unwrap() error {
-	_, err := parse(string(e), true)
-	return err
+	var r Reference
+	return parse(string(e), &r, true)
 }
 
 // unexplainedNormalized is unexplained for ParseNormalized.
@@ -179,8 +183,8 @@ func (e unexplainedNormalized) Error() string { return e.Unwrap().Error() }
 
 // Unwrap returns the *ParseError, built anew each call.
 func (e unexplainedNormalized) Unwrap() error {
-	_, err := parseNormalized(string(e), true)
-	return err
+	var r Reference
+	return parseNormalized(string(e), &r, true)
 }
 
 // explained returns the *ParseError of an unexplained error, and any

@@ -39,3 +39,27 @@ func TestRefusedNameIsWordedWhenRead(t *testing.T) {
 		}
 	}
 }
+
+// A caller that only tests the error (a validator) pays no allocation at
+// all: Parse and ParseNormalized are inlined into it and build the error
+// there, so its 16 bytes stay on the caller's stack when the error goes
+// no further. refuses (bench_test.go) is such a caller.
+func TestRefusedNameTestedOnlyDoesNotAllocate(t *testing.T) {
+	for _, in := range []string{"example.com/Org/app:v1", "my___app", "example.com/app:-v1", "Ubuntu", "docker.io/Library/x"} {
+		for _, normalized := range []bool{false, true} {
+			name := "Parse " + in
+			if normalized {
+				name = "ParseNormalized " + in
+			}
+			t.Run(name, func(t *testing.T) {
+				refused := true
+				if allocs := testing.AllocsPerRun(100, func() { refused = refuses(in, normalized) }); allocs != 0 {
+					t.Errorf("%v allocs/op, want 0", allocs)
+				}
+				if !refused {
+					t.Fatalf("%q accepted", in)
+				}
+			})
+		}
+	}
+}

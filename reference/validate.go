@@ -81,7 +81,7 @@ func isSeparator(c byte) bool { return c == '.' || c == '_' || c == '-' }
 // ErrTagInvalidFormat.
 func ValidateTag(t string) error {
 	if f := checkTag(t); f.off >= 0 {
-		return partError(t, f.off, t, f.kind, f.render(t))
+		return partError(t, f.off, t, failureKinds[f.kind], f.render(t))
 	}
 	return nil
 }
