@@ -26,8 +26,10 @@ const checkUsage = "ocidns check [flags] HOST [NAME...]"
 const checkAbout = `Look up what HOST publishes — the TXT records at _oci-discovery.HOST, the
 SRV records at _oci-registry._tcp.HOST, the document at
 https://HOST/.well-known/oci-discovery and their DNSSEC status — judge them
-with the parsers and the policy clients use, follow every delegation with
-the discovery algorithm, and ask each registry reached GET /v2/.
+with the parsers and the policy clients use, follow the delegations clients
+follow with the discovery algorithm under the same policy (a mapping they
+skip as unauthenticated is reported, not followed), and ask each registry
+reached GET /v2/.
 
 Each NAME (an image reference under HOST, such as org/app:v1, or
 HOST/org/app:v1) is resolved as clients resolve it and checked against the

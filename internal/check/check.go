@@ -137,9 +137,9 @@ type checker struct {
 
 	probes []probe // registries to ask GET /v2/, deduplicated
 
-	// on discovers as the configured client; off as a --dnssec off one
-	// (nil when the configured client is one).
-	on, off *discovery.Discoverer
+	// on discovers as the configured client: the check follows the paths
+	// it takes, and no other.
+	on *discovery.Discoverer
 }
 
 func newChecker(host string, cfg Config) (*checker, error) {
@@ -177,10 +177,6 @@ func newChecker(host string, cfg Config) (*checker, error) {
 		Cache:       &memo{},
 	}
 	c.on = discovery.New(opts)
-	if !cfg.DNSSECOff {
-		opts.DNSSECOff, opts.Cache = true, &memo{}
-		c.off = discovery.New(opts)
-	}
 	if !c.dns && cfg.DNS != nil {
 		c.add(Info, CodePortNoDNS, "", fmt.Sprintf("%s has a port or is an IP address: clients look up no TXT or SRV records for it, only the well-known document, else https://%s itself", h, h), "")
 	}
@@ -190,6 +186,18 @@ func newChecker(host string, cfg Config) (*checker, error) {
 // add appends a finding about the checked host.
 func (c *checker) add(sev Severity, code, record, msg, fix string) {
 	c.addFor(c.host, sev, code, record, msg, fix)
+}
+
+// addOnce appends a finding about host unless one with the same code,
+// host and record is there: a record found wanting by two routes (two
+// prefixes delegated to one host) is one finding, worded by the first.
+func (c *checker) addOnce(host string, sev Severity, code, record, msg, fix string) {
+	for _, g := range c.findings {
+		if g.Code == code && g.Host == host && g.Record == record {
+			return
+		}
+	}
+	c.addFor(host, sev, code, record, msg, fix)
 }
 
 // addFor appends a finding about host, once: the same code, host, record

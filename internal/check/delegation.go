@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
-	"github.com/ocidns/ocidns/discovery/dnssec"
 )
 
-// checkDelegations runs the discovery algorithm itself for one name under
-// each published prefix (and one under no prefix): twice, as a --dnssec off
-// client that follows every mapping — which finds loops and chains too deep
-// wherever they are — and as the configured client, whose chain may differ
-// where a mapping further down is unauthenticated. The endpoints both reach
-// are queued for the registry probes.
+// checkDelegations runs the discovery algorithm itself, as the configured
+// client, for one name under each published prefix (and one under no
+// prefix), and queues the registries it reaches for the probes. The check
+// follows exactly the path discovery takes under the policy in force: a
+// mapping that discovery skips (an unauthenticated cross-host mapping under
+// --dnssec on, docs/protocol.md §8.3) is reported from discovery's own hop
+// report, never followed, described or probed.
 func (c *checker) checkDelegations(ctx context.Context) {
 	prefixes := []string{""}
 	for _, m := range slices.Concat(c.txt, c.wkMaps) {
@@ -26,73 +26,64 @@ func (c *checker) checkDelegations(ctx context.Context) {
 			prefixes = append(prefixes, m.Prefix)
 		}
 	}
-	// The --dnssec off client finds loops and depth wherever they are; the
-	// configured client is what the operator's users run.
-	off, on := c.off, c.on
-	if off == nil {
-		off, on = c.on, nil
-	}
-
 	for _, p := range prefixes {
 		if ctx.Err() != nil {
 			return
 		}
-		path := probeComponent
-		if p != "" {
-			path = p + "/" + probeComponent
+		res, err := c.on.Discover(ctx, c.host, probePath(p))
+		if err == nil {
+			c.noteChain(res)
 		}
-		resOff, errOff := off.Discover(ctx, c.host, path)
-		if errOff != nil {
-			c.delegationError(errOff, "")
-		} else {
-			c.noteChain(resOff)
-		}
-		if on == nil {
-			if resOff != nil {
-				c.probeEndpoints(resOff)
-			}
-			continue
-		}
-		resOn, errOn := on.Discover(ctx, c.host, path)
+		failedAtSkip := c.skippedOnTheWay(res, err)
 		switch {
-		case errOn == nil:
-			// The configured client's registries; a --dnssec off client's
-			// too when its chain differs (the operator's intent).
-			c.probeEndpoints(resOn)
-			if resOff != nil && c.compareChains(resOff, resOn) {
-				c.probeEndpoints(resOff)
-			}
-		case errOff == nil:
-			c.onlyOnFails(resOff, errOn)
-			c.probeEndpoints(resOff)
+		case err == nil:
+			c.probeEndpoints(res)
+		case !failedAtSkip:
+			c.delegationError(err)
 		}
 	}
 }
 
-// onlyOnFails reports a discovery that a --dnssec off client completes and
-// the configured client does not. Off a bogus answer, the only difference
-// between the two is the mappings the configured client skipped as
-// unauthenticated, so the finding names the step it skipped.
-func (c *checker) onlyOnFails(off *discovery.Result, errOn error) {
+// skippedOnTheWay reports, as UNAUTHENTICATED findings of the delegates,
+// the mappings that discovery skipped as unauthenticated and cross-host at
+// the hops after the first (the checked host's own are findings of its
+// records), each once, with where the name goes instead. It reports
+// whether discovery failed at a hop where it skipped one: that failure is
+// the skip's consequence, and the finding says so.
+func (c *checker) skippedOnTheWay(res *discovery.Result, err error) (failedAtSkip bool) {
+	hops := c.hopsOf(res, err)
 	var de *discovery.Error
-	errors.As(errOn, &de)
-	if de == nil || errors.Is(errOn, dnssec.ErrBogus) {
-		c.delegationError(errOn, "clients with --dnssec on: ")
-		return
-	}
-	for _, step := range off.Chain {
-		if step.Host != de.Host {
+	errors.As(err, &de)
+	for i, hop := range hops {
+		if hop.Host == c.host {
 			continue
 		}
-		if step.Host == c.host {
-			return // the host's own UNAUTHENTICATED finding says it
+		last := err != nil && de != nil && i == len(hops)-1 && de.Host == hop.Host &&
+			!errors.Is(err, discovery.ErrLoop) && !errors.Is(err, discovery.ErrTooManyHops)
+		for _, src := range hop.Sources {
+			for _, sk := range src.Skipped {
+				if sk.Reason != discovery.SkipUnauthenticatedCrossHost {
+					continue
+				}
+				var instead string
+				switch {
+				case err == nil:
+					end := res.Chain[len(res.Chain)-1]
+					instead = fmt.Sprintf("%s goes to %s (%s at %s)", res.Name, endpointWords(res), end.Source, end.Host)
+				case last:
+					failedAtSkip = true
+					instead = fmt.Sprintf("then discovery fails: %v", err)
+				default:
+					instead = fmt.Sprintf("discovery goes on from %s as its other sources say, and fails further down: %v", hop.Host, err)
+				}
+				c.addOnce(hop.Host, Error, CodeUnauthenticated, sk.Record,
+					fmt.Sprintf("the %s mapping of %s, %q, sends names to another host, %s, but is not authenticated: clients with --dnssec on (the default) skip it, and %s",
+						src.Source, hop.Host, sk.Record, discovery.MappingHost(sk.Mapping), instead),
+					fixUnauthenticated(hop.Host))
+			}
 		}
-		c.addFor(step.Host, Error, CodeUnauthenticated, step.Record,
-			fmt.Sprintf("the %s mapping of %s, %q, is not authenticated: clients with --dnssec on (the default) skip it, and then fail: %v", step.Source, step.Host, step.Record, errOn),
-			fixUnauthenticated(step.Host))
-		return
 	}
-	c.delegationError(errOn, "clients with --dnssec on: ")
+	return failedAtSkip
 }
 
 func fixUnauthenticated(host string) string {
@@ -101,7 +92,7 @@ func fixUnauthenticated(host string) string {
 
 // delegationError turns a discovery failure into a finding. Failures at
 // the checked host itself are already findings of the host's own records.
-func (c *checker) delegationError(err error, who string) {
+func (c *checker) delegationError(err error) {
 	var de *discovery.Error
 	errors.As(err, &de)
 	host := c.host
@@ -114,15 +105,15 @@ func (c *checker) delegationError(err error, who string) {
 	}
 	switch {
 	case errors.Is(err, discovery.ErrLoop):
-		c.addFor(host, Error, CodeDelegationLoop, recordOf(de), who+err.Error(),
+		c.addFor(host, Error, CodeDelegationLoop, recordOf(de), err.Error(),
 			"break the loop: a delegate must not send the name back to a host already on the chain")
 	case errors.Is(err, discovery.ErrTooManyHops):
-		c.addFor(host, Error, CodeDelegationTooDeep, recordOf(de), who+err.Error(),
+		c.addFor(host, Error, CodeDelegationTooDeep, recordOf(de), err.Error(),
 			fmt.Sprintf("shorten the chain to at most %d delegations: delegate straight to the host that maps the names to a registry", maxHops))
 	case de != nil && de.Host == c.host:
 		// Reported by the checks of the host's own records.
 	default:
-		c.addFor(host, Error, CodeDelegateFailed, recordOf(de), who+err.Error(),
+		c.addFor(host, Error, CodeDelegateFailed, recordOf(de), err.Error(),
 			"run `ocidns check "+host+"` to see what is wrong at the delegate")
 	}
 }
@@ -147,33 +138,6 @@ func (c *checker) noteChain(res *discovery.Result) {
 	last := res.Chain[len(res.Chain)-1]
 	c.addFor(c.host, Info, CodeDelegation, res.Chain[0].Record,
 		fmt.Sprintf("%s → %s repository %s (%s at %s)", strings.Join(hops, " → "), ep.URL, ep.Repository, last.Source, last.Host), "")
-}
-
-// compareChains finds the first hop where a --dnssec on client leaves the
-// chain a --dnssec off client follows, and reports whether there is one. At
-// the checked host that is already an UNAUTHENTICATED finding of its own
-// records; further down it is one of the delegate's.
-func (c *checker) compareChains(off, on *discovery.Result) bool {
-	i := 0
-	for i < len(off.Chain) && i < len(on.Chain) && sameStep(off.Chain[i], on.Chain[i]) {
-		i++
-	}
-	if i == len(off.Chain) && i == len(on.Chain) {
-		return false
-	}
-	if i >= len(off.Chain) || off.Chain[i].Host == c.host {
-		return true
-	}
-	step := off.Chain[i]
-	c.addFor(step.Host, Error, CodeUnauthenticated, step.Record,
-		fmt.Sprintf("the %s mapping of %s, %q, is not authenticated: clients with --dnssec on (the default) skip it, and %s goes to %s instead of %s",
-			step.Source, step.Host, step.Record, off.Name, endpointWords(on), endpointWords(off)),
-		fixUnauthenticated(step.Host))
-	return true
-}
-
-func sameStep(a, b discovery.Step) bool {
-	return a.Host == b.Host && a.Path == b.Path && a.Source == b.Source && a.Record == b.Record
 }
 
 func endpointWords(r *discovery.Result) string {

@@ -125,6 +125,13 @@ _oci-discovery.broken   TXT "v=oci1; registry=https://{{REG}}/never"
 
 ; bogus: tampered after signing by the test that uses it.
 _oci-discovery.bogus TXT "v=oci1; registry=https://{{REG}}/bogus"
+
+; hijack: two prefixes delegated to a host in an unsigned zone, whose
+; mapping to another host default clients skip; tonowhere: a delegation
+; to a host that has nothing else to offer.
+_oci-discovery.hijack TXT "v=oci1; prefix=a; delegate=hijacked.other.test"
+_oci-discovery.hijack TXT "v=oci1; prefix=b; delegate=hijacked.other.test"
+_oci-discovery.tonowhere TXT "v=oci1; delegate=nowhere.other.test"
 `
 
 const labOtherZone = `$ORIGIN other.test.
@@ -132,6 +139,11 @@ $TTL 300
 @                SOA ns.other.test. hostmaster.other.test. 1 3600 600 86400 60
 @                NS  ns.example.com.
 _oci-discovery.child TXT "v=oci1; registry=https://{{REG}}/child"
+; hijacked, nowhere: unsigned mappings to a port where nothing listens;
+; nowhere's SRV record says it has no registry of its own.
+_oci-discovery.hijacked TXT "v=oci1; registry=https://{{CLOSED}}/stolen"
+_oci-discovery.nowhere  TXT "v=oci1; registry=https://{{CLOSED}}/stolen"
+_oci-registry._tcp.nowhere SRV 0 0 0 .
 ; srvtls: an unsigned SRV record moving the connection to reg.example.com,
 ; whose certificate does not name srvtls.other.test.
 _oci-registry._tcp.srvtls SRV 0 0 {{REGPORT}} reg.example.com.
