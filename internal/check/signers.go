@@ -101,7 +101,9 @@ func (c *checker) checkTXTSize(q string, rrs []dns.RR) {
 // for Config.CheckName: the digest and how its signature fared.
 type NameResult struct {
 	// Digest is what the name resolved to; Err is set when it did not
-	// resolve (signature refusals included).
+	// resolve (signature refusals included). Findings quote Err's text,
+	// with the name in front unless the text begins with it, as the
+	// resolver's errors do.
 	Digest string
 	Err    error
 	// Checked is set when the signature was checked (a key applies or
@@ -131,10 +133,10 @@ func (c *checker) checkNames(ctx context.Context) {
 		cancel()
 		switch {
 		case r.Err != nil && r.Code != "":
-			c.add(Error, CodeImageUnsigned, name, fmt.Sprintf("%s: %v: clients refuse it", name, r.Err),
+			c.add(Error, CodeImageUnsigned, name, nameMessage(name, r.Err)+": clients refuse it",
 				"sign the image's digest with a key published for its prefix (cosign sign --key cosign.key NAME@DIGEST), or publish the key it was signed with")
 		case r.Err != nil:
-			c.add(Error, CodeImageUnresolved, name, fmt.Sprintf("%s: %v", name, r.Err), "")
+			c.add(Error, CodeImageUnresolved, name, nameMessage(name, r.Err), "")
 		case !r.Checked:
 			c.add(Info, CodeImageNotChecked, name, fmt.Sprintf("%s: %s; no signing key applies and none is required: signature not checked", name, r.Digest), "")
 		case r.Verified:
@@ -144,4 +146,15 @@ func (c *checker) checkNames(ctx context.Context) {
 				"sign the image's digest with a key published for its prefix (cosign sign --key cosign.key NAME@DIGEST)")
 		}
 	}
+}
+
+// nameMessage is err's text naming the image name once: the resolver's
+// errors begin with the reference they are about; any other error gets
+// the name in front.
+func nameMessage(name string, err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, name+": ") {
+		return msg
+	}
+	return name + ": " + msg
 }
