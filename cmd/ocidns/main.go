@@ -73,17 +73,7 @@ func run(args []string, stdio IO) int {
 		usage(stdio.Err)
 		return exitUsage
 	}
-	switch args[0] {
-	case "help", "-h", "--help":
-		if len(args) > 1 && args[0] == "help" {
-			c, ok := commands[args[1]]
-			if !ok {
-				fmt.Fprintf(stdio.Err, "ocidns: no help for unknown command %q\n\n", args[1])
-				usage(stdio.Err)
-				return exitUsage
-			}
-			return c.run(ctx, []string{"--help"}, stdio)
-		}
+	if args[0] == "-h" || args[0] == "--help" {
 		usage(stdio.Out)
 		return exitOK
 	}
@@ -138,7 +128,10 @@ func parseFlags(fs *pflag.FlagSet, synopsis, about string, args []string, stdio 
 	if err == nil {
 		return exitOK, false
 	}
-	text := "usage: " + synopsis + "\n\n" + about + "\n\nflags:\n" + fs.FlagUsages()
+	text := "usage: " + synopsis + "\n\n" + about + "\n"
+	if flags := fs.FlagUsages(); flags != "" {
+		text += "\nflags:\n" + flags
+	}
 	if errors.Is(err, pflag.ErrHelp) {
 		io.WriteString(stdio.Out, text)
 		return exitOK, true
