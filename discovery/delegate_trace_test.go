@@ -188,7 +188,7 @@ func TestHopReportSaysWhatBecameOfEveryRecord(t *testing.T) {
 func TestHopReportCarriesErrorsCacheStatusAndAuthentication(t *testing.T) {
 	l := dlStart(t, dnstest.Config{Zones: dlMappingZones(true)})
 	o := l.options()
-	o.Cache = &keepAll{m: map[string]any{}}
+	o.Cache = &discovery.Memo{}
 	d := discovery.New(o)
 	for i, want := range []discovery.CacheStatus{discovery.CacheMiss, discovery.CacheHit} {
 		res, _ := dlMust(t, d, "malformed.mapping.test/x")

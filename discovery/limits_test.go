@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/internal/dnstest"
@@ -33,32 +31,6 @@ func bigZone(hosts, records, size int) dnstest.Zone {
 	return dnstest.Zone{Origin: "big.test.", Text: b.String()}
 }
 
-// keepAll is a SourceCache that keeps every value for ever, so that what
-// discovery stores per host can be weighed.
-type keepAll struct {
-	mu sync.Mutex
-	m  map[string]any
-}
-
-func (c *keepAll) Fetch(ctx context.Context, key string, fn func(context.Context) (any, time.Duration, error)) (any, bool, bool, error) {
-	c.mu.Lock()
-	v, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return v, true, false, nil
-	}
-	v, _, err := fn(ctx)
-	if err != nil {
-		return nil, false, false, err
-	}
-	c.mu.Lock()
-	c.m[key] = v
-	c.mu.Unlock()
-	return v, false, false, nil
-}
-
-func (c *keepAll) Idle(_ context.Context, wait func() error) error { return wait() }
-
 // heapInUse is the live heap after two collections.
 func heapInUse() uint64 {
 	var ms runtime.MemStats
@@ -76,7 +48,7 @@ func retainedPerHost(tb testing.TB, z dnstest.Zone, hosts int) (perHost uint64, 
 	l := dlStart(tb, dnstest.Config{Zones: []dnstest.Zone{z}})
 	o := l.options()
 	o.DNSSECOff, o.Validator = true, nil
-	cache := &keepAll{m: map[string]any{}}
+	cache := &discovery.Memo{} // keeps everything, so that what discovery stores per host can be weighed
 	o.Cache = cache
 	d := discovery.New(o)
 	before := heapInUse()

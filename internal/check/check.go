@@ -174,7 +174,7 @@ func newChecker(host string, cfg Config) (*checker, error) {
 		Insecure:    cfg.Insecure,
 		MaxHops:     cfg.MaxHops,
 		Timeout:     cfg.Timeout,
-		Cache:       &memo{},
+		Cache:       &discovery.Memo{}, // each source of each host asked once a check
 	}
 	c.on = discovery.New(opts)
 	if !c.dns && cfg.DNS != nil {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/ocidns/ocidns/discovery"
 )
@@ -157,36 +155,3 @@ func (c *checker) probeEndpoints(res *discovery.Result) {
 		c.addProbe(probe{url: ep.URL, serverName: ep.TLSServerName, host: last.Host, record: last.Record, source: ep.Source})
 	}
 }
-
-// memo is a discovery.SourceCache for one check: each source of each host
-// is asked once however many names are discovered through it. Errors are
-// not kept, as the interface requires.
-type memo struct {
-	mu sync.Mutex
-	m  map[string]any
-}
-
-// Fetch implements discovery.SourceCache.
-func (c *memo) Fetch(ctx context.Context, key string, fn func(context.Context) (any, time.Duration, error)) (any, bool, bool, error) {
-	c.mu.Lock()
-	v, ok := c.m[key]
-	c.mu.Unlock()
-	if ok {
-		return v, true, false, nil
-	}
-	v, _, err := fn(ctx)
-	if err != nil {
-		return nil, false, false, err
-	}
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = make(map[string]any)
-	}
-	c.m[key] = v
-	c.mu.Unlock()
-	return v, false, false, nil
-}
-
-// Idle implements discovery.SourceCache: a memo bounds nothing, so it
-// just waits.
-func (c *memo) Idle(_ context.Context, wait func() error) error { return wait() }
