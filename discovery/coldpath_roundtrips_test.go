@@ -19,6 +19,7 @@ import (
 	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // The cold path, as a client on a real network meets it: a fresh
@@ -71,7 +72,7 @@ func cpStart(tb testing.TB) *cpLab {
 	if a := l.srv.TrustAnchors(); len(a) == 0 || a[0].Header().Name != "." {
 		tb.Fatalf("trust anchors %v, want the root's DS only", a)
 	}
-	cert, pool := dlCert(tb, []string{"direct.mapping.test"})
+	cert, pool := testkit.SelfSignedCert(tb, "direct.mapping.test")
 	l.wk = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Host != "direct.mapping.test" || r.URL.Path != discovery.WellKnownPath {
 			http.NotFound(w, r)

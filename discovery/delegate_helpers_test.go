@@ -2,16 +2,10 @@ package discovery_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	crand "crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -30,6 +24,7 @@ import (
 	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
 	"github.com/ocidns/ocidns/internal/dnstest"
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // Helpers of the delegation tests (delegate_*_test.go): an in-process
@@ -266,7 +261,7 @@ func dlWellKnown(t testing.TB, docs map[string]dlDoc) *http.Client {
 	for h := range docs {
 		names = append(names, h)
 	}
-	cert, pool := dlCert(t, names)
+	cert, pool := testkit.SelfSignedCert(t, names...)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc, ok := docs[r.Host]
 		if !ok || r.URL.Path != discovery.WellKnownPath {
@@ -299,36 +294,4 @@ func dlWellKnown(t testing.TB, docs map[string]dlDoc) *http.Client {
 	}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
-}
-
-// dlCert makes a self-signed certificate for names and a pool trusting it.
-func dlCert(t testing.TB, names []string) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "ocidns delegation tests"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		DNSNames:              names,
-	}
-	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }

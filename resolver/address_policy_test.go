@@ -19,6 +19,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/internal/registrytest"
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // policyLab is a signed zone names.test whose names lead to servers on
@@ -42,7 +43,7 @@ func startPolicyLab(t *testing.T, auth registrytest.Auth) *policyLab {
 	pl.app = reg.MustPushImage(t, "org/app", "v1")
 	pl.site = reg.MustPushImage(t, "web/site", "1.0", registrytest.WithSeed("site"))
 
-	cert, _ := newNamesCert(t)
+	cert, _ := testkit.SelfSignedCert(t, "*.names.test")
 	doc := `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "https://` + reg.Host() + `/web", "priority": 5}]}]}`
 	pl.wk = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		pl.wkHits.Add(1)

@@ -19,6 +19,7 @@ import (
 	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/internal/dnstest"
 	"github.com/ocidns/ocidns/internal/registrytest"
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // rootLab is a signed root, a signed test. and a signed names.test, as
@@ -42,7 +43,7 @@ func startRootLab(t *testing.T) *rootLab {
 	rl.app = reg.MustPushImage(t, "org/app", "v1")
 	rl.site = reg.MustPushImage(t, "web/site", "1.0", registrytest.WithSeed("site"))
 
-	cert, _ := newNamesCert(t)
+	cert, _ := testkit.SelfSignedCert(t, "*.names.test")
 	doc := `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "https://` + reg.Host() + `/web"}]}]}`
 	wk := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path != discovery.WellKnownPath {

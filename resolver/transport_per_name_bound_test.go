@@ -2,16 +2,11 @@ package resolver
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +21,7 @@ import (
 
 	"github.com/ocidns/ocidns/discovery"
 	"github.com/ocidns/ocidns/internal/registrytest"
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // namesRegistry is a real registry over TLS with a certificate for
@@ -40,38 +36,9 @@ type namesRegistry struct {
 	digest   digest.Digest
 }
 
-// newNamesCert returns a self-signed certificate for *.names.test and a
-// pool that trusts it.
-func newNamesCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "names.test"},
-		DNSNames: []string{"*.names.test"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
-}
-
 func startNamesRegistry(t testing.TB) *namesRegistry {
 	t.Helper()
-	cert, pool := newNamesCert(t)
+	cert, pool := testkit.SelfSignedCert(t, "*.names.test")
 	nr := &namesRegistry{pool: pool}
 	nr.srv = httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	nr.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/internal/demo"
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 var (
@@ -181,10 +181,10 @@ func TestTraceCLI(t *testing.T) {
 
 // startServe runs `ocidns serve` on 127.0.0.1:0 with args and returns its
 // base URL and a function that stops it and returns its exit status.
-func startServe(t *testing.T, args ...string) (string, *syncBuffer, func() int) {
+func startServe(t *testing.T, args ...string) (string, *testkit.SyncBuffer, func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	done := make(chan int)
 	go func() {
 		done <- runServe(ctx, append([]string{"--listen", "127.0.0.1:0"}, args...), IO{In: strings.NewReader(""), Out: io.Discard, Err: logs})
@@ -304,21 +304,4 @@ func TestServeAllowListUsageErrors(t *testing.T) {
 			}
 		})
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // writeConfig writes a config file for the test and returns its path.
@@ -140,7 +142,7 @@ func TestServeRefusesBadConfigFile(t *testing.T) {
 	path := writeConfig(t, "listen = \"127.0.0.1:0\"\ndnsec = \"on\"\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var errOut syncBuffer
+	var errOut testkit.SyncBuffer
 	code := runServe(ctx, []string{"--config", path}, IO{In: strings.NewReader(""), Out: &errOut, Err: &errOut})
 	if code != exitUsage || !strings.Contains(errOut.String(), path+":2: unknown setting \"dnsec\"") {
 		t.Errorf("exit %d, output %q", code, errOut.String())

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // Settings that cannot work are usage errors, before anything listens: a
@@ -28,7 +30,7 @@ func TestServeRefusesSettingsThatCannotWork(t *testing.T) {
 			// Were the setting accepted, serve would run until ctx ends.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			var errOut syncBuffer
+			var errOut testkit.SyncBuffer
 			code := runServe(ctx, append([]string{"--listen", "127.0.0.1:0"}, tt.args...), IO{In: strings.NewReader(""), Out: &errOut, Err: &errOut})
 			if code != exitUsage || !strings.Contains(errOut.String(), tt.want) {
 				t.Errorf("exit %d, output %q; want %d and %q", code, errOut.String(), exitUsage, tt.want)

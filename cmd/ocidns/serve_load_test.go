@@ -20,6 +20,7 @@ import (
 
 	"github.com/ocidns/ocidns/internal/daemon"
 	"github.com/ocidns/ocidns/internal/dnstest"
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // runAsOcidns, set to "1" in the environment, makes the test binary run as
@@ -194,7 +195,7 @@ func TestServeUnderAbandonedRequestsForHangingNames(t *testing.T) {
 type serveProcess struct {
 	pid  int
 	url  string
-	logs *syncBuffer // its stderr so far
+	logs *testkit.SyncBuffer // its stderr so far
 }
 
 // sample is what the daemon process holds at one instant.
@@ -246,7 +247,7 @@ func startServeProcess(t *testing.T, args ...string) *serveProcess {
 	}
 	addr := make(chan string, 1)
 	logDone := make(chan struct{})
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	go func() { // read the log to its end: a full pipe would stall the daemon
 		defer close(logDone)
 		sc := bufio.NewScanner(stderr)

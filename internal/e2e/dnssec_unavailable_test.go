@@ -2,16 +2,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ocidns/ocidns/discovery"
+	"github.com/ocidns/ocidns/internal/testkit"
 	"github.com/ocidns/ocidns/resolver"
 )
 
@@ -84,7 +79,7 @@ func TestResolversWithoutDNSSECSkipDNSMappingsAndWarn(t *testing.T) {
 // lab.test's DNS-only mapping is skipped.
 func TestWellKnownStillAuthenticatesThroughAResolverWithoutDNSSEC(t *testing.T) {
 	l := needLab(t)
-	cert, pool := labCert(t, "registry.lab.test")
+	cert, pool := testkit.SelfSignedCert(t, "registry.lab.test")
 	doc := `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "http://` + l.plain() + `/lab"}]}]}`
 	wk := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path != discovery.WellKnownPath {
@@ -129,30 +124,4 @@ func TestWellKnownStillAuthenticatesThroughAResolverWithoutDNSSEC(t *testing.T) 
 	if len(warnings) != 1 {
 		t.Errorf("%d warnings, want one: %q", len(warnings), warnings)
 	}
-}
-
-// labCert is a self-signed certificate for name, and a pool trusting it.
-func labCert(t *testing.T, name string) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
 }

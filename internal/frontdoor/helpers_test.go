@@ -1,7 +1,6 @@
 package frontdoor
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/ocidns/ocidns/internal/dnstest"
 	"github.com/ocidns/ocidns/internal/registrytest"
+	"github.com/ocidns/ocidns/internal/testkit"
 	"github.com/ocidns/ocidns/resolver"
 )
 
@@ -31,7 +31,7 @@ type lab struct {
 	r    *resolver.Resolver
 	h    *Handler
 	srv  *httptest.Server
-	logs *syncBuffer
+	logs *testkit.SyncBuffer
 }
 
 // labConfig adjusts a lab.
@@ -53,7 +53,7 @@ func zone(origin, body string, sign bool) dnstest.Zone {
 
 func startLab(t testing.TB, c labConfig) *lab {
 	t.Helper()
-	l := &lab{logs: &syncBuffer{}}
+	l := &lab{logs: &testkit.SyncBuffer{}}
 	for i := 0; i < c.regs; i++ {
 		opts := registrytest.Options{TLS: true}
 		if c.auth != nil {
@@ -190,22 +190,4 @@ func (l *lab) nsOptions() ([]remote.Option, *nsTransport) {
 	u, _ := url.Parse(l.srv.URL)
 	tr := &nsTransport{door: u, base: http.DefaultTransport}
 	return []remote.Option{remote.WithTransport(tr), remote.WithAuth(authn.Anonymous)}, tr
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -52,6 +52,9 @@ var allowed = map[string][]string{
 	"internal/dnstest":      {"discovery/trace", "discovery/dnsclient", "discovery/dnssec"},
 	"internal/registrytest": {},
 	"internal/signtest":     {"resolver/signature", "internal/registrytest"},
+	// Helpers several packages' tests share (a test certificate, a
+	// buffer safe for concurrent writers): a leaf, for tests only.
+	"internal/testkit": {},
 
 	// The end-to-end tests sit on top of everything (test code only).
 	"internal/e2e":             {},
@@ -61,9 +64,10 @@ var allowed = map[string][]string{
 }
 
 // testSupport may be imported by the tests of any package: the test
-// servers, and signing test images as cosign does (with the key types of
-// resolver/signature, which imports only leaves).
-var testSupport = []string{"internal/dnstest", "internal/registrytest", "internal/signtest", "resolver/signature"}
+// servers, signing test images as cosign does (with the key types of
+// resolver/signature, which imports only leaves), and the shared test
+// helpers of internal/testkit.
+var testSupport = []string{"internal/dnstest", "internal/registrytest", "internal/signtest", "resolver/signature", "internal/testkit"}
 
 // testAllowed are the further imports of a package's tests: the tests of
 // a package may use what its code may, itself, test support, and these.
@@ -250,6 +254,8 @@ func TestCheckReportsArrowsTheWrongWay(t *testing.T) {
 		{"the arrows of the graph", pkg{ImportPath: at("discovery"), Imports: []string{at("discovery/trace"), at("discovery/dnsclient"), at("discovery/dnssec")},
 			XTestImports: []string{at("discovery"), at("internal/dnstest")}}, nil, nil},
 		{"a package nobody placed", pkg{ImportPath: at("discovery/nsec")}, nil, []string{"discovery/nsec"}},
+		{"code imports test helpers", pkg{ImportPath: at("resolver"), Imports: []string{at("internal/testkit")}, TestImports: []string{at("internal/testkit")}},
+			[]violation{{from: "resolver", to: "internal/testkit"}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bad, unknown := check([]pkg{tc.pkg})
