@@ -477,15 +477,13 @@ func appendUnmatched(skipped []Skipped, ms, matched []Mapping, path string) []Sk
 	return skipped
 }
 
-// followed drops, under --dnssec on, the cross-host mappings of a source
-// that is not authenticated (docs/protocol.md §8.3).
+// followed drops the mappings a client does not follow (Follows: under
+// --dnssec on, the cross-host mappings of a source that is not
+// authenticated, docs/protocol.md §8.3).
 func (h *hopRun) followed(rep *SourceReport, matched []Mapping) []Mapping {
-	if rep.Auth != AuthNone || h.d.opts.DNSSECOff {
-		return matched
-	}
 	kept := matched[:0:0]
 	for _, m := range matched {
-		if CrossHost(m, h.host) {
+		if !Follows(m, h.host, rep.Auth, h.d.opts.DNSSECOff) {
 			rep.Skipped = append(rep.Skipped, Skipped{Reason: SkipUnauthenticatedCrossHost, Record: m.Record, Mapping: m})
 			continue
 		}
@@ -575,9 +573,10 @@ func (d *Discoverer) srvTargets(srvs []*dns.SRV, host, path string, auth Auth) (
 		if hp := strings.TrimPrefix(ep.URL, "https://"); d.insecure(hp) {
 			ep.URL = "http://" + hp // the mapping stays authenticated; the operator chose plain HTTP
 		}
-		// Unauthenticated SRV may point anywhere, but the registry must then
-		// prove it is <host> in TLS: a forged SRV can only cause a failure.
-		if auth == AuthNone && !d.opts.DNSSECOff && CrossHost(Mapping{Registry: ep.URL}, host) {
+		// Unauthenticated SRV may point anywhere, but a target that a
+		// mapping could not send the name to must then prove it is <host>
+		// in TLS: a forged SRV can only cause a failure.
+		if !Follows(Mapping{Registry: ep.URL}, host, auth, d.opts.DNSSECOff) {
 			ep.TLSServerName = host
 		}
 		m := Mapping{Registry: ep.URL, Priority: ep.Priority, Weight: ep.Weight, Caps: ep.Caps, Record: srvText(s)}
