@@ -24,17 +24,17 @@ func validityKind(s *dns.RRSIG, now time.Time) error {
 	return nil
 }
 
-// validityProblem says what is wrong with s's validity period at now:
-// ErrSignatureExpired or ErrSignatureNotYetValid and the reason, or nil.
-func validityProblem(s *dns.RRSIG, now time.Time) (kind error, reason string) {
-	inc, exp := sigTime(s.Inception, now), sigTime(s.Expiration, now)
-	switch {
-	case now.After(exp):
-		return ErrSignatureExpired, "signature expired at " + exp.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) + ")"
-	case now.Before(inc):
-		return ErrSignatureNotYetValid, "signature not yet valid until " + inc.UTC().Format(time.RFC3339) + " (now " + now.UTC().Format(time.RFC3339) + ")"
+// validityProblem words what validityKind found wrong with s's validity
+// period at now ("" when nothing is).
+func validityProblem(s *dns.RRSIG, now time.Time) string {
+	at := " (now " + now.UTC().Format(time.RFC3339) + ")"
+	switch validityKind(s, now) {
+	case ErrSignatureExpired:
+		return "signature expired at " + sigTime(s.Expiration, now).UTC().Format(time.RFC3339) + at
+	case ErrSignatureNotYetValid:
+		return "signature not yet valid until " + sigTime(s.Inception, now).UTC().Format(time.RFC3339) + at
 	}
-	return nil, ""
+	return ""
 }
 
 // sigTime maps a 32-bit RRSIG timestamp to the instant nearest to now with

@@ -619,7 +619,7 @@ func (f sigFailure) bogus(what, signer string, now time.Time) *BogusError {
 	e := &BogusError{RRset: what, Signer: signer, KeyTag: int(f.sig.KeyTag), Kind: f.kind}
 	switch f.kind {
 	case ErrSignatureExpired, ErrSignatureNotYetValid:
-		_, e.Reason = validityProblem(f.sig, now)
+		e.Reason = validityProblem(f.sig, now)
 	case ErrBadSignature:
 		e.Reason = verifyFailure(f.err)
 	case ErrBudgetExceeded:
