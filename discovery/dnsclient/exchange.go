@@ -69,6 +69,7 @@ func (c *Client) ask(ctx context.Context, qname string, qtype uint16) (resp *dns
 		if resp, err := c.exchange(ctx, tr, q, servfail, plain); err == nil && (resp.Rcode == dns.RcodeSuccess || resp.Rcode == dns.RcodeNameError) {
 			return resp, servfail, true, nil
 		}
+		last.AskedWithoutDO = true
 	}
 	if tries > 1 {
 		last.Err = fmt.Errorf("%w (every server failed: %d queries to %d servers)", last.Err, tries, len(c.servers))

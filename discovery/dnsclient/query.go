@@ -82,6 +82,9 @@ type Error struct {
 	Server string // the last server asked; "" when none was
 	Rcode  int    // the last server's rcode; -1 when it gave none
 	Err    error
+	// AskedWithoutDO is set when a server that answered SERVFAIL was asked
+	// once more without the DO bit, and that failed too.
+	AskedWithoutDO bool
 }
 
 // Error reads "DNS TXT name. @server: cause".

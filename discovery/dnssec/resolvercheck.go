@@ -229,6 +229,10 @@ func (r *validation) probeResolver(ctx context.Context, plain Querier) (Resolver
 	if errors.As(err, &de) && de.Rcode == dns.RcodeRefused {
 		return ResolverWithoutDNSSEC, "it refuses the root zone's DNSKEY query"
 	}
+	if errors.As(err, &de) && de.AskedWithoutDO {
+		// The client has asked again without the bit, and that failed too.
+		return ResolverWithoutDNSSEC, "it cannot answer the root zone's DNSKEY query, with the DNSSEC OK bit or without (" + err.Error() + ")"
+	}
 	if plain == nil {
 		return ResolverUnchecked, err.Error()
 	}

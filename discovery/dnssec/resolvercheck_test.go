@@ -138,9 +138,15 @@ func TestResolverWithoutDNSSECMakesAnswersInsecure(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr := trace.New(nil)
+			l.srv.ResetCounts()
 			for range 3 {
 				sec, err := l.v.Validate(trace.NewContext(context.Background(), tr), txt)
 				wantSecurity(t, "TXT", sec, err, dnssec.Insecure)
+			}
+			// The client's own retry without the DO bit answers the check:
+			// it does not ask without the bit a second time.
+			if plain := l.srv.TotalQueries() - l.srv.QueriesWithDO(); plain > 1 {
+				t.Errorf("%d queries without the DO bit, want at most 1", plain)
 			}
 			st, why := l.v.Resolver()
 			if st != dnssec.ResolverWithoutDNSSEC || !strings.Contains(why, tc.why) {
