@@ -85,8 +85,13 @@ type Error struct {
 	Err  error  // the underlying cause; may be nil
 }
 
-func (e *Error) Error() string {
-	msg := e.Ref + ": " + e.Step
+// Error is the reference, then Reason.
+func (e *Error) Error() string { return e.Ref + ": " + e.Reason() }
+
+// Reason is the error without the reference: the step, the host, the kind
+// and the cause, for a caller that names the reference itself.
+func (e *Error) Reason() string {
+	msg := e.Step
 	if e.Host != "" {
 		msg += " at " + e.Host
 	}

@@ -8,8 +8,8 @@ import (
 
 // TestImageFindingsNameTheImageOnce: IMAGE_UNSIGNED and IMAGE_UNRESOLVED
 // quote the error of Config.CheckName with the name once: an error that
-// begins with the name (the resolver's do) as it is, any other with the
-// name in front.
+// words itself without the name (the resolver's *Error: Reason) by that,
+// any other by its whole text, after the name.
 func TestImageFindingsNameTheImageOnce(t *testing.T) {
 	l := newLab(t, nil)
 	const name = "good.example.com/app:v1"
@@ -19,11 +19,11 @@ func TestImageFindingsNameTheImageOnce(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{"unresolved, error names the image", NameResult{Err: errors.New(name + ": HEAD manifest: not found")},
+		{"unresolved, error names the image", NameResult{Err: refError{name, "HEAD manifest: not found"}},
 			CodeImageUnresolved, name + ": HEAD manifest: not found"},
 		{"unresolved, error without the name", NameResult{Err: context.DeadlineExceeded},
 			CodeImageUnresolved, name + ": context deadline exceeded"},
-		{"unsigned, error names the image", NameResult{Err: errors.New(name + ": signature missing"), Code: "SIGNATURE_MISSING", Checked: true},
+		{"unsigned, error names the image", NameResult{Err: refError{name, "signature missing"}, Code: "SIGNATURE_MISSING", Checked: true},
 			CodeImageUnsigned, name + ": signature missing: clients refuse it"},
 		{"unsigned, error without the name", NameResult{Err: errors.New("signature missing"), Code: "SIGNATURE_MISSING", Checked: true},
 			CodeImageUnsigned, name + ": signature missing: clients refuse it"},
@@ -41,3 +41,10 @@ func TestImageFindingsNameTheImageOnce(t *testing.T) {
 		})
 	}
 }
+
+// refError is worded as the resolver's *Error is: the reference, then
+// Reason.
+type refError struct{ ref, reason string }
+
+func (e refError) Error() string  { return e.ref + ": " + e.reason }
+func (e refError) Reason() string { return e.reason }

@@ -101,9 +101,9 @@ func (c *checker) checkTXTSize(q string, rrs []dns.RR) {
 // for Config.CheckName: the digest and how its signature fared.
 type NameResult struct {
 	// Digest is what the name resolved to; Err is set when it did not
-	// resolve (signature refusals included). Findings quote Err's text,
-	// with the name in front unless the text begins with it, as the
-	// resolver's errors do.
+	// resolve (signature refusals included). Findings name the image,
+	// then say what failed: Err's Reason() when it has one (the
+	// resolver's *Error, whose text begins with the name), else its text.
 	Digest string
 	Err    error
 	// Checked is set when the signature was checked (a key applies or
@@ -148,13 +148,12 @@ func (c *checker) checkNames(ctx context.Context) {
 	}
 }
 
-// nameMessage is err's text naming the image name once: the resolver's
-// errors begin with the reference they are about; any other error gets
-// the name in front.
+// nameMessage names the image once, then what failed: an error that
+// words itself without the name it is about (the resolver's *Error:
+// Reason) gives that part, any other its whole text.
 func nameMessage(name string, err error) string {
-	msg := err.Error()
-	if strings.HasPrefix(msg, name+": ") {
-		return msg
+	if r, ok := err.(interface{ Reason() string }); ok {
+		return name + ": " + r.Reason()
 	}
-	return name + ": " + msg
+	return name + ": " + err.Error()
 }
