@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -73,7 +74,7 @@ func TestContribSystemdUnitAndConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the shipped config file: %v", err)
 	}
-	if _, err := s.resolverOptions(); err != nil {
+	if _, err := s.resolverOptions(slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatalf("the shipped config file's resolver settings: %v", err)
 	}
 	host, _, err := net.SplitHostPort(s.listen)

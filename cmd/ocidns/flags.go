@@ -149,17 +149,16 @@ func (f *resolverFlags) credentialOptions() []resolver.Option {
 	return opts
 }
 
-// newResolver builds the Resolver the flags describe, plus the command's
-// own options. A bad flag value or an unreadable file they name is a usage
-// error, reported here for cmd; ok is false then and the command returns
-// exitUsage.
-func (f *resolverFlags) newResolver(cmd string, stdio IO, extra ...resolver.Option) (r *resolver.Resolver, ok bool) {
+// newResolver builds the Resolver the flags describe. A bad flag value or
+// an unreadable file they name is a usage error, reported here for cmd; ok
+// is false then and the command returns exitUsage.
+func (f *resolverFlags) newResolver(cmd string, stdio IO) (r *resolver.Resolver, ok bool) {
 	opts, err := f.options()
 	if err == nil {
 		// Said once, on stderr, when the DNS resolver cannot serve DNSSEC
-		// (serve logs it instead, among extra).
+		// (serve logs it instead: serveSettings.resolverOptions).
 		warn := resolver.WithDNSSECWarning(func(msg string) { fmt.Fprintln(stdio.Err, "ocidns: warning:", msg) })
-		r, err = resolver.New(append(append(opts, warn), extra...)...)
+		r, err = resolver.New(append(opts, warn)...)
 	}
 	if err != nil {
 		usageError(stdio, cmd, "%v", err)

@@ -39,10 +39,10 @@ func runServe(ctx context.Context, args []string, stdio IO) int {
 		return usageError(stdio, "serve", "%v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stdio.Err, nil))
-	opts, err := s.resolverOptions()
+	opts, err := s.resolverOptions(logger)
 	var r *resolver.Resolver
 	if err == nil {
-		r, err = resolver.New(append(opts, logDNSSECWarning(logger))...)
+		r, err = resolver.New(opts...)
 	}
 	if err != nil {
 		return usageError(stdio, "serve", "%v", err)
@@ -131,22 +131,19 @@ func (s *serveSettings) finish(fs *pflag.FlagSet) error {
 	return nil
 }
 
-// resolverOptions are the Resolver's options for s. Callers choose the
-// names serve resolves, and so the hosts it connects to: never local
-// addresses unless the operator allows them.
-func (s *serveSettings) resolverOptions() ([]resolver.Option, error) {
+// resolverOptions are the Resolver's options for s, at start and at each
+// reload. Callers choose the names serve resolves, and so the hosts it
+// connects to: never local addresses unless the operator allows them. That
+// the DNS resolver cannot serve DNSSEC data is logged to logger (the other
+// commands print it on stderr).
+func (s *serveSettings) resolverOptions(logger *slog.Logger) ([]resolver.Option, error) {
 	opts, err := s.options()
 	if err != nil {
 		return nil, err
 	}
 	return append(opts, resolver.WithMaxUpstream(s.maxInFlight),
-		resolver.WithAddressPolicy(resolver.AddressPolicy{Allow: s.allowLocal, DenyPrivate: s.denyPrivate})), nil
-}
-
-// logDNSSECWarning logs, once, that the DNS resolver cannot serve DNSSEC
-// data (the CLI's other commands print it on stderr instead).
-func logDNSSECWarning(logger *slog.Logger) resolver.Option {
-	return resolver.WithDNSSECWarning(func(msg string) { logger.Warn("dnssec unavailable", "reason", msg) })
+		resolver.WithAddressPolicy(resolver.AddressPolicy{Allow: s.allowLocal, DenyPrivate: s.denyPrivate}),
+		resolver.WithDNSSECWarning(func(msg string) { logger.Warn("dnssec unavailable", "reason", msg) })), nil
 }
 
 // checkAllowedHost accepts NAME or NAME:PORT, as a Host header carries them.

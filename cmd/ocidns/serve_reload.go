@@ -56,11 +56,11 @@ func reloadServe(args []string, r *resolver.Resolver, logger *slog.Logger) (*ser
 	if err := next.finish(fs); err != nil {
 		return nil, err
 	}
-	opts, err := next.resolverOptions()
+	opts, err := next.resolverOptions(logger)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Reload(append(opts, logDNSSECWarning(logger))...); err != nil {
+	if err := r.Reload(opts...); err != nil {
 		return nil, err
 	}
 	return next, nil
