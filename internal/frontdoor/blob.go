@@ -1,7 +1,7 @@
 package frontdoor
 
 import (
-	"errors"
+	"context"
 	"io"
 	"net/http"
 	"sync"
@@ -91,7 +91,7 @@ func (h *Handler) serveBlob(w http.ResponseWriter, r *http.Request, req request)
 	// goes out as it arrives rather than when a buffer fills.
 	_ = rc.Flush()
 	if rerr := h.copyBlob(w, rc, b, &o); rerr != nil {
-		o.code, o.err = codeOf(rerr), rerr
+		o.code, o.err = string(resolver.CodeOf(rerr)), rerr
 		h.log(r, req, o, 0)
 		// Cut the connection: a clean end would pass a short or wrong blob
 		// off as whole.
@@ -156,16 +156,7 @@ func (h *Handler) copyBlob(w http.ResponseWriter, rc *http.ResponseController, b
 
 // locateWithin is locate bounded by RequestTimeout.
 func (h *Handler) locateWithin(r *http.Request, req request) (resolver.Location, *apiError) {
-	ctx, cancel := contextWithTimeout(r, h.cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.RequestTimeout)
 	defer cancel()
 	return h.locate(ctx, req, codeBlobUnknown)
-}
-
-// codeOf names a stream's failure for the log.
-func codeOf(err error) string {
-	var e *resolver.Error
-	if errors.As(err, &e) {
-		return string(e.Code())
-	}
-	return codeUpstream
 }

@@ -217,9 +217,6 @@ func (h *Handler) log(r *http.Request, req request, o outcome, d time.Duration) 
 	h.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "frontdoor", attrs...)
 }
 
-// CachedManifests returns the entries and bytes of the manifest cache.
-func (h *Handler) CachedManifests() (entries int, bytes int64) { return h.manifests.stats() }
-
 // truncate bounds a caller's string in a log line.
 func truncate(s string) string {
 	if len(s) > 256 {
@@ -238,8 +235,4 @@ func truncateLong(s string) string {
 
 func contentLength(w http.ResponseWriter, n int64) {
 	w.Header().Set("Content-Length", strconv.FormatInt(n, 10))
-}
-
-func contextWithTimeout(r *http.Request, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), d)
 }

@@ -55,10 +55,3 @@ func (c *manifestCache) add(key string, m resolver.Manifest) {
 		c.lru.RemoveOldest()
 	}
 }
-
-// stats returns the entries and bytes held.
-func (c *manifestCache) stats() (int, int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len(), c.bytes
-}
