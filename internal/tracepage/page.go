@@ -26,10 +26,10 @@ var (
 	traceCSS []byte
 )
 
-// ServedCSP is the Content-Security-Policy of the page `ocidns serve`
+// servedCSP is the Content-Security-Policy of the page `ocidns serve`
 // serves: scripts, styles and requests from the daemon itself only, no
 // inline script, no other origin, and no page may frame it.
-const ServedCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
+const servedCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // The markers in index.html that WriteHTML replaces.
@@ -43,42 +43,44 @@ const (
 )
 
 // Handler serves the page: GET / (the page, which asks /v1/trace) and
-// GET /assets/trace.js and /assets/trace.css, each with ServedCSP,
+// GET /assets/trace.js and /assets/trace.css, each with servedCSP,
 // X-Content-Type-Options: nosniff and no framing. The caller mounts it
 // for "/" and "/assets/" and checks the Host header first.
 func Handler() http.Handler {
+	type asset struct {
+		body        []byte
+		ctype, etag string
+	}
+	// The assets change with the binary only: their tags are computed
+	// once, here, not at each request.
+	assets := map[string]asset{
+		"/":                 {indexHTML, "text/html; charset=utf-8", etag(indexHTML)},
+		"/assets/trace.js":  {traceJS, "text/javascript; charset=utf-8", etag(traceJS)},
+		"/assets/trace.css": {traceCSS, "text/css; charset=utf-8", etag(traceCSS)},
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		var body []byte
-		var ctype string
-		switch r.URL.Path {
-		case "/":
-			body, ctype = indexHTML, "text/html; charset=utf-8"
-		case "/assets/trace.js":
-			body, ctype = traceJS, "text/javascript; charset=utf-8"
-		case "/assets/trace.css":
-			body, ctype = traceCSS, "text/css; charset=utf-8"
-		default:
+		a, ok := assets[r.URL.Path]
+		if !ok {
 			http.NotFound(w, r)
 			return
 		}
 		h := w.Header()
-		h.Set("Content-Type", ctype)
-		h.Set("Content-Security-Policy", ServedCSP)
+		h.Set("Content-Type", a.ctype)
+		h.Set("Content-Security-Policy", servedCSP)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
-		// The assets change with the binary: ask each time, answer 304
-		// while they have not.
+		// Ask each time, answer 304 while the binary is the same.
 		h.Set("Cache-Control", "no-cache")
-		h.Set("ETag", etag(body))
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+		h.Set("ETag", a.etag)
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 	})
 }
 
