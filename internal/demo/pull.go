@@ -2,8 +2,6 @@ package demo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -60,7 +58,7 @@ func (lab *Lab) PullThroughFrontDoor(ctx context.Context, w io.Writer, r *resolv
 	if err != nil {
 		return err
 	}
-	if got := sha(raw); got != wantIndex.String() {
+	if got := digest.FromBytes(raw); got != wantIndex {
 		return fmt.Errorf("index hashes to %s, the registry holds %s", got, wantIndex)
 	}
 	total, err := lab.pullPlatforms(w, idx, wantIndex, len(raw))
@@ -127,7 +125,7 @@ func pullChecked(img v1.Image, want v1.Hash) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if got := sha(raw); got != want.String() {
+	if got := digest.FromBytes(raw); got.String() != want.String() {
 		return 0, fmt.Errorf("manifest hashes to %s, want %s", got, want)
 	}
 	m, err := img.Manifest()
@@ -138,7 +136,7 @@ func pullChecked(img v1.Image, want v1.Hash) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("config: %w", err)
 	}
-	if got := sha(cfg); got != m.Config.Digest.String() {
+	if got := digest.FromBytes(cfg); got.String() != m.Config.Digest.String() {
 		return 0, fmt.Errorf("config hashes to %s, want %s", got, m.Config.Digest)
 	}
 	n := int64(len(raw) + len(cfg))
@@ -158,21 +156,16 @@ func pullChecked(img v1.Image, want v1.Hash) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("layer %s: %w", d, err)
 		}
-		h := sha256.New()
-		k, err := io.Copy(h, rc)
+		h := digest.Canonical.Digester()
+		k, err := io.Copy(h.Hash(), rc)
 		rc.Close()
 		if err != nil {
 			return 0, fmt.Errorf("layer %s: %w", d, err)
 		}
-		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != d.String() {
+		if got := h.Digest(); got.String() != d.String() {
 			return 0, fmt.Errorf("layer hashes to %s, want %s", got, d)
 		}
 		n += k
 	}
 	return n, nil
-}
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(s[:])
 }
