@@ -154,21 +154,12 @@ func (c *checker) checkAgreement() {
 		}
 	}
 	for _, p := range prefixes {
-		var t, w []discovery.Mapping
-		var recs []string
-		for _, m := range c.txt {
-			if m.Prefix == p {
-				t = append(t, m)
-				recs = append(recs, m.Record)
-			}
-		}
-		for _, m := range c.wkMaps {
-			if m.Prefix == p {
-				w = append(w, m)
-				recs = append(recs, m.Record)
-			}
-		}
+		t, w := prefixGroup(c.txt, p), prefixGroup(c.wkMaps, p)
 		if targetKey(t) != targetKey(w) {
+			var recs []string
+			for _, m := range slices.Concat(t, w) {
+				recs = append(recs, m.Record)
+			}
 			c.add(Warning, CodeTXTWellKnownDiffer, strings.Join(recs, " | "),
 				fmt.Sprintf("%s: the TXT records say %s, the well-known document says %s: clients that read DNS and clients that skip it disagree",
 					prefixWords(p), targetKey(t), targetKey(w)),
