@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ocidns/ocidns/internal/testkit"
 	"github.com/ocidns/ocidns/internal/tracepage"
 )
 
@@ -53,7 +54,7 @@ func closedPort(t *testing.T) string {
 // Callers get the reference and the class of failure; the log line of the
 // request and /v1/trace keep the detail for the operator.
 func TestUpstreamErrorsAreGenericForCallers(t *testing.T) {
-	var logs syncBuf
+	var logs testkit.SyncBuffer
 	srv, _ := startDaemon(t, Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	for _, tt := range []struct {
 		name, addr, detail string
@@ -88,22 +89,4 @@ func TestUpstreamErrorsAreGenericForCallers(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuf is a log destination safe for the daemon's concurrent writes.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
