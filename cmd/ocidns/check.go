@@ -193,13 +193,13 @@ func checkName(r *resolver.Resolver) func(ctx context.Context, name string) chec
 		switch {
 		case errors.As(err, &se):
 			return check.NameResult{Digest: se.Digest.String(), Err: err, Checked: true, Policy: se.Report.Policy,
-				RequiredBy: se.RequiredBy, Code: string(resolver.CodeOf(err))}
+				Code: string(resolver.CodeOf(err))}
 		case err != nil:
 			return check.NameResult{Err: err}
 		}
 		nr := check.NameResult{Digest: res.Digest.String()}
 		if s := res.Signature; s != nil {
-			nr.Checked, nr.Verified, nr.Policy, nr.RequiredBy = true, s.Verified, s.Policy, s.RequiredBy
+			nr.Checked, nr.Verified, nr.Policy = true, s.Verified, s.Policy
 			nr.Code, nr.KeyID, nr.Signer = string(s.Code), s.KeyID, string(s.Signer)
 		}
 		return nr

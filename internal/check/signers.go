@@ -108,14 +108,14 @@ type NameResult struct {
 	Err    error
 	// Checked is set when the signature was checked (a key applies or
 	// one is required); Verified, Policy ("required" or "optional"),
-	// RequiredBy, Code and KeyID say how it fared.
-	Checked    bool
-	Verified   bool
-	Policy     string
-	RequiredBy string
-	Code       string
-	KeyID      string
-	Signer     string
+	// Code, KeyID and Signer (the key's source) say how it fared. Who
+	// requires a signature is in Err's text.
+	Checked  bool
+	Verified bool
+	Policy   string
+	Code     string
+	KeyID    string
+	Signer   string
 }
 
 // checkNames resolves each name of Config.Names with Config.CheckName and
