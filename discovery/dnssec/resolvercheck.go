@@ -158,8 +158,13 @@ func (r *validation) resolverState(ctx context.Context) (ResolverDNSSEC, string,
 func (r *validation) checkResolver(ctx context.Context, _ cacheKey) (cacheEntry, error) {
 	v := r.v
 	v.mu.Lock()
-	cfg := v.resolver.cfg
+	cfg, due := v.resolver.cfg, v.resolver.state == ResolverUnchecked && !v.now().Before(v.resolver.retry)
 	v.mu.Unlock()
+	if !due {
+		// Another validation's check concluded between this one's look
+		// at the state and its turn here.
+		return cacheEntry{}, nil
+	}
 	state, why := r.probeResolver(ctx, cfg.Plain)
 	v.mu.Lock()
 	notify := false
