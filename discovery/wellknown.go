@@ -145,7 +145,7 @@ func FetchWellKnown(ctx context.Context, client *http.Client, host string, opt P
 			ms   []Mapping
 			keys []PublishedKey
 		)
-		if ms, keys, err = parseWellKnown(body, opt); err == nil {
+		if ms, keys, err = ParseWellKnownWithSigners(body, opt); err == nil {
 			return f.document(resp, ms, keys), nil
 		}
 	}
@@ -407,20 +407,22 @@ func (e *DocumentError) Unwrap() error { return e.Err }
 // entry: `well-known namespaces[1].registries[0] prefix="tools" registry=https://...`.
 //
 // The "signers" member (ParseWellKnownSigners, docs/protocol.md §15.1) is
-// read too: its keys are not returned here (FetchWellKnown returns them in
-// WellKnown.Signers), but a malformed member makes the document invalid,
-// as a malformed namespace does, since it may carry a sign=required.
+// read too: its keys are not returned here (ParseWellKnownWithSigners and
+// FetchWellKnown return them), but a malformed member makes the document
+// invalid, as a malformed namespace does, since it may carry a
+// sign=required.
 //
 // Errors are a *DocumentError (wrapping ErrMalformed) naming the JSON path
 // and byte offset. A wrong version is reported before any other fault, since
 // another version may mean another schema.
 func ParseWellKnown(body []byte, opt ParseOptions) ([]Mapping, error) {
-	ms, _, err := parseWellKnown(body, opt)
+	ms, _, err := ParseWellKnownWithSigners(body, opt)
 	return ms, err
 }
 
-// parseWellKnown is ParseWellKnown returning the signers' keys too.
-func parseWellKnown(body []byte, opt ParseOptions) ([]Mapping, []PublishedKey, error) {
+// ParseWellKnownWithSigners is ParseWellKnown returning the keys of the
+// document's "signers" member too, in one pass over the document.
+func ParseWellKnownWithSigners(body []byte, opt ParseOptions) ([]Mapping, []PublishedKey, error) {
 	if len(body) > WellKnownMaxBytes {
 		return nil, nil, &DocumentError{Offset: WellKnownMaxBytes, Err: fmt.Errorf("%w: document is over the %d KiB limit", ErrWellKnownTooLarge, WellKnownMaxBytes>>10)}
 	}

@@ -520,7 +520,7 @@ func wellKnownDocument(ms []sourcedMapping, keys []sourcedKey, opt discovery.Par
 	if err != nil {
 		return nil, err
 	}
-	back, backKeys, err := parseWellKnownDocument(doc, opt)
+	back, backKeys, err := discovery.ParseWellKnownWithSigners(doc, opt)
 	if err != nil {
 		return nil, fmt.Errorf("the well-known document does not parse back: %w", err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -102,23 +101,4 @@ func publishedKey(path, prefix, sign string) (discovery.PublishedKey, error) {
 		return discovery.PublishedKey{}, fmt.Errorf("the record %q reads back as %+v", text, back)
 	}
 	return k, nil
-}
-
-// parseWellKnownDocument reads a document's mappings and signers as clients
-// do.
-func parseWellKnownDocument(doc []byte, opt discovery.ParseOptions) ([]discovery.Mapping, []discovery.PublishedKey, error) {
-	ms, err := discovery.ParseWellKnown(doc, opt)
-	if err != nil {
-		return nil, nil, err
-	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &members); err != nil {
-		return nil, nil, err
-	}
-	raw, ok := members["signers"]
-	if !ok {
-		return ms, nil, nil
-	}
-	keys, err := discovery.ParseWellKnownSigners(raw)
-	return ms, keys, err
 }

@@ -66,7 +66,7 @@ func TestRecordsSigningKey(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("json: exit %d: %s", code, errOut)
 			}
-			ms, wk, err := parseWellKnownDocument([]byte(out), discovery.ParseOptions{})
+			ms, wk, err := discovery.ParseWellKnownWithSigners([]byte(out), discovery.ParseOptions{})
 			if err != nil || len(ms) != 0 || len(wk) != 1 || wk[0].Prefix != "org" || wk[0].Sign != discovery.SignRequired || !bytes.Equal(wk[0].DER, k.PublicDER()) {
 				t.Fatalf("document %s read back as %+v, %+v, %v", out, ms, wk, err)
 			}
@@ -94,7 +94,7 @@ func TestRecordsSigningKeysBesideMappings(t *testing.T) {
 		t.Errorf("%d mappings in\n%s", n, out)
 	}
 	code, out, _ = runCLI(t, "", append(args, "--format", "json")...)
-	ms, wk, err := parseWellKnownDocument([]byte(out), discovery.ParseOptions{})
+	ms, wk, err := discovery.ParseWellKnownWithSigners([]byte(out), discovery.ParseOptions{})
 	if code != 0 || err != nil || len(ms) != 2 || len(wk) != 2 {
 		t.Fatalf("exit %d: %d mappings, %d keys, %v\n%s", code, len(ms), len(wk), err, out)
 	}
