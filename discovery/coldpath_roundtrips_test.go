@@ -3,9 +3,9 @@ package discovery_test
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -72,19 +72,15 @@ func cpStart(tb testing.TB) *cpLab {
 	if a := l.srv.TrustAnchors(); len(a) == 0 || a[0].Header().Name != "." {
 		tb.Fatalf("trust anchors %v, want the root's DS only", a)
 	}
-	cert, pool := testkit.SelfSignedCert(tb, "direct.mapping.test")
-	l.wk = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var pool *x509.CertPool
+	l.wk, pool = testkit.StartTLSServer(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Host != "direct.mapping.test" || r.URL.Path != discovery.WellKnownPath {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Cache-Control", "max-age=600")
 		io.WriteString(w, dlWKDoc)
-	}))
-	l.wk.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	l.wk.Config.ErrorLog = log.New(io.Discard, "", 0)
-	l.wk.StartTLS()
-	tb.Cleanup(l.wk.Close)
+	}), "direct.mapping.test")
 	l.tls = &tls.Config{RootCAs: pool}
 	return l
 }

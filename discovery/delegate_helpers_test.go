@@ -5,11 +5,9 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"log"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strconv"
@@ -261,8 +259,7 @@ func dlWellKnown(t testing.TB, docs map[string]dlDoc) *http.Client {
 	for h := range docs {
 		names = append(names, h)
 	}
-	cert, pool := testkit.SelfSignedCert(t, names...)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, pool := testkit.StartTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		doc, ok := docs[r.Host]
 		if !ok || r.URL.Path != discovery.WellKnownPath {
 			http.NotFound(w, r)
@@ -275,11 +272,7 @@ func dlWellKnown(t testing.TB, docs map[string]dlDoc) *http.Client {
 			w.WriteHeader(doc.status)
 		}
 		io.WriteString(w, doc.body)
-	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // clients that give up early are expected
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	}), names...)
 	addr := srv.Listener.Addr().String()
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, a string) (net.Conn, error) {

@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
@@ -43,9 +42,8 @@ func startPolicyLab(t *testing.T, auth registrytest.Auth) *policyLab {
 	pl.app = reg.MustPushImage(t, "org/app", "v1")
 	pl.site = reg.MustPushImage(t, "web/site", "1.0", registrytest.WithSeed("site"))
 
-	cert, _ := testkit.SelfSignedCert(t, "*.names.test")
 	doc := `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "https://` + reg.Host() + `/web", "priority": 5}]}]}`
-	pl.wk = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	pl.wk, _ = testkit.StartTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		pl.wkHits.Add(1)
 		if req.URL.Path != discovery.WellKnownPath {
 			http.NotFound(w, req)
@@ -53,10 +51,7 @@ func startPolicyLab(t *testing.T, auth registrytest.Auth) *policyLab {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(doc))
-	}))
-	pl.wk.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	pl.wk.StartTLS()
-	t.Cleanup(pl.wk.Close)
+	}), "*.names.test")
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(pl.wk.URL, "https://"))
 	pl.wkHost = "wk.names.test:" + port
 
@@ -64,11 +59,7 @@ func startPolicyLab(t *testing.T, auth registrytest.Auth) *policyLab {
 		`_oci-discovery.app TXT "v=oci1; registry=https://{{REG0}}"`+"\n"+
 			"wk A 127.0.0.1\n", true))
 	pl.pool = reg.Transport().TLSClientConfig.RootCAs.Clone()
-	leaf, err := x509.ParseCertificate(cert.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	pl.pool.AddCert(leaf)
+	pl.pool.AddCert(pl.wk.Certificate())
 	return pl
 }
 

@@ -2,12 +2,10 @@ package resolver
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -43,19 +41,15 @@ func startRootLab(t *testing.T) *rootLab {
 	rl.app = reg.MustPushImage(t, "org/app", "v1")
 	rl.site = reg.MustPushImage(t, "web/site", "1.0", registrytest.WithSeed("site"))
 
-	cert, _ := testkit.SelfSignedCert(t, "*.names.test")
 	doc := `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "https://` + reg.Host() + `/web"}]}]}`
-	wk := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	wk, _ := testkit.StartTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path != discovery.WellKnownPath {
 			http.NotFound(w, req)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(doc))
-	}))
-	wk.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	wk.StartTLS()
-	t.Cleanup(wk.Close)
+	}), "*.names.test")
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(wk.URL, "https://"))
 	rl.wkHost = "wk.names.test:" + port
 
@@ -68,11 +62,7 @@ func startRootLab(t *testing.T) *rootLab {
 		t.Fatalf("trust anchors %v, want the lab root's", a)
 	}
 	rl.pool = reg.Transport().TLSClientConfig.RootCAs.Clone()
-	leaf, err := x509.ParseCertificate(cert.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	rl.pool.AddCert(leaf)
+	rl.pool.AddCert(wk.Certificate())
 	return rl
 }
 

@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -79,20 +76,15 @@ func TestResolversWithoutDNSSECSkipDNSMappingsAndWarn(t *testing.T) {
 // lab.test's DNS-only mapping is skipped.
 func TestWellKnownStillAuthenticatesThroughAResolverWithoutDNSSEC(t *testing.T) {
 	l := needLab(t)
-	cert, pool := testkit.SelfSignedCert(t, "registry.lab.test")
 	doc := `{"version": 1, "namespaces": [{"prefix": "", "registries": [{"url": "http://` + l.plain() + `/lab"}]}]}`
-	wk := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	wk, pool := testkit.StartTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path != discovery.WellKnownPath {
 			http.NotFound(w, req)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, doc)
-	}))
-	wk.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	wk.Config.ErrorLog = log.New(io.Discard, "", 0)
-	wk.StartTLS()
-	defer wk.Close()
+	}), "registry.lab.test")
 	_, port, _ := net.SplitHostPort(wk.Listener.Addr().String())
 
 	var mu sync.Mutex

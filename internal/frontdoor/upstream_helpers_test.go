@@ -1,7 +1,6 @@
 package frontdoor
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -23,16 +22,9 @@ import (
 // one the lab's resolver trusts) and returns its host:port.
 func startTLS(t testing.TB, h http.Handler) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := httptest.NewUnstartedServer(h)
-	s.Listener.Close()
-	s.Listener = ln
-	s.StartTLS()
+	s := httptest.NewTLSServer(h)
 	t.Cleanup(s.Close)
-	return ln.Addr().String()
+	return s.Listener.Addr().String()
 }
 
 // counting wraps h and counts the requests it gets.
