@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,10 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -174,53 +171,8 @@ func TestCLIResolveTamperedZoneExitsOne(t *testing.T) {
 // digests, on an address it picked itself, and stops cleanly on SIGTERM.
 func TestCLIServeAnswersResolve(t *testing.T) {
 	l := needLab(t)
-	p := resolverPaths[0]
-	args := append(append([]string{"serve", "--listen", "127.0.0.1:0"}, p.flags(l)...), cliCommon(l)...)
-	for _, h := range l.insecure() { // every lab server listens on loopback
-		args = append(args, "--allow-local-registry", h)
-	}
-	cmd := exec.Command(ocidnsBinary(t), args...)
-	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+t.TempDir())
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var logBuf safeBuffer
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`msg=listening addr=(\S+)`)
-		for sc.Scan() {
-			logBuf.WriteLine(sc.Text())
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addrc <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	stopped := false
-	defer func() {
-		if !stopped {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("ocidns serve log:\n%s", logBuf.String())
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case <-time.After(30 * time.Second):
-		t.Fatal("ocidns serve did not log its address within 30s")
-	}
-
-	base := "http://" + addr
+	s := startServe(t, l, resolverPaths[0])
+	base := "http://" + s.addr
 	for _, c := range labCases() {
 		q := url.Values{"ref": {c.ref}}
 		if c.platform != "" {
@@ -243,19 +195,10 @@ func TestCLIServeAnswersResolve(t *testing.T) {
 		t.Errorf("/v1/resolve bogus: status %d code %q, want 502 DISCOVERY_FAILED", status, e.Code)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		stopped = true
-		if err != nil {
-			t.Errorf("ocidns serve after SIGTERM: %v", err)
-		}
-	case <-time.After(15 * time.Second):
+	if !s.proc.stop(15 * time.Second) {
 		t.Error("ocidns serve still running 15s after SIGTERM")
+	} else if s.proc.err != nil {
+		t.Errorf("ocidns serve after SIGTERM: %v", s.proc.err)
 	}
 }
 
@@ -276,23 +219,4 @@ func getJSON(t *testing.T, u string, v any) int {
 		t.Fatalf("GET %s: body %q: %v", u, body, err)
 	}
 	return resp.StatusCode
-}
-
-// safeBuffer collects log lines from a goroutine.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *safeBuffer) WriteLine(line string) {
-	s.mu.Lock()
-	s.b.WriteString(line)
-	s.b.WriteByte('\n')
-	s.mu.Unlock()
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

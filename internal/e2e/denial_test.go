@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/ocidns/ocidns/discovery/dnssec"
+	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
 // Names absent from the lab's zones, as BIND's dnssec-signzone proves it:
@@ -21,9 +22,9 @@ func TestAbsentNamesAreSecureDenials(t *testing.T) {
 	l := needLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	dc := newDNSClient(t, l.bind)
+	dc := dnstest.ClientT(t, 0, l.bind)
 	v := dnssec.NewValidator(dc, append(dnssec.RootAnchors(), labAnchors(t, l)...), nil)
-	uc := newDNSClient(t, l.unbound)
+	uc := dnstest.ClientT(t, 0, l.unbound)
 	for _, tc := range []struct {
 		name  string
 		qtype uint16

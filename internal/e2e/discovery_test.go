@@ -14,6 +14,7 @@ import (
 	"github.com/ocidns/ocidns/discovery/dnsclient"
 	"github.com/ocidns/ocidns/discovery/dnssec"
 	"github.com/ocidns/ocidns/discovery/trace"
+	"github.com/ocidns/ocidns/internal/dnstest"
 )
 
 // dnsPath is one way of reaching the lab's DNS: BIND directly with
@@ -26,7 +27,7 @@ type dnsPath struct {
 
 var dnsPaths = []dnsPath{
 	{"bind+anchor", func(t *testing.T, l *lab, off bool) discovery.Options {
-		dc := newDNSClient(t, l.bind)
+		dc := dnstest.ClientT(t, 0, l.bind)
 		o := discovery.Options{DNS: dc, NoWellKnown: true, Insecure: l.insecureFunc(), DNSSECOff: off}
 		if !off {
 			o.Validator = dnssec.NewValidator(dc, append(dnssec.RootAnchors(), labAnchors(t, l)...), nil)
@@ -34,18 +35,9 @@ var dnsPaths = []dnsPath{
 		return o
 	}},
 	{"unbound+trust-ad", func(t *testing.T, l *lab, off bool) discovery.Options {
-		dc := newDNSClient(t, l.unbound)
+		dc := dnstest.ClientT(t, 0, l.unbound)
 		return discovery.Options{DNS: dc, NoWellKnown: true, Insecure: l.insecureFunc(), DNSSECOff: off, TrustAD: !off}
 	}},
-}
-
-func newDNSClient(t *testing.T, server string) *dnsclient.Client {
-	t.Helper()
-	dc, err := dnsclient.New(dnsclient.Config{Servers: []string{server}, Timeout: 3 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dc
 }
 
 func labAnchors(t *testing.T, l *lab) []dns.RR {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,11 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ocidns/ocidns/internal/testkit"
 )
 
 // The registry front door with real engines: containerd (started here as
@@ -24,6 +23,10 @@ import (
 // names that only resolve through the lab's signed DNS delegations, through
 // an `ocidns serve` started here, configured with the files `ocidns
 // engine-config` prints. What they store must be what the registry holds.
+
+// enginesPath is how the engines' `ocidns serve` reaches DNS: through
+// unbound, as a host's resolver would be.
+var enginesPath = resolverPaths[1]
 
 // frontDoorNames are the lab names the engines pull; each needs discovery
 // (two signed hops for lab.test/acme, a token-auth registry for
@@ -36,93 +39,6 @@ var frontDoorNames = []struct {
 	{"acme.lab.test/app:v1", "ACME_APP", "acme/app", func(l *lab) string { return l.plainPort }},
 	{"lab.test/acme/multi:v1", "ACME_MULTI", "acme/multi", func(l *lab) string { return l.plainPort }},
 	{"lab.test/secure/app:v1", "SECURE_APP", "secure/app", func(l *lab) string { return l.tokenPort }},
-}
-
-// served is a running `ocidns serve` and its log.
-type served struct {
-	addr string
-	log  *safeBuffer
-}
-
-// startServe runs `ocidns serve` against the lab on a free loopback port
-// and stops it when the test ends. Its PID goes to the lab's pids file, so
-// that e2e-down.sh stops it even if this test binary dies first.
-func startServe(t *testing.T, l *lab) served {
-	t.Helper()
-	p := resolverPaths[1] // unbound, as a host's resolver would be
-	args := append(append([]string{"serve", "--listen", "127.0.0.1:0"}, p.flags(l)...), cliCommon(l)...)
-	for _, h := range l.insecure() {
-		args = append(args, "--allow-local-registry", h)
-	}
-	s := served{log: &safeBuffer{}}
-	addrc := make(chan string, 1)
-	startDaemon(t, "ocidns-serve", exec.Command(ocidnsBinary(t), args...), []string{"DOCKER_CONFIG=" + t.TempDir()}, s.log,
-		func(line string) {
-			if m := regexp.MustCompile(`msg=listening addr=(\S+)`).FindStringSubmatch(line); m != nil {
-				select {
-				case addrc <- m[1]:
-				default:
-				}
-			}
-		})
-	select {
-	case s.addr = <-addrc:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("ocidns serve did not log its address within 60s:\n%s", s.log)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("ocidns serve log:\n%s", s.log)
-		}
-	})
-	return s
-}
-
-// startDaemon starts cmd with its output going line by line to log (and
-// to each), records it in the lab's pids file, and stops it (SIGTERM, then
-// SIGKILL after 10 s) when the test ends.
-func startDaemon(t *testing.T, name string, cmd *exec.Cmd, env []string, log *safeBuffer, each func(string)) {
-	t.Helper()
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = cmd.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	if dir := os.Getenv("OCIDNS_E2E_DIR"); dir != "" {
-		comm := filepath.Base(cmd.Path)
-		if len(comm) > 15 {
-			comm = comm[:15]
-		}
-		if f, err := os.OpenFile(filepath.Join(dir, "pids"), os.O_APPEND|os.O_WRONLY, 0); err == nil {
-			fmt.Fprintf(f, "%s %d %s\n", name, cmd.Process.Pid, comm)
-			f.Close()
-		}
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			log.WriteLine(sc.Text())
-			if each != nil {
-				each(sc.Text())
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
 }
 
 // engineConfig runs `ocidns engine-config` and returns the file it prints
@@ -233,7 +149,7 @@ func TestContainerdPullsThroughTheFrontDoor(t *testing.T) {
 		t.Fatal("containerd needs root: run the e2e tests as .ci/run does")
 	}
 	containerd, ctr := needProgram(t, "containerd"), needProgram(t, "ctr")
-	s := startServe(t, l)
+	s := startServe(t, l, enginesPath)
 
 	dir, err := os.MkdirTemp("", "ctrd-") // short: the socket path has a 108-byte limit
 	if err != nil {
@@ -263,7 +179,7 @@ state = %q
 	if err := os.WriteFile(filepath.Join(hosts, "hosts.toml"), []byte(engineConfig(t, "containerd", "--listen", s.addr)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctrdLog := &safeBuffer{}
+	ctrdLog := &testkit.SyncBuffer{}
 	startDaemon(t, "containerd", exec.Command(containerd, "--config", filepath.Join(dir, "config.toml")), nil, ctrdLog, nil)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -324,7 +240,7 @@ func registriesConf(t *testing.T, s served) string {
 func TestSkopeoCopiesThroughTheFrontDoor(t *testing.T) {
 	l := needLab(t)
 	skopeo := needProgram(t, "skopeo")
-	s := startServe(t, l)
+	s := startServe(t, l, enginesPath)
 	conf := registriesConf(t, s)
 	for _, n := range frontDoorNames {
 		t.Run(n.ref, func(t *testing.T) {
@@ -367,7 +283,7 @@ func sha256Hex(b []byte) string {
 func TestPodmanPullsThroughTheFrontDoor(t *testing.T) {
 	l := needLab(t)
 	podman := needProgram(t, "podman")
-	s := startServe(t, l)
+	s := startServe(t, l, enginesPath)
 	conf := registriesConf(t, s)
 	dir, err := os.MkdirTemp("", "podman-")
 	if err != nil {
