@@ -13,8 +13,11 @@ const liveness = 10 * time.Second
 
 // When the last caller waiting for an upstream call leaves, the call's
 // context is cancelled: no upstream work goes on for nobody (it used to run
-// until CallTimeout). A caller leaving while another still waits does not
-// cancel it.
+// until CallTimeout). The cache counts it as abandoned, not as a failed
+// refresh, and the next caller starts a call of its own. (That a caller
+// leaving while another still waits cancels nothing is
+// TestFirstCallerCancellationDoesNotCancelSharedCall; how the waiters are
+// counted is internal/flight's, cancellation_test.go.)
 func TestLastWaiterLeavingCancelsTheCall(t *testing.T) {
 	c, _ := newTestCache[string](Config{CallTimeout: time.Hour})
 	sawEnd := make(chan error, 1)
@@ -23,27 +26,14 @@ func TestLastWaiterLeavingCancelsTheCall(t *testing.T) {
 		sawEnd <- ctx.Err()
 		return "", 0, ctx.Err()
 	}
-	first, cancelFirst := context.WithCancel(context.Background())
-	second, cancelSecond := context.WithCancel(context.Background())
-	errs := make(chan error, 2)
-	go func() { _, _, err := c.Fetch(first, "a", fn); errs <- err }()
+	ctx, cancel := context.WithCancel(context.Background())
+	left := make(chan error, 1)
+	go func() { _, _, err := c.Fetch(ctx, "a", fn); left <- err }()
 	waitFor(t, "the call to start", func() bool { return c.Stats().Loads == 1 })
-	go func() { _, _, err := c.Fetch(second, "a", fn); errs <- err }()
-	waitFor(t, "the second caller to join", func() bool { return c.Stats().Coalesced == 1 })
 
-	cancelFirst()
-	if err := <-errs; !errors.Is(err, context.Canceled) {
-		t.Fatalf("first caller: %v; want context.Canceled", err)
-	}
-	select {
-	case err := <-sawEnd:
-		t.Fatalf("the call ended (%v) while a caller still waited", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-
-	cancelSecond()
-	if err := <-errs; !errors.Is(err, context.Canceled) {
-		t.Fatalf("second caller: %v; want context.Canceled", err)
+	cancel()
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Fatalf("caller: %v; want context.Canceled", err)
 	}
 	select {
 	case err := <-sawEnd:
