@@ -172,19 +172,6 @@ func (t Target) options(ctx context.Context) []remote.Option {
 		remote.WithUserAgent(pushUserAgent), remote.WithJobs(1)}
 }
 
-// tag names repo:tag at the target; tag may also be a digest ("sha256:...").
-func (t Target) tag(repo, tag string) (name.Reference, error) {
-	host, nopts, err := t.nameOptions()
-	if err != nil {
-		return nil, err
-	}
-	ref, err := name.NewTag(host+"/"+repo+":"+tag, nopts...)
-	if err != nil {
-		return nil, fmt.Errorf("registrytest: %s/%s:%s: %w", host, repo, tag, err)
-	}
-	return ref, nil
-}
-
 // nameOptions returns the target's host[:port] and the options image names
 // at it are parsed with.
 func (t Target) nameOptions() (string, []name.Option, error) {
@@ -208,7 +195,7 @@ func (t Target) PushImage(ctx context.Context, repo, tag string, opts ...ImageOp
 	if err != nil {
 		return "", err
 	}
-	ref, err := t.tag(repo, tag)
+	ref, err := t.Ref(repo, tag)
 	if err != nil {
 		return "", err
 	}
@@ -231,7 +218,7 @@ func (t Target) PushIndex(ctx context.Context, repo, tag string, platforms []str
 	if err != nil {
 		return "", nil, err
 	}
-	ref, err := t.tag(repo, tag)
+	ref, err := t.Ref(repo, tag)
 	if err != nil {
 		return "", nil, err
 	}
@@ -263,9 +250,10 @@ func (m rawManifest) RawManifest() ([]byte, error)        { return m.body, nil }
 func (m rawManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }
 
 // PushRaw puts body as the manifest repo:tag with the given media type,
-// without pushing anything it references (for oversized or odd manifests).
+// without pushing anything it references (for oversized or odd manifests,
+// and referrers); tag may also be the body's digest.
 func (t Target) PushRaw(ctx context.Context, repo, tag, mediaType string, body []byte) (digest.Digest, error) {
-	ref, err := t.tag(repo, tag)
+	ref, err := t.Ref(repo, tag)
 	if err != nil {
 		return "", err
 	}
@@ -278,7 +266,7 @@ func (t Target) PushRaw(ctx context.Context, repo, tag, mediaType string, body [
 // PushBlob uploads a blob to repo and returns its digest (for configs of raw
 // manifests).
 func (t Target) PushBlob(ctx context.Context, repo string, body []byte) (digest.Digest, error) {
-	ref, err := t.tag(repo, "latest")
+	ref, err := t.Ref(repo, "latest")
 	if err != nil {
 		return "", err
 	}

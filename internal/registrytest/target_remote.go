@@ -15,20 +15,23 @@ import (
 // other packages that push content of their own.
 func (t Target) RemoteOptions(ctx context.Context) []remote.Option { return t.options(ctx) }
 
-// Ref names repo:tag, or repo@digest when ref is a digest, at the target.
+// Ref names repo:ref at the target, or repo@ref when ref is a digest
+// ("sha256:...").
 func (t Target) Ref(repo, ref string) (name.Reference, error) {
-	if !strings.Contains(ref, ":") {
-		return t.tag(repo, ref)
-	}
 	host, nopts, err := t.nameOptions()
 	if err != nil {
 		return nil, err
 	}
-	d, err := name.NewDigest(host+"/"+repo+"@"+ref, nopts...)
-	if err != nil {
-		return nil, fmt.Errorf("registrytest: %s/%s@%s: %w", host, repo, ref, err)
+	var r name.Reference
+	if strings.Contains(ref, ":") {
+		r, err = name.NewDigest(host+"/"+repo+"@"+ref, nopts...)
+	} else {
+		r, err = name.NewTag(host+"/"+repo+":"+ref, nopts...)
 	}
-	return d, nil
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: %s/%s, %s: %w", host, repo, ref, err)
+	}
+	return r, nil
 }
 
 // Host returns the target's host[:port], as image names at it begin.

@@ -1,6 +1,7 @@
 package signtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/v1"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -126,14 +127,6 @@ type referrerManifest struct {
 	ArtifactType string `json:"artifactType,omitempty"`
 }
 
-type rawManifest struct {
-	body      []byte
-	mediaType types.MediaType
-}
-
-func (m rawManifest) RawManifest() ([]byte, error)        { return m.body, nil }
-func (m rawManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }
-
 // SignBundle signs d in repo with k in cosign's bundle format, as `cosign
 // sign --new-bundle-format` does: an in-toto statement about d in a DSSE
 // envelope in a sigstore bundle v0.3, uploaded as the layer of an OCI
@@ -151,36 +144,28 @@ func (s Signer) SignBundle(ctx context.Context, repo string, d digest.Digest, k 
 	if err != nil {
 		return "", err
 	}
-	ropts := s.Target.RemoteOptions(ctx)
 	subjectRef, err := s.Target.Ref(repo, d.String())
 	if err != nil {
 		return "", err
 	}
-	subject, err := remote.Head(subjectRef, ropts...)
+	subject, err := remote.Head(subjectRef, s.Target.RemoteOptions(ctx)...)
 	if err != nil {
 		return "", fmt.Errorf("signtest: HEAD %s: %w", subjectRef, err)
 	}
-	config := static.NewLayer([]byte("{}"), types.OCIConfigJSON)
-	layer := static.NewLayer(bundle, signature.BundleMediaType)
-	for _, l := range []v1.Layer{config, layer} {
-		if err := remote.WriteLayer(subjectRef.Context(), l, ropts...); err != nil {
-			return "", fmt.Errorf("signtest: upload to %s: %w", subjectRef.Context(), err)
+	for _, blob := range [][]byte{emptyJSON, bundle} {
+		if _, err := s.Target.PushBlob(ctx, repo, blob); err != nil {
+			return "", err
 		}
 	}
-	raw, err := json.Marshal(s.referrer(subject, config, layer, pt))
+	raw, err := json.Marshal(s.referrer(subject, bundle, pt))
 	if err != nil {
 		return "", err
 	}
-	md := digest.FromBytes(raw)
-	mref, err := s.Target.Ref(repo, md.String())
-	if err != nil {
-		return "", err
-	}
-	if err := remote.Put(mref, rawManifest{raw, types.OCIManifestSchema1}, ropts...); err != nil {
-		return "", fmt.Errorf("signtest: put %s: %w", mref, err)
-	}
-	return md, nil
+	return s.Target.PushRaw(ctx, repo, digest.FromBytes(raw).String(), string(types.OCIManifestSchema1), raw)
 }
+
+// emptyJSON is the referrer's config: the OCI empty descriptor's content.
+var emptyJSON = []byte("{}")
 
 // bundle signs the in-toto statement over d with predicate type pt and
 // returns the sigstore bundle's JSON, shaped by o.
@@ -215,29 +200,29 @@ func (o Options) bundle(d digest.Digest, k *Key, pt string) ([]byte, error) {
 // referrer is the manifest cosign pushes for a bundle: an empty config
 // carrying the artifact type, the bundle as its one layer, and subject
 // the signed image.
-func (s Signer) referrer(subject *v1.Descriptor, config, layer v1.Layer, pt string) referrerManifest {
-	cd, _ := config.Digest()
-	ld, _ := layer.Digest()
-	size, _ := layer.Size()
+func (s Signer) referrer(subject *v1.Descriptor, bundle []byte, pt string) referrerManifest {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	if s.Now != nil {
 		now = s.Now()
 	}
+	config := blobDescriptor("application/vnd.oci.empty.v1+json", emptyJSON)
+	config.ArtifactType = signature.BundleMediaType
 	return referrerManifest{Manifest: v1.Manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
-		Config: v1.Descriptor{
-			MediaType:    "application/vnd.oci.empty.v1+json",
-			ArtifactType: signature.BundleMediaType,
-			Digest:       cd,
-			Size:         2,
-		},
-		Layers:  []v1.Descriptor{{MediaType: signature.BundleMediaType, Digest: ld, Size: size}},
-		Subject: &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
+		Config:        config,
+		Layers:        []v1.Descriptor{blobDescriptor(signature.BundleMediaType, bundle)},
+		Subject:       &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
 		Annotations: map[string]string{
 			"org.opencontainers.image.created":  now.UTC().Format(time.RFC3339),
 			"dev.sigstore.bundle.content":       "dsse-envelope",
 			signature.BundlePredicateAnnotation: pt,
 		},
 	}, ArtifactType: signature.BundleMediaType}
+}
+
+// blobDescriptor describes b, as a blob of media type mt.
+func blobDescriptor(mt types.MediaType, b []byte) v1.Descriptor {
+	h, n, _ := v1.SHA256(bytes.NewReader(b)) // a bytes.Reader does not fail
+	return v1.Descriptor{MediaType: mt, Digest: h, Size: n}
 }
