@@ -117,6 +117,15 @@ func (l *lab) validate(t testing.TB, name string, qtype uint16) (dnssec.Security
 	return l.v.Validate(context.Background(), l.ask(t, name, qtype))
 }
 
+// forged is a copy of a whose one RRSIG is its first, changed by f.
+func forged(a *dnsclient.Answer, f func(*dns.RRSIG)) *dnsclient.Answer {
+	c := *a
+	s := dns.Copy(a.Sigs[0]).(*dns.RRSIG)
+	f(s)
+	c.Sigs = []*dns.RRSIG{s}
+	return &c
+}
+
 func wantSecurity(t *testing.T, what string, got dnssec.Security, err error, want dnssec.Security) {
 	t.Helper()
 	if got != want {
@@ -599,17 +608,10 @@ func mustRR(t testing.TB, s string) dns.RR {
 func TestValidateUncheckableSignaturesDoNotHideASecureZone(t *testing.T) {
 	l := startLab(t, testZones(0))
 	genuine := l.ask(t, "_oci-discovery.corp.example.", dns.TypeTXT)
-	forge := func(f func(*dns.RRSIG)) *dnsclient.Answer {
-		a := *genuine
-		s := dns.Copy(genuine.Sigs[0]).(*dns.RRSIG)
-		f(s)
-		a.Sigs = []*dns.RRSIG{s}
-		return &a
-	}
 	for name, a := range map[string]*dnsclient.Answer{
-		"signer is a made-up zone":  forge(func(s *dns.RRSIG) { s.SignerName = "_oci-discovery.corp.example." }),
-		"unsupported algorithm":     forge(func(s *dns.RRSIG) { s.Algorithm = dns.PRIVATEDNS }),
-		"signer is not an ancestor": forge(func(s *dns.RRSIG) { s.SignerName = "elsewhere." }),
+		"signer is a made-up zone":  forged(genuine, func(s *dns.RRSIG) { s.SignerName = "_oci-discovery.corp.example." }),
+		"unsupported algorithm":     forged(genuine, func(s *dns.RRSIG) { s.Algorithm = dns.PRIVATEDNS }),
+		"signer is not an ancestor": forged(genuine, func(s *dns.RRSIG) { s.SignerName = "elsewhere." }),
 	} {
 		sec, err := l.v.Validate(context.Background(), a)
 		wantBogus(t, name, sec, err, "corp.example.")
