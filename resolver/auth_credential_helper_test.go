@@ -141,13 +141,7 @@ func TestHelperIdentityTokenIsARefreshToken(t *testing.T) {
 	if res := resolveTag(t, c, reg, "org/app", "v1", nil); res.Digest != want {
 		t.Fatalf("got %s", res.Digest)
 	}
-	var posts int
-	for _, q := range reg.Log() {
-		if q.Path == "/token" && q.Method == "POST" && q.Status == 200 {
-			posts++
-		}
-	}
-	if posts != 1 {
+	if posts := tokenPOSTs(reg); posts != 1 {
 		t.Fatalf("refresh-token POSTs %d: %+v", posts, reg.Log())
 	}
 }

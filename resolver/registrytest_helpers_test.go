@@ -33,6 +33,18 @@ func (s *sleeps) waits() []time.Duration {
 	return append([]time.Duration(nil), s.d...)
 }
 
+// tokenPOSTs counts the OAuth2 token requests (POST /token) reg granted:
+// the exchanges of a refresh token or a password.
+func tokenPOSTs(reg *registrytest.Registry) int {
+	n := 0
+	for _, q := range reg.Log() {
+		if q.Path == "/token" && q.Method == "POST" && q.Status == 200 {
+			n++
+		}
+	}
+	return n
+}
+
 // testClient returns a client for reg: its transport (trusting the test
 // certificate), plain HTTP allowed for reg's hosts when reg is plain, and
 // sleeps recorded.
