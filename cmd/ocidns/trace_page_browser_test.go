@@ -217,6 +217,19 @@ func findChromium(t *testing.T) chromium {
 	return chromium{}
 }
 
+// command is chromium headless in a new empty profile, logging to stderr,
+// with args; when ctx ends it is killed with its helper processes.
+func (c chromium) command(ctx context.Context, t *testing.T, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, c.path, append([]string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
 // run runs chromium headless on page with args, in a new empty profile,
 // until it exits; the page gets up to 10 s of virtual time, which does not
 // pass while its requests are in flight. Messages the page logged to the
@@ -226,15 +239,7 @@ func (c chromium) run(t *testing.T, page string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, c.path, append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + t.TempDir(), "--enable-logging=stderr", "--v=0",
-		"--virtual-time-budget=10000", "--hide-scrollbars"}, append(args, page)...)...)
-	// Chromium's helper processes go with it, on timeout too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
+	cmd := c.command(ctx, t, append([]string{"--virtual-time-budget=10000", "--hide-scrollbars"}, append(args, page)...)...)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

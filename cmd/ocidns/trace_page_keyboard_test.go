@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -103,14 +102,8 @@ func (c chromium) devtools(t *testing.T) *devtools {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, c.path, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+t.TempDir(), "--enable-logging=stderr", "--v=0", "--window-size=1280,800",
-		"--remote-debugging-pipe", "about:blank")
+	cmd := c.command(ctx, t, "--window-size=1280,800", "--remote-debugging-pipe", "about:blank")
 	cmd.ExtraFiles = []*os.File{inR, outW}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
 	d := &devtools{cmd: cmd, in: inW, out: bufio.NewReader(outR), stderr: &strings.Builder{}}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {
