@@ -157,8 +157,10 @@ func (e *ConvertError) Unwrap() error { return e.Err }
 // Is reports that every ConvertError is an ErrNotConvertible.
 func (e *ConvertError) Is(target error) bool { return target == ErrNotConvertible }
 
+// convertError wraps err, the error of checking a part of ref. Its
+// *ParseError is built already (parseDocker and parseAppc word theirs at
+// once, unlike Parse), so the Input set here sticks.
 func convertError(ref, form string, err error) error {
-	err = explained(err) // its *ParseError is changed below
 	var pe *ParseError
 	if errors.As(err, &pe) && pe.Input != ref && strings.HasPrefix(ref, pe.Input) {
 		// The name was checked alone; it is a prefix of ref, so offsets hold.

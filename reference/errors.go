@@ -186,15 +186,3 @@ func (e unexplainedNormalized) Unwrap() error {
 	var r Reference
 	return parseNormalized(string(e), &r, true)
 }
-
-// explained returns the *ParseError of an unexplained error, and any
-// other error as it is.
-func explained(err error) error {
-	switch e := err.(type) {
-	case unexplained:
-		return e.Unwrap()
-	case unexplainedNormalized:
-		return e.Unwrap()
-	}
-	return err
-}
