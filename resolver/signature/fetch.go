@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 
@@ -153,12 +152,4 @@ func checkDescriptor(d digest.Digest, size, limit int64) (Reason, error) {
 		return ReasonTooLarge, fmt.Errorf("%w: %s is %d bytes, over the %s limit", ErrTooLarge, d, size, bytesize.Limit(limit))
 	}
 	return "", nil
-}
-
-// mediaTypeOf strips parameters from a Content-Type.
-func mediaTypeOf(ct string) string {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	return strings.ToLower(strings.TrimSpace(ct))
 }
