@@ -107,7 +107,7 @@ func (r *Resolver) OpenBlob(ctx context.Context, eps []Endpoint, dgst digest.Dig
 	err := r.cur.Load().eachEndpoint(ctx, eps, dgst, discovery.CapPull, "GET blob", func(ctx context.Context, c *registryClient, t *target, tr *trace.Trace) error {
 		b, err := c.openBlob(ctx, t, dgst, rng, idle, tr)
 		if err == nil {
-			b.Endpoint = Endpoint{Endpoint: t.ep, Capabilities: t.ep.Caps.Strings()}
+			b.Endpoint = endpointOf(t.ep)
 			out = b
 		}
 		return err
@@ -146,7 +146,7 @@ func (r *Resolver) StatBlob(ctx context.Context, eps []Endpoint, dgst digest.Dig
 		ev.Decision += fmt.Sprintf("blob present, %d bytes", resp.ContentLength)
 		tr.Add(ev)
 		out = BlobInfo{Size: resp.ContentLength, ContentType: blobContentType(resp),
-			Endpoint: Endpoint{Endpoint: t.ep, Capabilities: t.ep.Caps.Strings()}}
+			Endpoint: endpointOf(t.ep)}
 		return nil
 	})
 	return out, err

@@ -17,7 +17,8 @@ import (
 // URL, repository, priority, weight, capabilities, source, authentication
 // and, for an unauthenticated SRV target, the TLS server name its
 // certificate must prove. Capabilities repeats Caps as names ("resolve",
-// "pull") for JSON readers.
+// "pull") for JSON readers; it is shared by every Endpoint with the same
+// capabilities: do not modify.
 type Endpoint struct {
 	discovery.Endpoint
 	Capabilities []string `json:"capabilities"`
@@ -27,9 +28,14 @@ type Endpoint struct {
 func endpoints(eps []discovery.Endpoint) []Endpoint {
 	out := make([]Endpoint, len(eps))
 	for i, ep := range eps {
-		out[i] = Endpoint{Endpoint: ep, Capabilities: capabilityNames(ep.Caps)}
+		out[i] = endpointOf(ep)
 	}
 	return out
+}
+
+// endpointOf converts one of discovery's endpoints, without allocating.
+func endpointOf(ep discovery.Endpoint) Endpoint {
+	return Endpoint{Endpoint: ep, Capabilities: capabilityNames(ep.Caps)}
 }
 
 // capabilityNames returns c.Strings(), shared by every endpoint with the

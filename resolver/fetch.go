@@ -55,7 +55,7 @@ func (r *Resolver) FetchManifest(ctx context.Context, eps []Endpoint, dgst diges
 			Descriptor:  ocispec.Descriptor{MediaType: m.mediaType, Digest: m.digest, Size: int64(len(m.body))},
 			ContentType: m.contentType,
 			Body:        m.body,
-			Endpoint:    Endpoint{Endpoint: t.ep, Capabilities: t.ep.Caps.Strings()},
+			Endpoint:    endpointOf(t.ep),
 		}
 		return nil
 	})

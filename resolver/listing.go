@@ -104,7 +104,7 @@ func (r *Resolver) listing(ctx context.Context, eps []Endpoint, dgst digest.Dige
 		tr.Add(ev)
 		out = Listing{Body: body, ContentType: resp.Header.Get("Content-Type"), Next: nextPage(resp.Header.Get("Link")),
 			FiltersApplied: resp.Header.Get("OCI-Filters-Applied"),
-			Endpoint:       Endpoint{Endpoint: t.ep, Capabilities: t.ep.Caps.Strings()}}
+			Endpoint:       endpointOf(t.ep)}
 		return nil
 	})
 	return out, err
