@@ -2,7 +2,6 @@ package resolver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -94,11 +93,7 @@ func (r *Resolver) listing(ctx context.Context, eps []Endpoint, dgst digest.Dige
 		}
 		body, err := readBounded(resp.Body, maxListingBytes, resp.ContentLength, what)
 		if err != nil {
-			var tl *errTooLarge
-			if errors.As(err, &tl) {
-				return traceFailure(tr, ev, t.err(step, ErrTooLarge, err))
-			}
-			return traceFailure(tr, ev, t.err(step, transportKind(err), fmt.Errorf("reading %s: %w", what, err)))
+			return traceFailure(tr, ev, t.readError(step, what, err))
 		}
 		ev.Decision += fmt.Sprintf("%d bytes", len(body))
 		tr.Add(ev)

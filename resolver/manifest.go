@@ -114,12 +114,16 @@ func (e *errTooLarge) Error() string {
 }
 
 // readBounded reads r to the end into memory, failing with *errTooLarge
-// past limit bytes without reading more than limit+1, while feeding every
-// byte to the digesters. hint (a Content-Length, or -1) sizes the buffer
-// when it is within the limit.
+// past limit bytes without reading more than limit+1, or without reading
+// at all when hint says so, while feeding every byte to the digesters.
+// hint (a Content-Length, or -1) sizes the buffer when it is within the
+// limit.
 func readBounded(r io.Reader, limit, hint int64, what string, digesters ...digest.Digester) ([]byte, error) {
+	if hint > limit {
+		return nil, &errTooLarge{what: what, limit: limit, size: hint}
+	}
 	var buf bytes.Buffer
-	if hint > 0 && hint <= limit {
+	if hint > 0 {
 		buf.Grow(int(hint) + bytes.MinRead) // room for the final Read that sees EOF
 	}
 	// ReadFrom fills the buffer directly; io.Copy through a MultiWriter

@@ -216,6 +216,16 @@ func (t *target) err(step string, kind, cause error) *Error {
 	return newError(t.refName, t.host, step, kind, cause)
 }
 
+// readError is the *Error of a body of what that readBounded could not
+// read: too large, or cut off.
+func (t *target) readError(step, what string, err error) *Error {
+	var tl *errTooLarge
+	if errors.As(err, &tl) {
+		return t.err(step, ErrTooLarge, err)
+	}
+	return t.err(step, transportKind(err), fmt.Errorf("reading %s: %w", what, err))
+}
+
 func (c *registryClient) target(ep discovery.Endpoint, refName string) (*target, error) {
 	u, err := url.Parse(ep.URL)
 	fail := func(kind error, cause error) (*target, error) {
@@ -673,9 +683,6 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 	if resp.StatusCode != http.StatusOK {
 		return nil, traceFailure(tr, ev, c.statusError(rq, resp, what))
 	}
-	if resp.ContentLength > c.cfg.MaxManifestBytes {
-		return fail(ErrTooLarge, &errTooLarge{what: what, limit: c.cfg.MaxManifestBytes, size: resp.ContentLength})
-	}
 
 	dg, err := newBodyDigests(resp.Header.Get("Docker-Content-Digest"), expected)
 	if err != nil {
@@ -685,11 +692,7 @@ func (c *registryClient) getManifest(ctx context.Context, t *target, ref string,
 	}
 	body, err := readBounded(resp.Body, c.cfg.MaxManifestBytes, resp.ContentLength, what, dg.digesters...)
 	if err != nil {
-		var tl *errTooLarge
-		if errors.As(err, &tl) {
-			return fail(ErrTooLarge, err)
-		}
-		return fail(transportKind(err), fmt.Errorf("reading %s: %w", what, err))
+		return nil, traceFailure(tr, ev, t.readError(rq.step, what, err))
 	}
 	m := &fetchedManifest{ref: ref, body: body, digest: dg.digesters[0].Digest()}
 	if expected != "" && m.digest != expected {
@@ -809,17 +812,10 @@ func (c *registryClient) getBlob(ctx context.Context, t *target, d digest.Digest
 	if resp.StatusCode != http.StatusOK {
 		return nil, traceFailure(tr, ev, c.statusError(rq, resp, what))
 	}
-	if resp.ContentLength > limit {
-		return fail(ErrTooLarge, &errTooLarge{what: what, limit: limit, size: resp.ContentLength})
-	}
 	dg := d.Algorithm().Digester()
 	body, err := readBounded(resp.Body, limit, resp.ContentLength, what, dg)
 	if err != nil {
-		var tl *errTooLarge
-		if errors.As(err, &tl) {
-			return fail(ErrTooLarge, err)
-		}
-		return fail(transportKind(err), fmt.Errorf("reading %s: %w", what, err))
+		return nil, traceFailure(tr, ev, t.readError(rq.step, what, err))
 	}
 	if got := dg.Digest(); got != d {
 		return fail(ErrDigestMismatch, fmt.Errorf("%s: content hashes to %s", what, got))

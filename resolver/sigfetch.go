@@ -10,7 +10,6 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/ocidns/ocidns/discovery/trace"
-	"github.com/ocidns/ocidns/internal/bytesize"
 	"github.com/ocidns/ocidns/resolver/signature"
 )
 
@@ -92,10 +91,6 @@ func (f signatureFetcher) get(ctx context.Context, path, accept, step, what stri
 		return nil, resp.Header.Get("Content-Type"), http.StatusNotFound, nil
 	default:
 		return nil, "", resp.StatusCode, traceFailure(f.tr, ev, f.c.statusError(rq, resp, what))
-	}
-	if resp.ContentLength > limit {
-		err := fmt.Errorf("%w: %s is %d bytes, over the %s limit", signature.ErrTooLarge, what, resp.ContentLength, bytesize.Limit(limit))
-		return nil, "", resp.StatusCode, traceFailure(f.tr, ev, err)
 	}
 	body, err := readBounded(resp.Body, limit, resp.ContentLength, what)
 	if err != nil {
