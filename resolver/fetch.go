@@ -94,20 +94,13 @@ func (r *engine) eachEndpoint(ctx context.Context, eps []Endpoint, dgst digest.D
 			continue
 		}
 		if attempts == maxRegistryAttempts {
-			rest := 0
+			var untried []discovery.Endpoint
 			for _, e := range eps[i:] {
 				if e.Caps.Has(caps) {
-					rest++
+					untried = append(untried, e.Endpoint)
 				}
 			}
-			why := fmt.Sprintf("%d more endpoints not tried: at most %d registry attempts a request", rest, maxRegistryAttempts)
-			tr.Add(trace.Event{Source: "registry", Query: step, Decision: why})
-			last := mostTelling(errs)
-			var e *Error
-			if errors.As(last, &e) {
-				return newError(e.Ref, e.Host, e.Step, e.Kind, fmt.Errorf("%w (%s)", e.Err, why))
-			}
-			return last
+			return attemptsExhausted(tr, step, "request", errs, untried)
 		}
 		attempts++
 		name := ep.Repository

@@ -588,7 +588,13 @@ func (r *engine) askRegistries(ctx context.Context, input string, ref reference.
 			return res, nil
 		}
 		if attempts == maxRegistryAttempts {
-			return res, r.attemptsExhausted(tr, input, ref, errs, endpoints[i:])
+			var untried []discovery.Endpoint
+			for _, ep := range endpoints[i:] {
+				if ep.Caps.Has(discovery.CapResolve) {
+					untried = append(untried, ep)
+				}
+			}
+			return res, attemptsExhausted(tr, "", "resolution", errs, untried)
 		}
 		attempts++
 		m, err := r.registryFor(ep).resolve(ctx, ep, input, tag, dgst, plat, r.opts.verify, tr)
@@ -642,32 +648,27 @@ func mostTelling(errs []error) error {
 	return errs[len(errs)-1]
 }
 
-// attemptsExhausted ends a resolution that asked maxRegistryAttempts
-// endpoints without an answer: the trace names what was left untried, and
-// the error says how many.
-func (r *engine) attemptsExhausted(tr *trace.Trace, input string, ref reference.Reference, errs []error, rest []discovery.Endpoint) error {
+// attemptsExhausted ends a resolution or a request (per, for the words)
+// that asked maxRegistryAttempts endpoints without an answer, leaving
+// untried those it would have asked next: the trace names the first few,
+// and the error, the most telling failure, says how many (protocol.md
+// §11).
+func attemptsExhausted(tr *trace.Trace, step, per string, errs []error, untried []discovery.Endpoint) error {
 	var names []string
-	untried := 0
-	for _, ep := range rest {
-		if !ep.Caps.Has(discovery.CapResolve) {
-			continue
-		}
-		untried++
-		if len(names) < 3 {
-			names = append(names, ep.URL+"/"+ep.Repository)
-		}
+	for _, ep := range untried[:min(len(untried), 3)] {
+		names = append(names, ep.URL+"/"+ep.Repository)
 	}
-	if untried > len(names) {
+	if len(untried) > len(names) {
 		names = append(names, "…")
 	}
-	why := fmt.Sprintf("%d more endpoints not tried: at most %d registry attempts a resolution", untried, maxRegistryAttempts)
-	tr.Add(trace.Event{Source: "registry", Decision: why + " (" + strings.Join(names, ", ") + ")"})
+	why := fmt.Sprintf("%d more endpoints not tried: at most %d registry attempts a %s", len(untried), maxRegistryAttempts, per)
+	tr.Add(trace.Event{Source: "registry", Query: step, Decision: why + " (" + strings.Join(names, ", ") + ")"})
 	last := mostTelling(errs)
 	var e *Error
 	if errors.As(last, &e) && e.Err != nil {
 		return newError(e.Ref, e.Host, e.Step, e.Kind, fmt.Errorf("%w (%s)", e.Err, why))
 	}
-	return newError(input, ref.Domain(), "registry", kindOf(last), fmt.Errorf("%w (%s)", last, why))
+	return fmt.Errorf("%w (%s)", last, why)
 }
 
 // registryFor returns the client for ep: the shared one, or one whose TLS
