@@ -579,14 +579,6 @@ func (r *engine) askRegistries(ctx context.Context, input string, ref reference.
 			continue
 		}
 		res.Registry, res.Repository, res.Authenticated = ep.URL, ep.Repository, ep.Authenticated
-		if dgst != "" && plat == nil && !r.opts.verify {
-			res.Digest, res.TTL = dgst, digestTTL
-			res.TTLSeconds = int64(res.TTL / time.Second)
-			res.Descriptor = ocispec.Descriptor{Digest: dgst}
-			res.Pinned = pinned(ep, dgst.String())
-			tr.Add(trace.Event{Source: "registry", Server: ep.URL, Decision: "digest reference: no registry request needed (use --verify to fetch and check it)"})
-			return res, nil
-		}
 		if attempts == maxRegistryAttempts {
 			var untried []discovery.Endpoint
 			for _, ep := range endpoints[i:] {
