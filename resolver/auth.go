@@ -113,13 +113,11 @@ func (a *authState) token(k authKey, now time.Time) (string, bool) {
 	return "", false
 }
 
+// cached returns the header to send first for k: a valid token, or the
+// Basic header the origin accepted before.
 func (a *authState) cached(k authKey, now time.Time) (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.cachedLocked(k, now)
-}
-
-func (a *authState) cachedLocked(k authKey, now time.Time) (string, bool) {
 	if t, ok := a.tokens.Get(k); ok {
 		if now.Before(t.expires) {
 			return t.header, true

@@ -56,8 +56,7 @@ func (r *Resolver) Locate(ctx context.Context, name string) (Location, error) {
 		return loc, nil
 	}
 	loc, _, err := r.locations.Fetch(ctx, name, func(ctx context.Context) (Location, time.Duration, error) {
-		loc, ttl, err := r.locate(ctx, name)
-		return loc, ttl, err
+		return r.locate(ctx, name)
 	})
 	return loc, err
 }
