@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -136,18 +135,18 @@ func (r *engine) checkSignature(ctx context.Context, input string, ref reference
 	if !ok {
 		return newError(input, "", "signature", ErrUpstream, fmt.Errorf("no endpoint %s/%s to read signatures from", res.Registry, res.Repository))
 	}
-	req, host := signatureRequest(ref, res.Digest, ep, plan.keys)
+	c := r.registryFor(ep)
+	t, err := c.target(ep, input)
+	if err != nil {
+		return err
+	}
+	req, host := signatureRequest(ref, res.Digest, t, plan.keys), t.host
 	tr.Add(trace.Event{Source: "signature", Query: res.Digest.String(), Server: host,
 		Decision: planText(plan) + "; looking for cosign signatures in " + req.RegistryRepository})
 	for _, n := range plan.unusable {
 		tr.Add(trace.Event{Source: "signature", Outcome: "unusable key", Decision: "published key not used: " + n})
 	}
 
-	c := r.registryFor(ep)
-	t, err := c.target(ep, input)
-	if err != nil {
-		return err
-	}
 	start := r.opts.now()
 	vr, err := signature.Verify(ctx, signatureFetcher{c: c, t: t, tr: tr}, req)
 	if err != nil {
@@ -157,16 +156,14 @@ func (r *engine) checkSignature(ctx context.Context, input string, ref reference
 	return judgeSignature(tr, input, host, res, plan, vr, r.opts.now().Sub(start))
 }
 
-// signatureRequest is what is verified for digest d resolved at ep: the
+// signatureRequest is what is verified for digest d resolved at t: the
 // name as requested, with its tag ("latest" when none was written; none
-// for a request by digest), and the repository at the registry, whose
-// host it also returns.
-func signatureRequest(ref reference.Reference, d digest.Digest, ep discovery.Endpoint, keys []*signature.Key) (signature.Request, string) {
-	u, _ := url.Parse(ep.URL)
+// for a request by digest), and the repository at the registry.
+func signatureRequest(ref reference.Reference, d digest.Digest, t *target, keys []*signature.Key) signature.Request {
 	req := signature.Request{
 		Digest:             d,
 		RequestedName:      ref.Domain() + "/" + ref.Path(),
-		RegistryRepository: u.Host + "/" + ep.Repository,
+		RegistryRepository: t.host + "/" + t.repo,
 		Keys:               keys,
 	}
 	if ref.Digest() == "" {
@@ -175,7 +172,7 @@ func signatureRequest(ref reference.Reference, d digest.Digest, ep discovery.End
 			req.RequestedTag = "latest"
 		}
 	}
-	return req, u.Host
+	return req
 }
 
 // traceAttempts adds an event for every place looked and signature tried.
