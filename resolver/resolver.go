@@ -185,13 +185,16 @@ func New(opts ...Option) (*Resolver, error) {
 	}
 	// Results and sources have a bound each: a resolution's call waits for
 	// the lookups it starts, never the other way round, so two bounds
-	// cannot deadlock. The caches read the monotonic clock alone unless a
-	// test brings its own.
-	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: o.now, MaxCalls: o.maxUpstream}
+	// cannot deadlock. Locations need none of their own: a Locate is
+	// discovery alone, whose lookups the sources' bound holds. The caches
+	// read the monotonic clock alone unless a test brings its own.
+	cacheCfg := cache.Config{Size: o.cacheSize, StaleWindow: o.staleWindow, Now: o.now}
+	bounded := cacheCfg
+	bounded.MaxCalls = o.maxUpstream
 	r := &Resolver{
 		fixed:     o,
-		results:   &resultCache{c: cache.New[resultKey, cachedResult](cacheCfg)},
-		sources:   cache.New[string, any](cacheCfg),
+		results:   &resultCache{c: cache.New[resultKey, cachedResult](bounded)},
+		sources:   cache.New[string, any](bounded),
 		locations: cache.New[string, Location](cacheCfg),
 	}
 	e, err := newEngine(o, r.results, r.sources)
